@@ -1,0 +1,124 @@
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { InvalidOptionsError } from '../errors';
+
+/** Everything under `testEnvironmentOptions.cacheConsistency`. docs/configuration.md documents each key. */
+export interface CacheConsistencyOptions {
+  redis?: {
+    /** Path to redis-server. Default: env REDIS_SERVER_BINARY, then PATH, then redis-memory-server. */
+    binary?: string;
+    /** Extra redis-server arguments, e.g. `['--maxmemory', '64mb']`. */
+    args?: string[];
+    /** How long a server may take to answer its first PING. Default 10000. */
+    startTimeoutMs?: number;
+  };
+  database?: {
+    /**
+     * Schema for the embedded pg-mem database, applied in order: `.sql` files, or modules whose default
+     * export is `(db: TestDb) => void | Promise<void>`. Paths are relative to Jest's rootDir.
+     */
+    schema?: string | string[];
+  };
+}
+
+/** Options after validation: defaults filled, paths absolute. Serialisable (they travel to workers as JSON). */
+export interface ResolvedOptions {
+  redis: { binary?: string; args: string[]; startTimeoutMs: number };
+  database: { schema: string[] };
+}
+
+const ROOT = 'testEnvironmentOptions.cacheConsistency';
+
+type Check = (value: unknown, path: string) => void;
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return `an array (${JSON.stringify(v).slice(0, 60)})`;
+  if (typeof v === 'string') return `the string ${JSON.stringify(v)}`;
+  if (typeof v === 'object') return 'an object';
+  return `${typeof v} ${String(v)}`;
+}
+
+/** Levenshtein distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++)
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+  return d[a.length]![b.length]!;
+}
+
+function checkKeys(obj: Record<string, unknown>, path: string, known: readonly string[]): void {
+  for (const key of Object.keys(obj)) {
+    if (known.includes(key)) continue;
+    const close = known.filter((k) => distance(k.toLowerCase(), key.toLowerCase()) <= 2);
+    throw new InvalidOptionsError(
+      `${path}.${key}`,
+      `unknown option.${close.length ? ` Did you mean "${close[0]}"?` : ''} Known options here: ${known.join(', ')}.`,
+    );
+  }
+}
+
+const nonEmptyString: Check = (v, path) => {
+  if (typeof v !== 'string' || v.trim() === '') throw new InvalidOptionsError(path, `expected a non-empty string, got ${describe(v)}.`);
+};
+const positiveInt: Check = (v, path) => {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0)
+    throw new InvalidOptionsError(path, `expected a positive integer (milliseconds), got ${describe(v)}.`);
+};
+const stringArray: Check = (v, path) => {
+  if (!Array.isArray(v)) throw new InvalidOptionsError(path, `expected an array of strings, got ${describe(v)}.`);
+  v.forEach((item, i) => nonEmptyString(item, `${path}[${i}]`));
+};
+const FORBIDDEN_ARGS = ['--port', '--bind', '--daemonize', '--unixsocket'];
+
+export function validateOptions(raw: unknown, rootDir: string): ResolvedOptions {
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(rootDir, p));
+  const out: ResolvedOptions = { redis: { args: [], startTimeoutMs: 10_000 }, database: { schema: [] } };
+  if (raw === undefined) return out;
+  if (!isPlainObject(raw)) throw new InvalidOptionsError(ROOT, `expected an object, got ${describe(raw)}.`);
+  checkKeys(raw, ROOT, ['redis', 'database']);
+
+  if (raw.redis !== undefined) {
+    const path = `${ROOT}.redis`;
+    const r = raw.redis;
+    if (!isPlainObject(r)) throw new InvalidOptionsError(path, `expected an object, got ${describe(r)}.`);
+    checkKeys(r, path, ['binary', 'args', 'startTimeoutMs']);
+    if (r.binary !== undefined) {
+      nonEmptyString(r.binary, `${path}.binary`);
+      out.redis.binary = abs(r.binary as string);
+    }
+    if (r.args !== undefined) {
+      stringArray(r.args, `${path}.args`);
+      const bad = (r.args as string[]).find((a) => FORBIDDEN_ARGS.includes(a));
+      if (bad) throw new InvalidOptionsError(`${path}.args`, `${bad} is chosen by the library (one loopback server per worker); remove it.`);
+      out.redis.args = [...(r.args as string[])];
+    }
+    if (r.startTimeoutMs !== undefined) {
+      positiveInt(r.startTimeoutMs, `${path}.startTimeoutMs`);
+      out.redis.startTimeoutMs = r.startTimeoutMs as number;
+    }
+  }
+
+  if (raw.database !== undefined) {
+    const path = `${ROOT}.database`;
+    const d = raw.database;
+    if (!isPlainObject(d)) throw new InvalidOptionsError(path, `expected an object, got ${describe(d)}.`);
+    checkKeys(d, path, ['schema']);
+    if (d.schema !== undefined) {
+      const list = typeof d.schema === 'string' ? [d.schema] : d.schema;
+      if (typeof d.schema !== 'string') stringArray(list, `${path}.schema`);
+      else nonEmptyString(d.schema, `${path}.schema`);
+      out.database.schema = (list as string[]).map(abs);
+      out.database.schema.forEach((file, i) => {
+        if (!existsSync(file)) throw new InvalidOptionsError(`${path}.schema${typeof d.schema === 'string' ? '' : `[${i}]`}`, `no file at ${file} (paths are relative to Jest's rootDir, ${rootDir}).`);
+      });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,25 @@
+import type { ResolvedOptions } from './options';
+
+/**
+ * What globalSetup hands to the test workers. Workers are separate processes: only environment variables
+ * reach them, so the state travels as JSON in one variable.
+ */
+export interface PresetState {
+  version: 1;
+  /** One URL per Jest worker, indexed by JEST_WORKER_ID - 1. */
+  redisUrls: string[];
+  options: ResolvedOptions;
+}
+
+export const STATE_ENV = 'JEST_CACHE_CONSISTENCY_STATE';
+
+export function writeState(state: PresetState, env: NodeJS.ProcessEnv = process.env): void {
+  env[STATE_ENV] = JSON.stringify(state);
+}
+
+export function readState(env: NodeJS.ProcessEnv = process.env): PresetState | undefined {
+  const raw = env[STATE_ENV];
+  if (!raw) return undefined;
+  const state = JSON.parse(raw) as PresetState;
+  return state.version === 1 ? state : undefined;
+}

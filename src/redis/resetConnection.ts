@@ -1,0 +1,73 @@
+import { connect, type Socket } from 'node:net';
+
+/**
+ * A bare RESP connection for the per-test reset. It sends one command at a time and understands only
+ * simple replies (+status, -error, :integer): all FLUSHALL needs, at a fraction of a full client's cost.
+ */
+export class ResetConnection {
+  #socket: Socket | undefined;
+  #pending: Array<{ resolve: (reply: string) => void; reject: (err: Error) => void }> = [];
+  #buffer = '';
+  #connecting: Promise<Socket> | undefined;
+  readonly url: string;
+
+  constructor(url: string) {
+    this.url = url;
+  }
+
+  #connect(): Promise<Socket> {
+    if (this.#socket && !this.#socket.destroyed) return Promise.resolve(this.#socket);
+    if (this.#connecting) return this.#connecting;
+    const { hostname, port } = new URL(this.url);
+    this.#connecting = new Promise<Socket>((resolve, reject) => {
+      const socket = connect({ host: hostname, port: Number(port) });
+      socket.setNoDelay(true);
+      const failAll = (err: Error) => {
+        for (const p of this.#pending.splice(0)) p.reject(err);
+      };
+      socket.once('connect', () => {
+        this.#socket = socket;
+        this.#connecting = undefined;
+        resolve(socket);
+      });
+      socket.on('error', (err) => {
+        this.#connecting = undefined;
+        reject(err);
+        failAll(err);
+      });
+      socket.on('close', () => failAll(new Error(`connection to ${this.url} closed`)));
+      socket.on('data', (chunk) => {
+        this.#buffer += chunk.toString('utf8');
+        let i: number;
+        while ((i = this.#buffer.indexOf('\r\n')) >= 0) {
+          const line = this.#buffer.slice(0, i);
+          this.#buffer = this.#buffer.slice(i + 2);
+          const p = this.#pending.shift();
+          if (!p) continue;
+          if (line.startsWith('-')) p.reject(new Error(`${this.url}: ${line.slice(1)}`));
+          else p.resolve(line.slice(1));
+        }
+      });
+    });
+    return this.#connecting;
+  }
+
+  async command(...args: string[]): Promise<string> {
+    const socket = await this.#connect();
+    const payload = `*${args.length}\r\n` + args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('');
+    return new Promise<string>((resolve, reject) => {
+      this.#pending.push({ resolve, reject });
+      socket.write(payload);
+    });
+  }
+
+  async close(): Promise<void> {
+    const socket = this.#socket;
+    this.#socket = undefined;
+    if (!socket || socket.destroyed) return;
+    await new Promise<void>((resolve) => {
+      socket.once('close', () => resolve());
+      socket.end();
+    });
+  }
+}

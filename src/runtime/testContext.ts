@@ -1,0 +1,108 @@
+import Redis from 'ioredis';
+import { createEmbeddedDb, type TestDb } from '../db/embedded';
+import { PresetNotActiveError } from '../errors';
+import { CLEANUP, type CleanupSlot } from '../preset/cleanup';
+import { readState, type PresetState } from '../preset/state';
+import { ResetConnection } from '../redis/resetConnection';
+
+/*
+ * Per-test-file state. Jest gives every test file its own module registry, so module scope here is
+ * exactly "this test file".
+ */
+let client: Redis | undefined;
+let db: TestDb | undefined;
+let reset: ResetConnection | undefined;
+let cleanupRegistered = false;
+
+function state(what: string): PresetState {
+  const s = readState();
+  if (!s) throw new PresetNotActiveError(what);
+  return s;
+}
+
+/** Registers closing of this file's connections to run after every afterAll hook (see the environment). */
+function registerCleanup(): void {
+  if (cleanupRegistered) return;
+  const slot = (globalThis as unknown as CleanupSlot)[CLEANUP];
+  if (!slot) return; // not our environment: setup.ts closes in its own afterAll instead
+  cleanupRegistered = true;
+  slot.push(closeTestContext);
+}
+
+/**
+ * The URL of this Jest worker's own redis-server (`redis://127.0.0.1:<port>`), for clients you build
+ * yourself: node-redis, a service's own config, a second ioredis connection.
+ */
+export function redisUrl(): string {
+  const { redisUrls } = state('redisUrl()');
+  const worker = Number(process.env.JEST_WORKER_ID ?? '1');
+  const index = (Number.isInteger(worker) && worker > 0 ? worker - 1 : 0) % redisUrls.length;
+  return redisUrls[index]!;
+}
+
+/**
+ * An ioredis client on this worker's own redis-server. The same client for the whole test file; its keyspace
+ * is empty at the start of every test. Closed by the library after the file's last afterAll hook.
+ */
+export function testRedis(): Redis {
+  if (!client || client.status === 'end') {
+    client = new Redis(redisUrl(), { lazyConnect: false, maxRetriesPerRequest: 2 });
+    registerCleanup();
+  }
+  return client;
+}
+
+/**
+ * This test file's embedded pg-mem database with the configured schema, back to the state right after the
+ * schema at the start of every test.
+ */
+export function testDb(): TestDb {
+  if (!db) {
+    db = createEmbeddedDb(state('testDb()').options.database.schema);
+    registerCleanup();
+  }
+  return db;
+}
+
+/** Runs before every test: empties this worker's Redis and resets the embedded database. */
+export async function resetTestContext(): Promise<void> {
+  const s = readState();
+  if (!s) return; // preset not active: nothing of ours to reset
+  if (!reset) {
+    reset = new ResetConnection(redisUrl());
+    registerCleanup();
+  }
+  await Promise.all([reset.command('FLUSHALL'), db?.reset()]);
+}
+
+/** Closes this file's connections. Safe to call more than once. */
+export async function closeTestContext(): Promise<void> {
+  const tasks: Promise<unknown>[] = [];
+  if (client) {
+    const c = client;
+    client = undefined;
+    if (c.status !== 'end') {
+      tasks.push(
+        new Promise<void>((resolve) => {
+          c.once('end', () => resolve());
+          c.quit().catch(() => c.disconnect());
+        }),
+      );
+    }
+  }
+  if (reset) {
+    tasks.push(reset.close());
+    reset = undefined;
+  }
+  if (db) {
+    tasks.push(db.pool.end().catch(() => {}));
+    db = undefined;
+  }
+  cleanupRegistered = false;
+  await Promise.all(tasks);
+}
+
+/** True when the preset's environment will close connections after the file (else setup.ts must). */
+export function environmentClosesConnections(): boolean {
+  return Boolean((globalThis as unknown as CleanupSlot)[CLEANUP]);
+}

@@ -1,0 +1,181 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { RedisServerStartError } from '../errors';
+
+export interface StartRedisServerOptions {
+  binary: string;
+  /** Extra arguments appended after ours (a later `--port` would be overridden by ours: don't). */
+  args?: readonly string[];
+  /** How long to wait for the first PING reply. Default 10 000 ms. */
+  startTimeoutMs?: number;
+  /** Attempts when the chosen port was taken between choosing and binding. Default 8. */
+  portAttempts?: number;
+}
+
+export interface RedisServer {
+  readonly pid: number;
+  readonly host: string;
+  readonly port: number;
+  readonly url: string;
+  readonly binary: string;
+  /** Resolves once the process has exited. */
+  stop(): Promise<void>;
+}
+
+const HOST = '127.0.0.1';
+
+/** A port that was free a moment ago. Racy across processes by nature; startRedisServer retries. */
+export function findFreePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', reject);
+    srv.listen(0, HOST, () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+class PortTakenError extends Error {}
+
+/**
+ * Spawns redis-server on loopback with persistence off, and resolves once *this* process answers PING
+ * (checked through `INFO server`'s process_id, so a server another Jest process started on the same port
+ * is never mistaken for ours).
+ */
+export async function startRedisServer(options: StartRedisServerOptions): Promise<RedisServer> {
+  const attempts = options.portAttempts ?? 8;
+  let last: unknown;
+  for (let i = 0; i < attempts; i++) {
+    const port = await findFreePort();
+    try {
+      return await startOnPort(options, port);
+    } catch (err) {
+      if (!(err instanceof PortTakenError)) throw err;
+      last = err;
+    }
+  }
+  throw new RedisServerStartError(options.binary, [], `no free port after ${attempts} attempts`, String(last));
+}
+
+function serverArgs(port: number, extra: readonly string[]): string[] {
+  return [
+    '--port', String(port),
+    '--bind', HOST,
+    '--save', '',
+    '--appendonly', 'no',
+    '--daemonize', 'no',
+    '--protected-mode', 'yes',
+    '--dir', tmpdir(),
+    '--loglevel', 'warning',
+    '--logfile', '',
+    ...extra,
+  ];
+}
+
+async function startOnPort(options: StartRedisServerOptions, port: number): Promise<RedisServer> {
+  const args = serverArgs(port, options.args ?? []);
+  const child = spawn(options.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const collect = (b: Buffer) => {
+    output = (output + b.toString('utf8')).slice(-8000);
+  };
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((res) => {
+    child.once('exit', (code, signal) => res({ code, signal }));
+    child.once('error', (error) => res({ code: null, signal: null, error }));
+  });
+
+  const timeoutMs = options.startTimeoutMs ?? 10_000;
+  const deadline = Date.now() + timeoutMs;
+  let stopped = false;
+  exited.then(() => {
+    stopped = true;
+  });
+
+  const fail = async (reason: string): Promise<never> => {
+    if (!stopped) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    throw new RedisServerStartError(options.binary, args, reason, output);
+  };
+
+  // Wait for the real signal: a PING answered by this very process. Between refused connections we wait
+  // for whichever comes first: the process exiting, or a short back-off.
+  let backoff = 1;
+  for (;;) {
+    if (stopped) {
+      const { code, signal, error } = await exited;
+      if (/Address already in use/i.test(output)) throw new PortTakenError(output);
+      return fail(error ? error.message : `process exited (code ${code}, signal ${signal}) before answering PING`);
+    }
+    if (Date.now() > deadline) return fail(`no PING reply within ${timeoutMs} ms`);
+    const reply = await pingAndIdentify(port).catch(() => undefined);
+    if (reply !== undefined) {
+      if (reply === child.pid) break;
+      // Another process answers on this port: ours cannot bind it and will exit. Wait for that, then retry.
+      await Promise.race([exited, new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))]);
+      if (!stopped) return fail(`port ${port} is answered by another redis-server (pid ${reply})`);
+      throw new PortTakenError(`port ${port} taken by pid ${reply}`);
+    }
+    await Promise.race([exited, new Promise((r) => setTimeout(r, backoff))]);
+    backoff = Math.min(backoff * 2, 50);
+  }
+
+  const proc: ChildProcess = child;
+  proc.stdout!.removeAllListeners('data');
+  proc.stderr!.removeAllListeners('data');
+  proc.stdout!.resume();
+  proc.stderr!.resume();
+  // The server must never keep the test runner alive on its own.
+  proc.unref();
+  (proc.stdout as Socket).unref?.();
+  (proc.stderr as Socket).unref?.();
+
+  return {
+    pid: child.pid!,
+    host: HOST,
+    port,
+    url: `redis://${HOST}:${port}`,
+    binary: options.binary,
+    async stop() {
+      if (stopped) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** PING, then INFO server; resolves with the process_id of whoever answered. Rejects on connection errors. */
+export function pingAndIdentify(port: number, host = HOST): Promise<number> {
+  return new Promise((resolveId, reject) => {
+    const sock = connect({ port, host });
+    let buf = '';
+    const done = (err?: Error, pid?: number) => {
+      sock.destroy();
+      if (err) reject(err);
+      else resolveId(pid!);
+    };
+    sock.setTimeout(2000, () => done(new Error('timeout')));
+    sock.once('error', (e) => done(e));
+    sock.on('data', (d) => {
+      buf += d.toString('latin1');
+      if (buf.startsWith('-')) return done(new Error(buf.trim()));
+      if (!buf.startsWith('+PONG\r\n')) {
+        if (buf.length >= 7) done(new Error(`unexpected reply ${JSON.stringify(buf.slice(0, 40))}`));
+        return;
+      }
+      const m = /process_id:(\d+)\r\n/.exec(buf);
+      if (m) done(undefined, Number(m[1]));
+    });
+    sock.once('connect', () => sock.write('PING\r\nINFO server\r\n'));
+  });
+}

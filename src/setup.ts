@@ -1,0 +1,12 @@
+/**
+ * The preset's setupFilesAfterEnv: side effects only. Resets this worker's Redis and the embedded database
+ * before every test, and closes connections after the file.
+ */
+import { closeTestContext, environmentClosesConnections, resetTestContext } from './runtime/testContext';
+
+beforeEach(resetTestContext);
+
+if (!environmentClosesConnections()) {
+  // Under another testEnvironment the library cannot run after your afterAll hooks: close here.
+  afterAll(closeTestContext);
+}
