@@ -146,6 +146,8 @@ async function startOnPort(options: StartRedisServerOptions, port: number): Prom
     binary: options.binary,
     async stop() {
       if (stopped) return;
+      // Hold the event loop while waiting: an unref'd child alone would let Node exit mid-await.
+      child.ref();
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
       await exited;

@@ -58,6 +58,8 @@ export function startWatchdog(): Watchdog {
     watch: (pid) => void stdin.write(`add ${pid}\n`),
     unwatch: (pid) => void stdin.write(`remove ${pid}\n`),
     async close() {
+      // Hold the event loop while waiting: an unref'd child alone would let Node exit mid-await.
+      child.ref();
       stdin.end();
       await exited;
     },

@@ -1,0 +1,66 @@
+/**
+ * No redis-server the preset started survives the Jest run, however the run ends. Each case runs Jest in a
+ * child process on a fixture project that uses the built preset, records the pids of every server, then
+ * checks the kernel no longer knows them.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO, spawnJest, waitForExit, waitForFile, type Running } from '../helpers/processes';
+
+const FIXTURE = join(REPO, '__tests__', 'fixtures', 'lifecycle');
+jest.setTimeout(60_000);
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'jcc-lifecycle-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function run(mode: string, extraArgs: string[] = []): { running: Running; pidFile: string } {
+  const pidFile = join(dir, 'pids.json');
+  const running = spawnJest(FIXTURE, ['--no-cache', ...extraArgs], { MODE: mode, PID_FILE: pidFile });
+  return { running, pidFile };
+}
+
+async function recordedServers(pidFile: string, running: Running): Promise<number[]> {
+  await waitForFile(pidFile, running);
+  const { pids } = JSON.parse(readFileSync(pidFile, 'utf8')) as { pids: number[] };
+  expect(pids.length).toBeGreaterThan(0);
+  return pids;
+}
+
+it.each([
+  ['pass', 0],
+  ['fail', 1],
+])('after a run that ends with %s, every server is gone', async (mode, exitCode) => {
+  const { running, pidFile } = run(mode, ['--maxWorkers=2']);
+  const result = await running.done;
+  const pids = await recordedServers(pidFile, running);
+  expect(pids).toHaveLength(2); // one per worker
+  expect(result.code).toBe(exitCode);
+  // globalTeardown awaited each server's exit: nothing to wait for.
+  expect(await waitForExit(pids, 0)).toEqual([]);
+});
+
+it('after a crashed worker, every server is gone and the run reports the crash', async () => {
+  const { running, pidFile } = run('crash', ['--maxWorkers=2']);
+  const pids = await recordedServers(pidFile, running);
+  const result = await running.done;
+  expect(result.code).toBe(1);
+  expect(result.stderr).toMatch(/lifecycle\.test\.js/);
+  expect(await waitForExit(pids, 0)).toEqual([]);
+});
+
+it.each(['SIGINT', 'SIGTERM', 'SIGKILL'] as const)(
+  'after %s to the Jest process, the watchdog ends every server within a few seconds',
+  async (signal) => {
+    const { running, pidFile } = run('hang', ['--maxWorkers=2']);
+    const pids = await recordedServers(pidFile, running);
+    expect(pids).toHaveLength(2);
+    running.child.kill(signal);
+    const result = await running.done;
+    expect(result.code === null ? result.signal : result.code).toBeTruthy();
+    expect(await waitForExit(pids, 5000)).toEqual([]);
+  },
+);

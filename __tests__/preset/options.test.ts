@@ -1,0 +1,52 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InvalidOptionsError } from '../../src';
+import { validateOptions } from '../../src/preset/options';
+
+const root = mkdtempSync(join(tmpdir(), 'jcc-options-'));
+writeFileSync(join(root, 'schema.sql'), 'CREATE TABLE t (id int);');
+
+function problem(raw: unknown): string {
+  try {
+    validateOptions(raw, root);
+  } catch (err) {
+    expect(err).toBeInstanceOf(InvalidOptionsError);
+    expect((err as InvalidOptionsError).code).toBe('INVALID_OPTIONS');
+    return (err as Error).message;
+  }
+  throw new Error('expected validateOptions to throw');
+}
+
+describe('validateOptions', () => {
+  it('fills defaults when nothing is configured', () => {
+    expect(validateOptions(undefined, root)).toEqual({
+      redis: { args: [], startTimeoutMs: 10000 },
+      database: { schema: [] },
+    });
+  });
+
+  it('resolves schema paths against rootDir and accepts a single string', () => {
+    expect(validateOptions({ database: { schema: 'schema.sql' } }, root).database.schema).toEqual([join(root, 'schema.sql')]);
+    expect(validateOptions({ database: { schema: ['schema.sql'] } }, root).database.schema).toEqual([join(root, 'schema.sql')]);
+  });
+
+  it('keeps redis settings', () => {
+    const o = validateOptions({ redis: { binary: '/usr/bin/redis-server', args: ['--maxmemory', '64mb'], startTimeoutMs: 500 } }, root);
+    expect(o.redis).toEqual({ binary: '/usr/bin/redis-server', args: ['--maxmemory', '64mb'], startTimeoutMs: 500 });
+  });
+
+  it.each<[string, unknown]>([
+    ['not an object', 'redis'],
+    ['unknown top-level key, with a suggestion', { databse: {} }],
+    ['unknown nested key, with a suggestion', { redis: { bianry: '/x' } }],
+    ['empty binary', { redis: { binary: '' } }],
+    ['args not an array', { redis: { args: '--maxmemory 1mb' } }],
+    ['a port in args', { redis: { args: ['--port', '6379'] } }],
+    ['a negative timeout', { redis: { startTimeoutMs: -1 } }],
+    ['a schema file that does not exist', { database: { schema: ['missing.sql'] } }],
+    ['a schema entry that is not a string', { database: { schema: [42] } }],
+  ])('rejects %s with a message naming the option and the fix', (_name, raw) => {
+    expect(problem(raw).replaceAll(root, '<root>')).toMatchSnapshot();
+  });
+});
