@@ -1,6 +1,6 @@
 /** jest-cache-consistency: public API. No side effects on import (those live in ./setup). */
 export { testRedis, redisUrl, testDb } from './runtime/testContext';
-export type { TestDb, PgCompatiblePool } from './db/embedded';
+export type { TestDb, PgCompatiblePool, PgCompatibleClient } from './db/embedded';
 export type { Queryable, Row } from './db/types';
 export type { CacheConsistencyOptions } from './preset/options';
 export { startRedisServer, type RedisServer, type StartRedisServerOptions } from './server/redisServer';

@@ -25,8 +25,8 @@ export interface Running {
   done: Promise<Finished>;
 }
 
-export function spawnJest(cwd: string, args: string[], env: Record<string, string> = {}): Running {
-  const child = spawn(process.execPath, [JEST_BIN, '--ci', ...args], { cwd, env: cleanEnv(env) });
+export function spawnJest(cwd: string, args: string[], env: Record<string, string> = {}, jestBin = JEST_BIN): Running {
+  const child = spawn(process.execPath, [jestBin, '--ci', ...args], { cwd, env: cleanEnv(env) });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));

@@ -4,10 +4,20 @@ import { SchemaError } from '../errors';
 import { splitSqlStatements } from './sqlStatements';
 import type { Queryable, Row } from './types';
 
-/** A node-postgres compatible Pool, as pg-mem's adapter builds it. */
+/** A client checked out of a {@link PgCompatiblePool}, as node-postgres' `PoolClient`. */
+export interface PgCompatibleClient {
+  query<R extends Row = any>(sql: string, params?: readonly unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
+  release(err?: Error | boolean): void;
+}
+
+/**
+ * A node-postgres compatible Pool, as pg-mem's adapter builds it: `query`, `connect` + `release`, `end`.
+ * Row types are the caller's choice, as with node-postgres. A service typed with `pg.Pool` itself needs a
+ * cast (`db.pool as unknown as Pool`): pg-mem implements the behaviour, not every member of the class.
+ */
 export interface PgCompatiblePool {
-  query(sql: string, params?: readonly unknown[]): Promise<{ rows: Row[]; rowCount: number | null }>;
-  connect(): Promise<unknown>;
+  query<R extends Row = any>(sql: string, params?: readonly unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
+  connect(): Promise<PgCompatibleClient>;
   end(): Promise<void>;
 }
 
