@@ -97,6 +97,142 @@ export class OutsideTestError extends CacheConsistencyError {
   }
 }
 
+// --- keyspace capture and Redis clients (issue 3) ---
+
+/** A value given where a Redis client was needed is not one this library can drive. */
+export class NotARedisClientError extends CacheConsistencyError {
+  readonly received: string;
+  constructor(what: string, received: string) {
+    super(
+      'NOT_A_REDIS_CLIENT',
+      `${what} needs a Redis client: an ioredis client (new Redis()), an ioredis Cluster, or a node-redis v5 ` +
+        `client (createClient(), connected). Received: ${received}.`,
+    );
+    this.received = received;
+  }
+}
+
+/** The Redis client was closed (quit, disconnect) or, for node-redis, never connected. */
+export class RedisConnectionClosedError extends CacheConsistencyError {
+  readonly client: string;
+  constructor(client: string) {
+    super(
+      'REDIS_CONNECTION_CLOSED',
+      `The Redis connection is closed: ${client}.
+` +
+        'Pass a client that is connected (node-redis: await client.connect()), and close it only after the ' +
+        'assertion (in afterAll).',
+    );
+    this.client = client;
+  }
+}
+
+/** The Redis client could not reach its server (refused, timed out, DNS, auth failure). */
+export class RedisUnreachableError extends CacheConsistencyError {
+  readonly client: string;
+  constructor(client: string, cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(
+      'REDIS_UNREACHABLE',
+      `The Redis server could not be reached: ${client}: ${reason}.
+` +
+        'Check the host and port (testRedis() and redisUrl() point at this worker\'s own server).',
+      { cause },
+    );
+    this.client = client;
+  }
+}
+
+/** A command failed while the keyspace was being read (for example an ACL without the needed commands). */
+export class KeyspaceReadError extends CacheConsistencyError {
+  readonly key: string | undefined;
+  constructor(key: string | undefined, cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(
+      'KEYSPACE_READ_FAILED',
+      `Reading the Redis keyspace failed${key !== undefined ? ` at key ${JSON.stringify(key)}` : ''}: ${reason}
+` +
+        'captureKeyspace needs SCAN, TYPE, PTTL and the read commands of every type (GET, HGETALL, LRANGE, ' +
+        'SMEMBERS, ZRANGE, XRANGE); with scripting allowed (EVAL/EVALSHA) it reads a whole batch per round trip.',
+      { cause },
+    );
+    this.key = key;
+  }
+}
+
+/** An option of captureKeyspace or toMatchKeyspaceSnapshot has the wrong shape. */
+export class InvalidKeyspaceOptionError extends CacheConsistencyError {
+  readonly option: string;
+  constructor(option: string, problem: string) {
+    super(
+      'INVALID_KEYSPACE_OPTION',
+      `Invalid keyspace option ${option}: ${problem}\nSee docs/keyspace-snapshots.md for every option.`,
+    );
+    this.option = option;
+  }
+}
+
+// --- cache contracts and toBeConsistentWith (issue 4) ---
+
+/** A value given where a database handle was needed is not one this library can query. */
+export class UnsupportedDatabaseHandleError extends CacheConsistencyError {
+  readonly received: string;
+  constructor(what: string, received: string) {
+    super(
+      'UNSUPPORTED_DATABASE_HANDLE',
+      `${what} must be testDb(), a pg-mem database (newDb()), a node-postgres Pool or Client, a mysql2 pool or ` +
+        `connection, a Queryable ({ query(sql, params) => rows }) or a function (sql, params) => rows. ` +
+        `Received: ${received}.`,
+    );
+    this.received = received;
+  }
+}
+
+/** A `defineCache` contract (or the contracts module named in the config) is malformed. */
+export class CacheContractError extends CacheConsistencyError {
+  readonly contract: string;
+  readonly option: string;
+  constructor(contract: string, option: string, problem: string) {
+    super(
+      'CACHE_CONTRACT_INVALID',
+      `Invalid cache contract ${contract}: ${option}: ${problem}\nSee docs/contracts.md for every option.`,
+    );
+    this.contract = contract;
+    this.option = option;
+  }
+}
+
+/** Reading a key's rows for the comparison failed: the contract's load threw or returned something unusable. */
+export class CacheLoadError extends CacheConsistencyError {
+  readonly contract: string;
+  readonly key: string;
+  constructor(contract: string, key: string, problem: string, cause?: unknown) {
+    super(
+      'CACHE_LOAD_FAILED',
+      `Loading the rows for cached key ${key} (contract ${contract}) failed: ${problem}\n` +
+        'The comparison reads every cached key through its contract: fix the load (or table/where), or the ' +
+        'database handle. See docs/contracts.md.',
+      { cause },
+    );
+    this.contract = contract;
+    this.key = key;
+  }
+}
+
+/** An async matcher of this library was still running when its test ended: the `await` is missing. */
+export class MatcherNotAwaitedError extends CacheConsistencyError {
+  readonly matcher: string;
+  constructor(matcher: string, count: number) {
+    super(
+      'MATCHER_NOT_AWAITED',
+      `${matcher} was called ${count === 1 ? 'once' : `${count} times`} without await: the test ended before ` +
+        `the check finished, so its result was lost.\nWrite \`await expect(redis).${matcher}(...)\` (or return ` +
+        'the promise) in the test.',
+    );
+    this.matcher = matcher;
+  }
+}
+
 export function indent(text: string, prefix: string): string {
   return text
     .split('\n')

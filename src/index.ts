@@ -13,3 +13,28 @@ export {
   SchemaError,
   PresetNotActiveError,
 } from './errors';
+// keyspace capture, Redis client adapters (issue 3)
+export { captureKeyspace, type CaptureKeyspaceOptions, type DecodeOptions } from './keyspace/capture';
+export type { RedactRule } from './keyspace/redact';
+export {
+  KEYSPACE_BRAND,
+  isKeyspaceSnapshot,
+  type KeyspaceSnapshot,
+  type KeyEntry,
+  type KeyValue,
+  type KeyType,
+  type RedisText,
+  type TtlRendering,
+  type BinaryRendering,
+  type KeyspacePrintOptions,
+  type OtherTypeEntry,
+} from './keyspace/types';
+export { toRedisAdapter, isRedisAdapter } from './redis/toRedisAdapter';
+export type { RedisAdapter, RedisArg, RedisReply, RedisCommand, ScanOptions, RedisClientKind } from './redis/adapter';
+export {
+  NotARedisClientError,
+  RedisConnectionClosedError,
+  RedisUnreachableError,
+  KeyspaceReadError,
+  InvalidKeyspaceOptionError,
+} from './errors';

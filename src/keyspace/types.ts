@@ -26,7 +26,59 @@ export type KeyEntry = KeyValue & {
   key: RedisText;
   /** Remaining time to live in ms when captured, or null for a key without expiry. */
   ttlMs: number | null;
+  /**
+   * Set when a redaction rule covered the whole value. The value is then empty (`'[REDACTED]'` for a
+   * string, `[]` for every other type) and prints as `[REDACTED]`.
+   */
+  redacted?: true;
 };
 
 /** Brand recognised by the snapshot serializer (a registered symbol, so it survives module duplication). */
 export const KEYSPACE_BRAND = Symbol.for('jest-cache-consistency.keyspace');
+
+/**
+ * How TTLs print (the captured `ttlMs` is always exact; this is about the printed form):
+ * - `'buckets'` (default): `expires in ≤ 1m`, with the default bucket bounds 1s 5s 10s 30s 1m 5m 10m 30m
+ *   1h 2h 6h 12h 1d 7d 30d 365d, so `EX 60` prints the same on a fast and a slow machine;
+ * - `{ buckets: [ms, ...] }`: your own upper bounds, in milliseconds;
+ * - `'seconds'`: `expires in 60s` (rounded up to whole seconds);
+ * - `'exact'`: `expires in 59998ms` (changes from run to run: for one-off debugging);
+ * - `'presence'`: `expires`, without a time;
+ * - `'hide'`: nothing at all about expiry.
+ */
+export type TtlRendering = 'buckets' | 'seconds' | 'exact' | 'presence' | 'hide' | { buckets: readonly number[] };
+
+/** How bytes that are not valid UTF-8 print: `b"\xff"` (escape, default), `hex"ff"`, `base64"/w=="`. */
+export type BinaryRendering = 'escape' | 'hex' | 'base64';
+
+/** Printing choices a capture carries to the serializer (chosen with captureKeyspace's options). */
+export interface KeyspacePrintOptions {
+  ttl: TtlRendering;
+  /** Strings holding a JSON object or array print as structured values. */
+  json: boolean;
+  binary: BinaryRendering;
+}
+
+/** A key of a type this library does not read (a module type such as ReJSON-RL): listed, not read. */
+export interface OtherTypeEntry {
+  key: RedisText;
+  type: string;
+  ttlMs: number | null;
+}
+
+/**
+ * What `captureKeyspace` returns: plain data, branded so that the snapshot serializer recognises it.
+ * `entries` are sorted by key (byte order).
+ */
+export interface KeyspaceSnapshot {
+  readonly [KEYSPACE_BRAND]: true;
+  readonly entries: KeyEntry[];
+  /** Keys of types that are not read (sorted by key); usually empty. */
+  readonly otherTypes: OtherTypeEntry[];
+  readonly print: KeyspacePrintOptions;
+}
+
+/** True for a value built by `captureKeyspace` (or by hand with the brand). */
+export function isKeyspaceSnapshot(value: unknown): value is KeyspaceSnapshot {
+  return typeof value === 'object' && value !== null && (value as { [KEYSPACE_BRAND]?: unknown })[KEYSPACE_BRAND] === true;
+}

@@ -1,0 +1,201 @@
+import { RedisConnectionClosedError, RedisUnreachableError } from '../errors';
+import {
+  scanServer,
+  toError,
+  type RedisAdapter,
+  type RedisArg,
+  type RedisCommand,
+  type RedisReply,
+  type ScanOptions,
+} from './adapter';
+
+/*
+ * ioredis, recognised by shape rather than `instanceof` (an application may load its own copy of ioredis).
+ * Only the members used here are declared.
+ */
+interface Emitter {
+  on(event: string, listener: (...args: unknown[]) => void): unknown;
+  off(event: string, listener: (...args: unknown[]) => void): unknown;
+}
+
+interface IoredisPipelineLike {
+  callBuffer(command: string, ...args: RedisArg[]): unknown;
+  exec(): Promise<Array<[Error | null, unknown]> | null>;
+}
+
+export interface IoredisLike extends Emitter {
+  status: string;
+  isCluster: boolean;
+  options?: { host?: string; port?: number; path?: string | null; db?: number };
+  callBuffer(command: string, ...args: RedisArg[]): Promise<unknown>;
+  pipeline(): IoredisPipelineLike;
+  connect(): Promise<unknown>;
+}
+
+export interface IoredisClusterLike extends Emitter {
+  status: string;
+  isCluster: boolean;
+  callBuffer(command: string, ...args: RedisArg[]): Promise<unknown>;
+  nodes(role?: 'all' | 'master' | 'slave'): IoredisLike[];
+  connect(): Promise<unknown>;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+/** An ioredis `Redis` instance: `isCluster === false`, `callBuffer`, `pipeline` and a string `status`. */
+export function isIoredis(value: unknown): value is IoredisLike {
+  return (
+    isObject(value) &&
+    value.isCluster === false &&
+    typeof value.status === 'string' &&
+    typeof value.callBuffer === 'function' &&
+    typeof value.pipeline === 'function' &&
+    typeof value.connect === 'function' &&
+    typeof value.on === 'function'
+  );
+}
+
+/** An ioredis `Cluster` instance: `isCluster === true`, `nodes()`, `callBuffer`. */
+export function isIoredisCluster(value: unknown): value is IoredisClusterLike {
+  return (
+    isObject(value) &&
+    value.isCluster === true &&
+    typeof value.status === 'string' &&
+    typeof value.callBuffer === 'function' &&
+    typeof value.nodes === 'function' &&
+    typeof value.on === 'function'
+  );
+}
+
+/** Waits for `ready`, failing on the first `error` or `end` (ioredis retries forever by default). */
+function waitForReady(client: Emitter, describe: () => string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const done = () => {
+      client.off('ready', onReady);
+      client.off('error', onError);
+      client.off('end', onEnd);
+    };
+    const onReady = () => {
+      done();
+      resolve();
+    };
+    const onError = (...args: unknown[]) => {
+      done();
+      reject(new RedisUnreachableError(describe(), args[0]));
+    };
+    const onEnd = () => {
+      done();
+      reject(new RedisConnectionClosedError(describe()));
+    };
+    client.on('ready', onReady);
+    client.on('error', onError);
+    client.on('end', onEnd);
+  });
+}
+
+async function ensureIoredisReady(
+  client: { status: string; connect(): Promise<unknown> } & Emitter,
+  describe: () => string,
+): Promise<void> {
+  switch (client.status) {
+    case 'ready':
+      return;
+    case 'end':
+    case 'close':
+      throw new RedisConnectionClosedError(describe());
+    case 'wait': {
+      // lazyConnect and never used: connect it, as its first command would.
+      const ready = waitForReady(client, describe);
+      client.connect().catch(() => {}); // the failure arrives through the 'error' event
+      return ready;
+    }
+    default:
+      // connecting, connect, reconnecting
+      return waitForReady(client, describe);
+  }
+}
+
+export class IoredisAdapter implements RedisAdapter {
+  readonly kind = 'ioredis' as const;
+  readonly client: IoredisLike;
+  readonly multiKey: boolean;
+
+  constructor(client: IoredisLike, options: { multiKey?: boolean } = {}) {
+    this.client = client;
+    this.multiKey = options.multiKey ?? true;
+  }
+
+  describe(): string {
+    const o = this.client.options ?? {};
+    const where = o.path ? `unix:${o.path}` : `redis://${o.host ?? '127.0.0.1'}:${o.port ?? 6379}`;
+    const db = o.db ? `/${o.db}` : '';
+    return `ioredis client (${where}${db}, status ${this.client.status})`;
+  }
+
+  ready(): Promise<void> {
+    return ensureIoredisReady(this.client, () => this.describe());
+  }
+
+  send(command: string, ...args: RedisArg[]): Promise<RedisReply> {
+    return this.client.callBuffer(command, ...args) as Promise<RedisReply>;
+  }
+
+  async batch(commands: readonly RedisCommand[]): Promise<Array<RedisReply | Error>> {
+    if (commands.length === 0) return [];
+    const pipeline = this.client.pipeline();
+    for (const [command, ...args] of commands) pipeline.callBuffer(command, ...args);
+    const results = await pipeline.exec();
+    if (!results) throw new RedisConnectionClosedError(this.describe());
+    return results.map(([err, reply]) => err ?? (reply as RedisReply));
+  }
+
+  scan(options?: ScanOptions): AsyncIterable<Buffer[]> {
+    return scanServer((c, ...a) => this.send(c, ...a), options);
+  }
+
+  shards(): RedisAdapter[] {
+    return [this];
+  }
+}
+
+/**
+ * ioredis `Cluster`: single commands are routed by ioredis; SCAN and scripts run per master node. Batches
+ * are sent as concurrent single commands (an ioredis cluster pipeline must stay within one slot); ioredis
+ * writes them back to back, so they still share round trips per node.
+ */
+export class IoredisClusterAdapter implements RedisAdapter {
+  readonly kind = 'ioredis-cluster' as const;
+  readonly client: IoredisClusterLike;
+  readonly multiKey = false;
+
+  constructor(client: IoredisClusterLike) {
+    this.client = client;
+  }
+
+  describe(): string {
+    return `ioredis cluster client (${this.client.nodes('master').length} masters, status ${this.client.status})`;
+  }
+
+  ready(): Promise<void> {
+    return ensureIoredisReady(this.client, () => this.describe());
+  }
+
+  send(command: string, ...args: RedisArg[]): Promise<RedisReply> {
+    return this.client.callBuffer(command, ...args) as Promise<RedisReply>;
+  }
+
+  async batch(commands: readonly RedisCommand[]): Promise<Array<RedisReply | Error>> {
+    const settled = await Promise.allSettled(commands.map(([command, ...args]) => this.send(command, ...args)));
+    return settled.map((s) => (s.status === 'fulfilled' ? s.value : toError(s.reason)));
+  }
+
+  async *scan(options?: ScanOptions): AsyncGenerator<Buffer[]> {
+    for (const shard of this.shards()) yield* shard.scan(options);
+  }
+
+  shards(): RedisAdapter[] {
+    return this.client.nodes('master').map((node) => new IoredisAdapter(node, { multiKey: false }));
+  }
+}

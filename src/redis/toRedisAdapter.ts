@@ -1,0 +1,48 @@
+import type { RedisAdapter } from './adapter';
+import { IoredisAdapter, IoredisClusterAdapter, isIoredis, isIoredisCluster } from './ioredis';
+import { isNodeRedis, NodeRedisAdapter } from './nodeRedis';
+
+const ADAPTER = Symbol.for('jest-cache-consistency.redis-adapter');
+
+/**
+ * The adapter for a Redis client, or `undefined` when `client` is not one this library can drive.
+ *
+ * Recognition is by shape, never `instanceof`, so a client built from the application's own copy of the
+ * library is recognised too:
+ * - an adapter already: returned as is;
+ * - ioredis `Redis`: `isCluster === false`, a string `status`, and `callBuffer`, `pipeline`, `connect`, `on`;
+ * - ioredis `Cluster`: `isCluster === true`, a string `status`, and `callBuffer`, `nodes`, `on`;
+ * - node-redis v5 `createClient()`: `sendCommand`, `withTypeMapping` (new in v5), boolean `isOpen` and
+ *   `isReady`, and no `masters` (so a node-redis cluster is not taken for a client).
+ *
+ * The same client always gets the same adapter object (cached on the client under a registered symbol).
+ */
+export function toRedisAdapter(client: unknown): RedisAdapter | undefined {
+  if (typeof client !== 'object' || client === null) return undefined;
+  if (isRedisAdapter(client)) return client;
+  const cached = (client as { [ADAPTER]?: RedisAdapter })[ADAPTER];
+  if (cached) return cached;
+  let adapter: RedisAdapter | undefined;
+  if (isIoredis(client)) adapter = new IoredisAdapter(client);
+  else if (isIoredisCluster(client)) adapter = new IoredisClusterAdapter(client);
+  else if (isNodeRedis(client)) adapter = new NodeRedisAdapter(client);
+  if (adapter && Object.isExtensible(client)) {
+    Object.defineProperty(client, ADAPTER, { value: adapter, enumerable: false, configurable: true });
+  }
+  return adapter;
+}
+
+/** True for an object that already implements {@link RedisAdapter}. */
+export function isRedisAdapter(value: unknown): value is RedisAdapter {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return (
+    typeof v.kind === 'string' &&
+    typeof v.send === 'function' &&
+    typeof v.batch === 'function' &&
+    typeof v.scan === 'function' &&
+    typeof v.shards === 'function' &&
+    typeof v.ready === 'function' &&
+    typeof v.describe === 'function'
+  );
+}
