@@ -14,6 +14,7 @@ import {
   type KeyspaceSnapshot,
   type OtherTypeEntry,
   type RedisText,
+  type StreamIdRendering,
   type TtlRendering,
 } from './types';
 
@@ -35,6 +36,8 @@ export interface CaptureKeyspaceOptions {
   ttl?: TtlRendering;
   /** How values print. */
   decode?: DecodeOptions;
+  /** How stream entry IDs print. Default `'auto'`: clock-made IDs print as positions (`#1`), chosen IDs as they are. */
+  streamIds?: StreamIdRendering;
   /** Keys per SCAN call and per read round trip. Default 1000. */
   batchSize?: number;
   /**
@@ -45,7 +48,7 @@ export interface CaptureKeyspaceOptions {
 }
 
 /** Every option key, for validation (a misspelt option is an error, not a silent no-op). */
-const OPTION_KEYS = ['match', 'exclude', 'redact', 'ttl', 'decode', 'batchSize', 'chunkSize'] as const;
+const OPTION_KEYS = ['match', 'exclude', 'redact', 'ttl', 'decode', 'streamIds', 'batchSize', 'chunkSize'] as const;
 
 interface Plan {
   serverMatch: string | undefined;
@@ -137,13 +140,21 @@ function plan(options: CaptureKeyspaceOptions): Plan {
   if (decode.binary !== undefined && !['escape', 'hex', 'base64'].includes(decode.binary)) {
     throw new InvalidKeyspaceOptionError('decode.binary', "must be 'escape', 'hex' or 'base64'");
   }
+  if (options.streamIds !== undefined && !['auto', 'exact', 'index'].includes(options.streamIds)) {
+    throw new InvalidKeyspaceOptionError('streamIds', "must be 'auto', 'exact' or 'index'");
+  }
   return {
     // One glob goes to the server (SCAN MATCH); several, or excludes, are filtered here.
     serverMatch: match.length === 1 ? match[0] : undefined,
     filter: keyFilter(match.length === 1 ? [] : match, exclude),
     batchSize: positiveInt(options.batchSize, 'batchSize', 1000),
     chunkSize: positiveInt(options.chunkSize, 'chunkSize', 1000),
-    print: { ttl: validateTtlRendering(options.ttl), json: decode.json ?? true, binary: decode.binary ?? 'escape' },
+    print: {
+      ttl: validateTtlRendering(options.ttl),
+      json: decode.json ?? true,
+      binary: decode.binary ?? 'escape',
+      streamIds: options.streamIds ?? 'auto',
+    },
     redact: compileRedactRules(options.redact),
   };
 }

@@ -51,12 +51,22 @@ export type TtlRendering = 'buckets' | 'seconds' | 'exact' | 'presence' | 'hide'
 /** How bytes that are not valid UTF-8 print: `b"\xff"` (escape, default), `hex"ff"`, `base64"/w=="`. */
 export type BinaryRendering = 'escape' | 'hex' | 'base64';
 
+/**
+ * How stream entry IDs print:
+ * - `'auto'` (default): IDs made from the clock (`XADD key * ...`, a time part after the year 2001) print as
+ *   their position (`#1`, `#2`, ...) so the snapshot does not change with the time of the run; IDs you
+ *   chose (`1-0`, `42-1`) print as they are;
+ * - `'exact'`: every ID as it is; `'index'`: every ID as its position.
+ */
+export type StreamIdRendering = 'auto' | 'exact' | 'index';
+
 /** Printing choices a capture carries to the serializer (chosen with captureKeyspace's options). */
 export interface KeyspacePrintOptions {
   ttl: TtlRendering;
   /** Strings holding a JSON object or array print as structured values. */
   json: boolean;
   binary: BinaryRendering;
+  streamIds: StreamIdRendering;
 }
 
 /** A key of a type this library does not read (a module type such as ReJSON-RL): listed, not read. */
