@@ -38,3 +38,17 @@ export {
   KeyspaceReadError,
   InvalidKeyspaceOptionError,
 } from './errors';
+export {
+  keyspaceSerializer,
+  createKeyspaceSerializer,
+  registerKeyspaceSerializer,
+  printKeyspace,
+  type KeyspaceSerializerOptions,
+  type PrintKeyspaceOptions,
+} from './keyspace/serializer';
+export { truncateLongLines } from './keyspace/message';
+export {
+  toMatchKeyspaceSnapshot,
+  toMatchInlineKeyspaceSnapshot,
+  type KeyspaceSnapshotOptions,
+} from './matchers/toMatchKeyspaceSnapshot';

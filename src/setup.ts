@@ -10,3 +10,10 @@ if (!environmentClosesConnections()) {
   // Under another testEnvironment the library cannot run after your afterAll hooks: close here.
   afterAll(closeTestContext);
 }
+
+// Keyspace snapshots (issue 3): the matchers and the serializer for `expect(await captureKeyspace(r)).toMatchSnapshot()`.
+import { registerKeyspaceSerializer } from './keyspace/serializer';
+import { toMatchInlineKeyspaceSnapshot, toMatchKeyspaceSnapshot } from './matchers/toMatchKeyspaceSnapshot';
+
+expect.extend({ toMatchKeyspaceSnapshot, toMatchInlineKeyspaceSnapshot });
+registerKeyspaceSerializer(expect);

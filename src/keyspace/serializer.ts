@@ -252,3 +252,25 @@ export function printKeyspace(value: KeyspaceSnapshot | KeyEntry, options: Print
   lines[lines.length - 1] = lines[lines.length - 1]!.replace(/,$/, '');
   return lines.join('\n');
 }
+
+const REGISTERED = Symbol.for('jest-cache-consistency.keyspace-serializer-registered');
+
+interface ExpectWithSerializers {
+  addSnapshotSerializer(plugin: NewPlugin): void;
+}
+
+/**
+ * Adds the serializer to Jest's snapshot serializers once per test file (the preset's setup file does;
+ * toMatchKeyspaceSnapshot does too, in case it was registered without the preset). Returns false when no
+ * `expect` with `addSnapshotSerializer` is available.
+ */
+export function registerKeyspaceSerializer(
+  target: unknown = (globalThis as { expect?: unknown }).expect,
+): boolean {
+  const e = target as (ExpectWithSerializers & { [REGISTERED]?: true }) | undefined;
+  if (!e || typeof e.addSnapshotSerializer !== 'function') return false;
+  if (e[REGISTERED]) return true;
+  e.addSnapshotSerializer(keyspaceSerializer);
+  Object.defineProperty(e, REGISTERED, { value: true, enumerable: false, configurable: true });
+  return true;
+}

@@ -1,0 +1,175 @@
+import type { ExpectationResult, MatcherContext, SyncExpectationResult } from 'expect';
+import { matcherErrorMessage, matcherHint, printReceived, printWithType, RECEIVED_COLOR } from 'jest-matcher-utils';
+import type * as JestSnapshot from 'jest-snapshot';
+import { CacheConsistencyError, InvalidKeyspaceOptionError } from '../errors';
+import { captureKeyspace, type CaptureKeyspaceOptions } from '../keyspace/capture';
+import { truncateLongLines } from '../keyspace/message';
+import { registerKeyspaceSerializer } from '../keyspace/serializer';
+import type { KeyspaceSnapshot } from '../keyspace/types';
+import { toRedisAdapter } from '../redis/toRedisAdapter';
+
+/** Options of toMatchKeyspaceSnapshot: every captureKeyspace option, plus the snapshot's `hint`. */
+export interface KeyspaceSnapshotOptions extends CaptureKeyspaceOptions {
+  /** Names the snapshot like toMatchSnapshot's hint (`test name: hint 1`). */
+  hint?: string;
+}
+
+type SnapshotContext = MatcherContext & { snapshotState: unknown; error?: Error };
+
+/* jest-snapshot is loaded when a snapshot matcher first runs, not when the setup file registers it. */
+let jestSnapshot: typeof JestSnapshot | undefined;
+function snapshotMatchers(): typeof JestSnapshot {
+  jestSnapshot ??= require('jest-snapshot') as typeof JestSnapshot;
+  return jestSnapshot;
+}
+
+const CONNECTION_CODES = new Set(['REDIS_CONNECTION_CLOSED', 'REDIS_UNREACHABLE']);
+
+function hintFor(name: string, ctx: SnapshotContext, expected = ''): string {
+  return matcherHint(name, undefined, expected, { isNot: ctx.isNot, promise: ctx.promise });
+}
+
+function describeOptionsArg(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Validates received and options and captures the keyspace; every misuse is a matcher error. */
+async function capture(
+  name: string,
+  ctx: SnapshotContext,
+  received: unknown,
+  options: KeyspaceSnapshotOptions,
+  expectedArg: string,
+): Promise<KeyspaceSnapshot> {
+  const hint = hintFor(name, ctx, expectedArg);
+  if (ctx.isNot) {
+    throw new Error(matcherErrorMessage(hint, `${name} cannot be used with .not (a snapshot either matches or is updated)`));
+  }
+  const adapter = toRedisAdapter(received);
+  if (!adapter) {
+    throw new Error(
+      matcherErrorMessage(
+        hint,
+        `${RECEIVED_COLOR('received')} value must be a Redis client (ioredis, ioredis Cluster or node-redis v5)`,
+        printWithType('Received', received, printReceived),
+      ),
+    );
+  }
+  const { hint: _hint, ...captureOptions } = options;
+  try {
+    return await captureKeyspace(adapter, captureOptions);
+  } catch (err) {
+    if (err instanceof InvalidKeyspaceOptionError) {
+      throw new Error(matcherErrorMessage(hint, `options are invalid: ${err.message}`), { cause: err });
+    }
+    if (err instanceof CacheConsistencyError && CONNECTION_CODES.has(err.code)) {
+      throw new Error(
+        matcherErrorMessage(hint, `${RECEIVED_COLOR('received')} value must be a connected Redis client`, `${err.code}: ${err.message}`),
+        { cause: err },
+      );
+    }
+    throw err;
+  }
+}
+
+/** The result of jest-snapshot's matcher, named after ours, with huge lines cut in the message. */
+function rename(result: ExpectationResult, from: string, to: string): SyncExpectationResult {
+  const r = result as SyncExpectationResult;
+  return {
+    ...r,
+    message: () => {
+      const text = r.message();
+      const nl = text.indexOf('\n');
+      const first = nl < 0 ? text : text.slice(0, nl);
+      return truncateLongLines(first.replace(from, to) + (nl < 0 ? '' : text.slice(nl)));
+    },
+  };
+}
+
+/**
+ * `await expect(redis).toMatchKeyspaceSnapshot(options?)`: captures the keyspace and compares it with the
+ * snapshot in `__snapshots__`, exactly like `toMatchSnapshot` (written on first run, updated with `-u`).
+ */
+export async function toMatchKeyspaceSnapshot(
+  this: MatcherContext,
+  received: unknown,
+  optionsOrHint?: unknown,
+  hintArg?: unknown,
+): Promise<SyncExpectationResult> {
+  const name = 'toMatchKeyspaceSnapshot';
+  const ctx = this as SnapshotContext;
+  let options: KeyspaceSnapshotOptions = {};
+  if (typeof optionsOrHint === 'string') options = { hint: optionsOrHint };
+  else if (describeOptionsArg(optionsOrHint)) options = { ...(optionsOrHint as KeyspaceSnapshotOptions) };
+  else if (optionsOrHint !== undefined) {
+    throw new Error(
+      matcherErrorMessage(
+        hintFor(name, ctx, 'options'),
+        'options must be an object (captureKeyspace options and hint) or a hint string',
+        printWithType('Options', optionsOrHint, printReceived),
+      ),
+    );
+  }
+  if (hintArg !== undefined) {
+    if (typeof hintArg !== 'string') {
+      throw new Error(matcherErrorMessage(hintFor(name, ctx, 'options, hint'), 'hint must be a string', printWithType('Hint', hintArg, printReceived)));
+    }
+    options.hint = hintArg;
+  }
+  if (options.hint !== undefined && typeof options.hint !== 'string') {
+    throw new Error(matcherErrorMessage(hintFor(name, ctx, 'options'), 'options.hint must be a string', printWithType('Hint', options.hint, printReceived)));
+  }
+  const snapshot = await capture(name, ctx, received, options, optionsOrHint === undefined ? '' : 'options');
+  registerKeyspaceSerializer();
+  const { toMatchSnapshot } = snapshotMatchers();
+  const args: [string?] = options.hint === undefined ? [] : [options.hint];
+  const result = toMatchSnapshot.call(ctx as unknown as JestSnapshot.Context, snapshot, ...args);
+  return rename(result, 'toMatchSnapshot', name);
+}
+
+/**
+ * `await expect(redis).toMatchInlineKeyspaceSnapshot(options?, snapshot?)`: the same, with the snapshot
+ * written into the test file. Jest writes the snapshot as the last argument on first run.
+ */
+export async function toMatchInlineKeyspaceSnapshot(
+  this: MatcherContext,
+  received: unknown,
+  optionsOrSnapshot?: unknown,
+  inlineSnapshot?: unknown,
+): Promise<SyncExpectationResult> {
+  const name = 'toMatchInlineKeyspaceSnapshot';
+  const ctx = this as SnapshotContext;
+  // Jest finds the call site to rewrite from this error's stack: it must be made before any await.
+  ctx.error = new Error();
+  let options: CaptureKeyspaceOptions = {};
+  let snapshotText: string | undefined;
+  if (typeof optionsOrSnapshot === 'string') snapshotText = optionsOrSnapshot;
+  else if (describeOptionsArg(optionsOrSnapshot)) options = optionsOrSnapshot as CaptureKeyspaceOptions;
+  else if (optionsOrSnapshot !== undefined) {
+    throw new Error(
+      matcherErrorMessage(
+        hintFor(name, ctx, 'options'),
+        'the first argument must be an options object or the inline snapshot string',
+        printWithType('Options', optionsOrSnapshot, printReceived),
+      ),
+    );
+  }
+  if (inlineSnapshot !== undefined) {
+    if (typeof inlineSnapshot !== 'string') {
+      throw new Error(
+        matcherErrorMessage(hintFor(name, ctx, 'options, snapshot'), 'the inline snapshot must be a string', printWithType('Snapshot', inlineSnapshot, printReceived)),
+      );
+    }
+    snapshotText = inlineSnapshot;
+  }
+  if ('hint' in options) {
+    throw new Error(matcherErrorMessage(hintFor(name, ctx, 'options'), 'an inline snapshot has no hint: remove options.hint'));
+  }
+  const snapshot = await capture(name, ctx, received, options, optionsOrSnapshot === undefined ? '' : 'options');
+  registerKeyspaceSerializer();
+  const { toMatchInlineSnapshot } = snapshotMatchers();
+  const jsCtx = ctx as unknown as JestSnapshot.Context;
+  const result =
+    snapshotText === undefined ? toMatchInlineSnapshot.call(jsCtx, snapshot) : toMatchInlineSnapshot.call(jsCtx, snapshot, snapshotText);
+  return rename(result, 'toMatchInlineSnapshot', name);
+}
