@@ -52,3 +52,38 @@ export {
   toMatchInlineKeyspaceSnapshot,
   type KeyspaceSnapshotOptions,
 } from './matchers/toMatchKeyspaceSnapshot';
+// cache contracts and toBeConsistentWith (issue 4)
+import './matchers/jestGlobals';
+import './matchers/jestExpect';
+export type { CacheMatchers, DatabaseArgument } from './matchers/types';
+export { matchers } from './matchers';
+export { toBeConsistentWith } from './matchers/toBeConsistentWith';
+export {
+  defineCache,
+  cached,
+  CachedState,
+  isCacheContract,
+  type CacheContract,
+  type AnyCacheContract,
+  type CacheContractOptions,
+  type CacheEncoding,
+  type EntryTest,
+  type LoadResult,
+  type KeyParams,
+  type ParamNames,
+} from './consistency/contract';
+export { registerCacheContracts, clearCacheContracts, type ConsistencyDefaults } from './consistency/registry';
+export { checkConsistency, type ConsistencyOptions } from './consistency/check';
+export type { ConsistencyReport, Inconsistency, InconsistencyKind } from './consistency/compare';
+export { formatFailure as formatConsistencyReport } from './consistency/report';
+export { withWriterLookup, registerWriterLookup, type WriterLookup } from './consistency/writers';
+export {
+  toQueryable,
+  tryQueryable,
+  ACCEPTED_DATABASE_HANDLES,
+  type DatabaseHandle,
+  type DatabaseKind,
+  type SqlDialect,
+  type QueryFunction,
+} from './db/toQueryable';
+export { UnsupportedDatabaseHandleError, CacheContractError, CacheLoadError, MatcherNotAwaitedError } from './errors';

@@ -17,3 +17,9 @@ import { toMatchInlineKeyspaceSnapshot, toMatchKeyspaceSnapshot } from './matche
 
 expect.extend({ toMatchKeyspaceSnapshot, toMatchInlineKeyspaceSnapshot });
 registerKeyspaceSerializer(expect);
+
+// toBeConsistentWith (issue 4): the matcher table, and a failed test for an async matcher left un-awaited.
+import { assertMatchersAwaited, matchers } from './matchers';
+
+expect.extend(matchers);
+afterEach(() => assertMatchersAwaited(expect.getState().currentTestIdentity?.()));

@@ -4,6 +4,17 @@
  */
 import type { KeyspaceSnapshotOptions } from './toMatchKeyspaceSnapshot';
 import type { CaptureKeyspaceOptions } from '../keyspace/capture';
+import type { ConsistencyOptions } from '../consistency/check';
+import type { AnyCacheContract } from '../consistency/contract';
+import type { QueryFunction } from '../db/toQueryable';
+import type { Queryable } from '../db/types';
+
+/**
+ * A database handle the matchers accept: `testDb()`, a pg-mem database, a node-postgres Pool or Client,
+ * a mysql2 pool or connection, a Queryable, or a `(sql, params) => rows` function. Checked at run time:
+ * anything else is a matcher error naming what is accepted.
+ */
+export type DatabaseArgument = Queryable | QueryFunction | object;
 
 export interface CacheMatchers<R> {
   /**
@@ -30,4 +41,29 @@ export interface CacheMatchers<R> {
    */
   toMatchInlineKeyspaceSnapshot(options?: CaptureKeyspaceOptions, inlineSnapshot?: string): Promise<R>;
   toMatchInlineKeyspaceSnapshot(inlineSnapshot?: string): Promise<R>;
+
+  /**
+   * Every cached key that a contract covers holds exactly what a fresh read-through from the database
+   * would store now. With no contracts passed, the registered ones apply, else the default convention
+   * (`<table>:<id>` holds the row as JSON). Fails with one block per inconsistent key: key, kind, type,
+   * TTL and a diff of the decoded cached value against the expected one.
+   *
+   * @param db `testDb()`, pg-mem, a node-postgres Pool/Client, a mysql2 pool/connection, a Queryable or `(sql, params) => rows`.
+   * @param contractsOrOptions the contracts to check with (instead of the registered ones), or the options.
+   * @param options `strict` (report keys no contract covers), `match` (a key glob), `maxReported`.
+   *
+   * @example
+   * const userById = defineCache({
+   *   key: 'user:{id}',
+   *   load: (db, { id }) => db.query('SELECT id, name, email FROM users WHERE id = $1', [id]),
+   * });
+   * await expect(testRedis()).toBeConsistentWith(testDb(), [userById]);
+   * await expect(testRedis()).toBeConsistentWith(testDb(), { strict: true });
+   * await expect(testRedis()).not.toBeConsistentWith(testDb());
+   */
+  toBeConsistentWith(
+    db: DatabaseArgument,
+    contractsOrOptions?: readonly AnyCacheContract[] | ConsistencyOptions,
+    options?: Omit<ConsistencyOptions, 'contracts'>,
+  ): Promise<R>;
 }

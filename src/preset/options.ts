@@ -19,12 +19,26 @@ export interface CacheConsistencyOptions {
      */
     schema?: string | string[];
   };
+  /** Defaults of `expect(redis).toBeConsistentWith(db)`: docs/contracts.md#registering-contracts-once. */
+  consistency?: {
+    /**
+     * Modules whose exports are the cache contracts (`defineCache`) every test checks when a call passes
+     * none: a default export (one contract or an array), or named exports. Paths relative to Jest's rootDir.
+     */
+    contracts?: string | string[];
+    /** Report keys no contract covers as inconsistent. Default false. */
+    strict?: boolean;
+    /** Inconsistent keys shown in full in a failure message; the rest are counted. Default 10. */
+    maxReported?: number;
+  };
 }
 
 /** Options after validation: defaults filled, paths absolute. Serialisable (they travel to workers as JSON). */
 export interface ResolvedOptions {
   redis: { binary?: string; args: string[]; startTimeoutMs: number };
   database: { schema: string[] };
+  /** Present when `consistency` was configured. */
+  consistency?: { contracts: string[]; strict: boolean; maxReported: number };
 }
 
 const ROOT = 'testEnvironmentOptions.cacheConsistency';
@@ -82,7 +96,7 @@ export function validateOptions(raw: unknown, rootDir: string): ResolvedOptions 
   const out: ResolvedOptions = { redis: { args: [], startTimeoutMs: 10_000 }, database: { schema: [] } };
   if (raw === undefined) return out;
   if (!isPlainObject(raw)) throw new InvalidOptionsError(ROOT, `expected an object, got ${describe(raw)}.`);
-  checkKeys(raw, ROOT, ['redis', 'database']);
+  checkKeys(raw, ROOT, ['redis', 'database', 'consistency']);
 
   if (raw.redis !== undefined) {
     const path = `${ROOT}.redis`;
@@ -119,6 +133,33 @@ export function validateOptions(raw: unknown, rootDir: string): ResolvedOptions 
         if (!existsSync(file)) throw new InvalidOptionsError(`${path}.schema${typeof d.schema === 'string' ? '' : `[${i}]`}`, `no file at ${file} (paths are relative to Jest's rootDir, ${rootDir}).`);
       });
     }
+  }
+  if (raw.consistency !== undefined) {
+    const path = `${ROOT}.consistency`;
+    const c = raw.consistency;
+    if (!isPlainObject(c)) throw new InvalidOptionsError(path, `expected an object, got ${describe(c)}.`);
+    checkKeys(c, path, ['contracts', 'strict', 'maxReported']);
+    const consistency = { contracts: [] as string[], strict: false, maxReported: 10 };
+    if (c.contracts !== undefined) {
+      if (typeof c.contracts === 'string') nonEmptyString(c.contracts, `${path}.contracts`);
+      else stringArray(c.contracts, `${path}.contracts`);
+      const list = typeof c.contracts === 'string' ? [c.contracts] : (c.contracts as string[]);
+      consistency.contracts = list.map(abs);
+      consistency.contracts.forEach((file, i) => {
+        if (!existsSync(file) && !['.ts', '.js', '.cjs', '.mjs'].some((ext) => existsSync(file + ext)))
+          throw new InvalidOptionsError(`${path}.contracts${typeof c.contracts === 'string' ? '' : `[${i}]`}`, `no module at ${file} (paths are relative to Jest's rootDir, ${rootDir}).`);
+      });
+    }
+    if (c.strict !== undefined) {
+      if (typeof c.strict !== 'boolean') throw new InvalidOptionsError(`${path}.strict`, `expected true or false, got ${describe(c.strict)}.`);
+      consistency.strict = c.strict;
+    }
+    if (c.maxReported !== undefined) {
+      if (typeof c.maxReported !== 'number' || !Number.isInteger(c.maxReported) || c.maxReported <= 0)
+        throw new InvalidOptionsError(`${path}.maxReported`, `expected a positive integer (a number of keys), got ${describe(c.maxReported)}.`);
+      consistency.maxReported = c.maxReported as number;
+    }
+    out.consistency = consistency;
   }
   return out;
 }

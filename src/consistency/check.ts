@@ -1,0 +1,117 @@
+import { toQueryable, type DatabaseHandle } from '../db/toQueryable';
+import { CacheContractError, NotARedisClientError } from '../errors';
+import { captureKeyspace } from '../keyspace/capture';
+import type { KeyEntry } from '../keyspace/types';
+import type { RedisAdapter } from '../redis/adapter';
+import { toRedisAdapter } from '../redis/toRedisAdapter';
+import { compareEntries, type ConsistencyReport, type ContractSet } from './compare';
+import { compiledContract, type AnyCacheContract } from './contract';
+import { conventionContracts } from './convention';
+import { consistencyDefaults, contractsArgument, defaultContracts } from './registry';
+import { currentWriterLookup } from './writers';
+
+/** Options of `toBeConsistentWith` and `checkConsistency`. */
+export interface ConsistencyOptions {
+  /** The contracts to check with, instead of the registered ones (or the default convention). */
+  contracts?: readonly AnyCacheContract[];
+  /** Report keys no contract covers as inconsistent. Default: registered/configured, else false. */
+  strict?: boolean;
+  /** Only keys matching this glob (Redis SCAN MATCH syntax) are read and checked. Default: every key. */
+  match?: string;
+  /** Inconsistent keys shown in full in a failure message; the rest are counted. Default 10. */
+  maxReported?: number;
+}
+
+export interface ResolvedConsistencyOptions {
+  contracts: AnyCacheContract[] | undefined;
+  strict: boolean;
+  match: string | undefined;
+  maxReported: number;
+}
+
+const OPTION_KEYS = ['contracts', 'strict', 'match', 'maxReported'];
+
+/**
+ * Validates options (and the `[contracts]` shorthand); returns the problem as text for a matcher error.
+ * Defaults come from registerCacheContracts() and the `consistency` config option.
+ */
+export function resolveOptions(contractsOrOptions: unknown, maybeOptions: unknown): ResolvedConsistencyOptions | string {
+  let options: Record<string, unknown> = {};
+  if (Array.isArray(contractsOrOptions) || (contractsOrOptions && (contractsOrOptions as Record<symbol, unknown>)[Symbol.for('jest-cache-consistency.contract')])) {
+    options = { contracts: Array.isArray(contractsOrOptions) ? contractsOrOptions : [contractsOrOptions] };
+    if (maybeOptions !== undefined) {
+      if (typeof maybeOptions !== 'object' || maybeOptions === null || Array.isArray(maybeOptions)) return 'options must be an object';
+      if ('contracts' in maybeOptions) return 'contracts are given twice: as the second argument and in options';
+      options = { ...maybeOptions, ...options };
+    }
+  } else if (contractsOrOptions !== undefined) {
+    if (typeof contractsOrOptions !== 'object' || contractsOrOptions === null) return 'the second argument must be an array of contracts or an options object';
+    if (maybeOptions !== undefined) return 'pass options once: (db, contracts, options) or (db, options)';
+    options = contractsOrOptions as Record<string, unknown>;
+  }
+  const unknownKey = Object.keys(options).find((k) => !OPTION_KEYS.includes(k));
+  if (unknownKey) return `unknown option ${unknownKey} (known: ${OPTION_KEYS.join(', ')})`;
+  const defaults = consistencyDefaults();
+  let contracts: AnyCacheContract[] | undefined;
+  if (options.contracts !== undefined) {
+    if (!Array.isArray(options.contracts)) return 'contracts must be an array of defineCache() contracts';
+    try {
+      contracts = contractsArgument(options.contracts, 'contracts');
+    } catch (err) {
+      return `contracts${(err as CacheContractError).option ?? ''} is not a contract made by defineCache()`;
+    }
+  }
+  if (options.strict !== undefined && typeof options.strict !== 'boolean') return 'strict must be true or false';
+  if (options.match !== undefined && (typeof options.match !== 'string' || options.match === '')) return 'match must be a non-empty key glob';
+  if (options.maxReported !== undefined && (!Number.isInteger(options.maxReported) || (options.maxReported as number) < 1))
+    return 'maxReported must be a positive integer';
+  return {
+    contracts,
+    strict: (options.strict as boolean | undefined) ?? defaults.strict,
+    match: options.match as string | undefined,
+    maxReported: (options.maxReported as number | undefined) ?? defaults.maxReported,
+  };
+}
+
+/** The contracts in effect: passed, else configured/registered, else the default convention. */
+export async function contractSet(db: DatabaseHandle, passed: readonly AnyCacheContract[] | undefined): Promise<ContractSet> {
+  const list = passed ?? defaultContracts();
+  if (list.length > 0 || passed) return { contracts: list.map(compiledContract), convention: false };
+  return { contracts: await conventionContracts(db), convention: true };
+}
+
+/** Compares already captured entries with the database (no Redis access). */
+export async function checkEntries(entries: readonly KeyEntry[], db: DatabaseHandle, options: ResolvedConsistencyOptions): Promise<ConsistencyReport> {
+  const set = await contractSet(db, options.contracts);
+  return compareEntries(entries, db, set, { strict: options.strict, writtenBy: currentWriterLookup() });
+}
+
+/** Reads the keyspace (SCAN, never KEYS) and compares it with the database. */
+export async function checkAdapters(redis: RedisAdapter, db: DatabaseHandle, options: ResolvedConsistencyOptions): Promise<ConsistencyReport> {
+  await redis.ready();
+  const snapshot = await captureKeyspace(redis, { match: options.match, ttl: 'exact' });
+  const report = await checkEntries(snapshot.entries, db, options);
+  // Keys of module types (ReJSON, ...) hold no rows this library can read: unmapped.
+  if (snapshot.otherTypes.length) {
+    report.keys += snapshot.otherTypes.length;
+    report.unmapped += snapshot.otherTypes.length;
+  }
+  return report;
+}
+
+/**
+ * The comparison behind `toBeConsistentWith`, as a function: every cached key a contract covers must hold
+ * what a fresh read-through from the database would store now. Returns the report instead of failing.
+ *
+ * @example
+ * const report = await checkConsistency(testRedis(), testDb(), { contracts: [userById] });
+ * report.inconsistencies.map((i) => `${i.keyText}: ${i.kind}`); // ['user:1: stale']
+ */
+export async function checkConsistency(redis: unknown, db: unknown, options: ConsistencyOptions = {}): Promise<ConsistencyReport> {
+  const adapter = toRedisAdapter(redis);
+  if (!adapter) throw new NotARedisClientError('checkConsistency', String((redis as { constructor?: { name?: string } })?.constructor?.name ?? typeof redis));
+  const handle = toQueryable(db, 'checkConsistency: the database');
+  const resolved = resolveOptions(options, undefined);
+  if (typeof resolved === 'string') throw new CacheContractError('checkConsistency()', 'options', resolved);
+  return checkAdapters(adapter, handle, resolved);
+}
