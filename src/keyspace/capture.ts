@@ -177,7 +177,13 @@ export async function captureKeyspace(client: unknown, options: CaptureKeyspaceO
   const p = plan(options);
   await adapter.ready();
   const raw: RawEntry[] = [];
-  for (const shard of adapter.shards()) await captureShard(shard, p, raw);
+  try {
+    for (const shard of adapter.shards()) await captureShard(shard, p, raw);
+  } catch (err) {
+    // A connection that closed or dropped during the capture: report that, not the command that noticed.
+    await adapter.ready();
+    throw err;
+  }
   return buildSnapshot(raw, p);
 }
 
