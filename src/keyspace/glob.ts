@@ -43,7 +43,8 @@ export function globToRegExp(pattern: string): RegExp {
         if (p[j] === '\\' && j + 1 < p.length) {
           cls += hex(p[j + 1]!);
           j += 2;
-        } else if (p[j + 1] === '-' && j + 2 < p.length && p[j + 2] !== ']') {
+        } else if (p[j + 1] === '-' && j + 2 < p.length) {
+          // Like Redis: `x-y` is a range even when y is `]` (the class then goes on).
           let a = p[j]!.charCodeAt(0);
           let b = p[j + 2]!.charCodeAt(0);
           if (a > b) [a, b] = [b, a];

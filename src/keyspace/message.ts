@@ -32,7 +32,8 @@ function cutAround(line: Line, max: number, focus: number | undefined): string {
   if (focus === undefined || focus < max - HEAD) {
     shown = `${plain.slice(0, max)} ${note(plain.length - max).replace(/…$/, '')}`;
   } else {
-    const start = Math.max(HEAD, focus - HEAD);
+    // The window shows a third of its width before the first difference and the rest after it.
+    const start = Math.max(HEAD, focus - Math.floor((max - HEAD) / 3));
     const end = Math.min(plain.length, start + (max - HEAD));
     shown = `${plain.slice(0, HEAD)} ${note(start - HEAD)} ${plain.slice(start, end)}`;
     if (end < plain.length) shown += ` ${note(plain.length - end).replace(/…$/, '')}`;
