@@ -233,6 +233,164 @@ export class MatcherNotAwaitedError extends CacheConsistencyError {
   }
 }
 
+// --- race helpers (issue 5) ---
+
+/** everyInterleaving / replay found a schedule whose check failed, or in which an actor failed unprovoked. */
+export class RaceFailureError extends CacheConsistencyError {
+  /** The whole report: check message, timeline, last writers, outcomes, replay token. */
+  readonly report: string;
+  /** Paste into `replay(token, scenario)` to rerun exactly this order. */
+  readonly token: string;
+  /** Schedules explored before this one failed (shrinking runs not counted). */
+  readonly schedules: number;
+  constructor(report: string, token: string, schedules: number, cause?: unknown) {
+    super('RACE_FAILED', report, { cause });
+    this.report = report;
+    this.token = token;
+    this.schedules = schedules;
+  }
+}
+
+/** An actor can never finish: it has no step to run and awaits something no step of the race will settle. */
+export class RaceActorStuckError extends CacheConsistencyError {
+  readonly actors: readonly string[];
+  constructor(actors: readonly string[], detail: string) {
+    super(
+      'RACE_ACTOR_STUCK',
+      `${actors.length === 1 ? `Actor ${JSON.stringify(actors[0])} never finishes` : `Actors ${actors.map((a) => JSON.stringify(a)).join(', ')} never finish`}: ` +
+        `no step is left to run, and ${actors.length === 1 ? 'it awaits' : 'they await'} a promise that nothing in the race will settle.\n${detail}\n` +
+        'Typical causes: a promise that never resolves, a reply from a client the race does not instrument (bind a ' +
+        'module-level client with bindToActors), or an actor waiting for another actor that already finished. ' +
+        'See docs/race.md#actors-that-misbehave.',
+    );
+    this.actors = actors;
+  }
+}
+
+/** A step, or an actor's own uninstrumented work, did not complete within stallTimeoutMs. */
+export class RaceStepStalledError extends CacheConsistencyError {
+  readonly actor: string;
+  readonly step: string;
+  readonly timeoutMs: number;
+  constructor(actor: string, step: string, timeoutMs: number, hint: string) {
+    super('RACE_STEP_STALLED', `${actor}: ${step} did not complete within ${timeoutMs} ms.\n${hint}\nSee docs/race.md#limits.`);
+    this.actor = actor;
+    this.step = step;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** An actor talked over a channel the race cannot see (a connection it opened, a client that is not instrumented). */
+export class RaceUninstrumentedIoError extends CacheConsistencyError {
+  readonly actor: string;
+  readonly what: string;
+  constructor(actor: string, what: string) {
+    super(
+      'RACE_UNINSTRUMENTED_IO',
+      `Actor ${JSON.stringify(actor)} ${what}: the race cannot see or order what goes over it, so schedules would ` +
+        'not be reproducible.\nGive the service the actor\'s clients (the redis and db passed to the actor), or bind ' +
+        'its module-level clients once with bindToActors(client). See docs/race.md#module-level-clients.',
+    );
+    this.actor = actor;
+    this.what = what;
+  }
+}
+
+/** A gate of race() was never reached: its actor finished or went idle without issuing a matching step. */
+export class GateNeverReachedError extends CacheConsistencyError {
+  readonly actor: string;
+  readonly gate: string;
+  constructor(actor: string, gate: string, why: string, steps: readonly string[]) {
+    super(
+      'GATE_NEVER_REACHED',
+      `The gate ${gate} of actor ${JSON.stringify(actor)} was never reached: ${why}.\n` +
+        (steps.length ? `Steps ${JSON.stringify(actor)} ran:\n${steps.map((s) => `  ${s}`).join('\n')}\n` : `${JSON.stringify(actor)} ran no step at all.\n`) +
+        'Check the command, key or SQL pattern, and that the service uses this actor\'s clients. See docs/race.md#gates.',
+    );
+    this.actor = actor;
+    this.gate = gate;
+  }
+}
+
+/** A gate of race() was reached but never released before the test ended: its actor is still parked. */
+export class GateNotReleasedError extends CacheConsistencyError {
+  readonly actor: string;
+  readonly gate: string;
+  constructor(actor: string, gate: string) {
+    super(
+      'GATE_NOT_RELEASED',
+      `The gate ${gate} of actor ${JSON.stringify(actor)} was reached but never released, so the actor never ` +
+        'finished.\nCall gate.release() (and await the actor) before the test ends. See docs/race.md#gates.',
+    );
+    this.actor = actor;
+    this.gate = gate;
+  }
+}
+
+/** replay(token, scenario): the scenario no longer takes the steps the token names. */
+export class ScheduleReplayMismatchError extends CacheConsistencyError {
+  readonly token: string;
+  readonly position: number;
+  constructor(token: string, position: number, problem: string) {
+    super(
+      'SCHEDULE_REPLAY_MISMATCH',
+      `The replay token ${token} does not fit this scenario at step ${position}: ${problem}.\n` +
+        'The token belongs to the scenario as it was when the token was printed: a changed service, actor set or ' +
+        'setup takes different steps. Run everyInterleaving again for a fresh token.',
+    );
+    this.token = token;
+    this.position = position;
+  }
+}
+
+/** The same prefix of choices led to different steps on two runs: the scenario is not deterministic. */
+export class NondeterministicScenarioError extends CacheConsistencyError {
+  readonly position: number;
+  constructor(position: number, before: string, now: string) {
+    super(
+      'RACE_NONDETERMINISTIC',
+      `The scenario took different steps on two runs of the same schedule, at step ${position}:\n` +
+        `  earlier run could run: ${before}\n  this run could run:    ${now}\n` +
+        'Steps must depend only on the database, Redis and the order the race chooses: random values, the clock, ' +
+        'state kept between schedules (module-level caches, counters) or uninstrumented I/O break that. Reset such ' +
+        'state in setup. See docs/race.md#determinism.',
+    );
+    this.position = position;
+  }
+}
+
+/** race(), everyInterleaving() or replay() was called with an unusable scenario or option. */
+export class InvalidRaceScenarioError extends CacheConsistencyError {
+  readonly option: string;
+  constructor(option: string, problem: string) {
+    super('INVALID_RACE_SCENARIO', `Invalid race option ${option}: ${problem}\nSee docs/race.md.`);
+    this.option = option;
+  }
+}
+
+/** The race would have to FLUSHALL a Redis server the preset did not start. */
+export class RedisNotOwnedError extends CacheConsistencyError {
+  readonly server: string;
+  constructor(server: string) {
+    super(
+      'RACE_REDIS_NOT_OWNED',
+      `everyInterleaving resets Redis before every schedule (FLUSHALL), but ${server} is not the redis-server the ` +
+        'preset started for this worker, so it may hold data that is not yours.\nUse testRedis() or a client on ' +
+        'redisUrl(), or pass allowFlush: true if this server is yours to empty.',
+    );
+    this.server = server;
+  }
+}
+
+/** The default error a fault injects into a step. */
+export class InjectedFaultError extends CacheConsistencyError {
+  readonly step: string;
+  constructor(step: string) {
+    super('INJECTED_FAULT', `Injected fault: ${step} failed (the race injected this error on purpose)`);
+    this.step = step;
+  }
+}
+
 export function indent(text: string, prefix: string): string {
   return text
     .split('\n')

@@ -23,3 +23,8 @@ import { assertMatchersAwaited, matchers } from './matchers';
 
 expect.extend(matchers);
 afterEach(() => assertMatchersAwaited(expect.getState().currentTestIdentity?.()));
+
+// Race helpers (issue 5): close every race() of the test, failing it for a gate never reached or released.
+import { closeOpenRaces } from './race/race';
+
+afterEach(closeOpenRaces);

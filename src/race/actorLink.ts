@@ -1,0 +1,66 @@
+/**
+ * The actor context. Every instrumented client belongs to one `ActorLink`; the link forwards each step to
+ * whoever controls the actor right now (the manual gates of `race()`, or one schedule of
+ * `everyInterleaving`). Code running inside an actor (`actor.run(fn)`, or an `everyInterleaving` actor) also
+ * carries its link in an AsyncLocalStorage, so module-level clients bound with `bindToActors` find it.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { StepOutcome, StepRequest } from './step';
+
+export interface StepController {
+  /** Called synchronously when an actor issues a step; resolves to what the actor's call returns. */
+  issue(link: ActorLink, request: StepRequest): Promise<unknown>;
+  /** Drops a step that was issued but is no longer wanted (a cleared timer). */
+  cancel?(link: ActorLink, request: StepRequest): void;
+  /** True when timers started inside this actor become steps (virtual time). */
+  readonly virtualTimers?: boolean;
+}
+
+export class ActorLink {
+  readonly name: string;
+  readonly index: number;
+  controller: StepController | undefined;
+  /** Connections opened for this actor, keyed by the client or database handle they duplicate. */
+  readonly connections = new Map<object, { readonly handle: unknown }>();
+
+  constructor(name: string, index: number) {
+    this.name = name;
+    this.index = index;
+  }
+
+  issue(request: StepRequest): Promise<unknown> {
+    const controller = this.controller;
+    // Not under control (before or after a run): the step just runs.
+    if (!controller) return runUncontrolled(request);
+    return controller.issue(this, request);
+  }
+}
+
+async function runUncontrolled(request: StepRequest): Promise<unknown> {
+  let outcome: StepOutcome;
+  try {
+    outcome = { ok: true, value: await request.execute() };
+  } catch (error) {
+    outcome = { ok: false, error };
+  }
+  return settle(request, outcome);
+}
+
+/** What the actor's call settles with for a step that ran and ended with `outcome`. */
+export function settle(request: StepRequest, outcome: StepOutcome): unknown {
+  if (request.deliver) return request.deliver(outcome);
+  if (outcome.ok) return outcome.value;
+  throw outcome.error;
+}
+
+export const actorStorage = new AsyncLocalStorage<ActorLink>();
+
+/** The actor whose code is running now, if any. */
+export function currentActor(): ActorLink | undefined {
+  return actorStorage.getStore();
+}
+
+/** Runs `fn` outside any actor (for the real I/O of a granted step). */
+export function outsideActors<T>(fn: () => T): T {
+  return actorStorage.exit(fn);
+}

@@ -1,0 +1,114 @@
+/**
+ * Per-actor connections, and module-level clients bound to actors.
+ *
+ * An actor talks over its own connections, as a separate process would: WATCH/MULTI state and SQL
+ * transactions are per connection, so one actor's commands never land inside another actor's MULTI or
+ * transaction. Connections are opened once per race (not per schedule) and closed when it ends.
+ */
+import { InvalidRaceScenarioError } from '../errors';
+import { currentActor, type ActorLink } from './actorLink';
+import { dbHandleKind, openActorDb, type ActorDbConnection } from './dbSteps';
+import { instrumentIoredis, instrumentNodeRedis, isHousekeeping, openActorRedis, redisClientKind, type ActorRedisConnection } from './redisSteps';
+
+type Connection = ActorRedisConnection | ActorDbConnection;
+
+function connections(link: ActorLink): Map<object, Connection> {
+  return link.connections as unknown as Map<object, Connection>;
+}
+
+/** `link`'s own connection to the Redis server `base` talks to (opened on first use). */
+export function actorRedis(link: ActorLink, base: object): ActorRedisConnection {
+  const map = connections(link);
+  let conn = map.get(base) as ActorRedisConnection | undefined;
+  if (!conn) {
+    conn = openActorRedis(base, link);
+    map.set(base, conn);
+  }
+  return conn;
+}
+
+/** `link`'s own handle (and connection, where the handle has them) for the database handle `base`. */
+export function actorDb(link: ActorLink, base: object): ActorDbConnection {
+  const map = connections(link);
+  let conn = map.get(base) as ActorDbConnection | undefined;
+  if (!conn) {
+    conn = openActorDb(base, link);
+    map.set(base, conn);
+  }
+  return conn;
+}
+
+export async function tidyConnections(link: ActorLink): Promise<void> {
+  for (const conn of connections(link).values()) await conn.tidy();
+}
+
+export async function closeConnections(link: ActorLink): Promise<void> {
+  const all = [...connections(link).values()];
+  connections(link).clear();
+  await Promise.allSettled(all.map((c) => c.close()));
+}
+
+const BOUND = Symbol.for('jest-cache-consistency.race.bound');
+
+/**
+ * Makes a client or database handle that a service keeps at module level follow the actor it is called
+ * from: inside an actor (an `everyInterleaving` actor, or `actor.run(fn)` of a `race()`), each call goes over
+ * that actor's own connection and is one of its steps; outside actors it behaves exactly as before.
+ *
+ * The object is patched in place and returned (ioredis and node-redis clients, node-postgres and pg-mem
+ * pools and clients, mysql2 pools, `testDb()`). A plain query function cannot be patched: use the function
+ * this returns instead.
+ *
+ * @example
+ * // services/userCache.ts keeps `export const redis = new Redis(url)` and `export const pool = new Pool()`
+ * bindToActors(userCacheModule.redis);
+ * bindToActors(userCacheModule.pool);
+ */
+export function bindToActors<T extends object>(client: T): T {
+  if ((client as { [BOUND]?: boolean })[BOUND]) return client;
+  const redisKind = redisClientKind(client);
+  if (redisKind) {
+    const route = () => {
+      if (isHousekeeping()) return undefined;
+      const link = currentActor();
+      if (!link) return undefined;
+      return { link, target: actorRedis(link, client).client };
+    };
+    if (redisKind === 'ioredis') instrumentIoredis(client, route);
+    else instrumentNodeRedis(client, route);
+    mark(client);
+    return client;
+  }
+  const dbKind = dbHandleKind(client);
+  if (!dbKind) {
+    throw new InvalidRaceScenarioError('bindToActors(client)', 'expected an ioredis or node-redis client, or a database handle (testDb(), a pg Pool or Client, a mysql2 pool, a query function)');
+  }
+  const own = (link: ActorLink) => actorDb(link, client).handle as Record<string, (...a: unknown[]) => unknown> & ((...a: unknown[]) => unknown);
+  if (dbKind === 'function') {
+    const fn = client as unknown as (...a: unknown[]) => unknown;
+    const wrapped = function (this: unknown, ...args: unknown[]) {
+      const link = currentActor();
+      return link ? own(link)(...args) : fn.apply(this, args);
+    };
+    mark(wrapped);
+    return wrapped as unknown as T;
+  }
+  const target = client as Record<string, unknown>;
+  const methods = ['query', 'execute', 'connect', 'getConnection', 'beginTransaction', 'commit', 'rollback'].filter((m) => typeof target[m] === 'function');
+  for (const m of methods) {
+    const original = target[m] as (...a: unknown[]) => unknown;
+    target[m] = function (this: unknown, ...args: unknown[]) {
+      const link = currentActor();
+      if (!link || isHousekeeping()) return original.apply(this, args);
+      const handle = own(link);
+      if (typeof handle[m] !== 'function') return original.apply(this, args);
+      return handle[m]!(...args);
+    };
+  }
+  mark(client);
+  return client;
+}
+
+function mark(o: object): void {
+  Object.defineProperty(o, BOUND, { value: true, configurable: true });
+}

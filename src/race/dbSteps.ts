@@ -1,0 +1,288 @@
+/**
+ * Database instrumentation: each actor gets a handle of the same shape as the one the scenario passed
+ * (so the service under test takes it unchanged), backed by the actor's own connection where the handle
+ * has connections, and every statement sent through it is one step.
+ *
+ * | handle given                      | actor's handle                                  | own connection            |
+ * |-----------------------------------|-------------------------------------------------|---------------------------|
+ * | `testDb()`                        | `{ query(sql, params) => rows, pool, mem }`      | a pg-mem pool client      |
+ * | node-postgres / pg-mem `Pool`     | Pool-like: `query`, `connect()` (same connection) | `pool.connect()`          |
+ * | node-postgres `Client`            | Client-like: `query`                             | a new Client, same config |
+ * | mysql2 pool (promise or callback) | promise pool: `query`, `execute`, `getConnection` | `pool.getConnection()`    |
+ * | `{ query(sql, params) }`          | `{ query }`                                      | shared (no connections)   |
+ * | `(sql, params) => rows`           | a function                                       | shared (no connections)   |
+ */
+import type { ActorLink } from './actorLink';
+import { formatOutcome, formatRows, formatSql, sqlKeyword } from './labels';
+import type { StepInfo, StepOutcome, StepRequest } from './step';
+
+export type DbHandleKind = 'testDb' | 'pg-pool' | 'pg-client' | 'mysql2-pool' | 'queryable' | 'function';
+
+type AnyFn = (...args: unknown[]) => unknown;
+type Obj = Record<string, unknown>;
+
+export function dbHandleKind(handle: unknown): DbHandleKind | undefined {
+  if (typeof handle === 'function') return 'function';
+  if (handle === null || typeof handle !== 'object') return undefined;
+  const h = handle as Obj;
+  if (typeof h.query === 'function' && typeof h.reset === 'function' && h.mem && h.pool) return 'testDb';
+  if (typeof h.getConnection === 'function' && typeof h.query === 'function') return 'mysql2-pool';
+  if (typeof h.query === 'function' && typeof h.connect === 'function') {
+    if ('connectionParameters' in h) return 'pg-client';
+    return 'pg-pool';
+  }
+  if (typeof h.query === 'function') return 'queryable';
+  return undefined;
+}
+
+export function dbStepInfo(actor: string, sql: string, params: readonly unknown[] | undefined): StepInfo {
+  return {
+    actor,
+    kind: 'db',
+    command: sqlKeyword(sql),
+    args: params ? [...params] : [],
+    keys: [],
+    writes: [],
+    sql,
+    description: `db ${formatSql(sql, params)}`,
+  };
+}
+
+/** Turns whatever a query returned into rows + a row count, for the label. */
+function describeDbResult(keyword: string) {
+  return (outcome: StepOutcome) =>
+    formatOutcome(outcome, (value) => {
+      if (Array.isArray(value)) {
+        // mysql2: [rows | ResultSetHeader, fields]; plain: rows.
+        if (value.length === 2 && (Array.isArray(value[0]) || (value[0] && typeof value[0] === 'object' && 'affectedRows' in (value[0] as Obj)))) {
+          const first = value[0] as unknown;
+          if (Array.isArray(first)) return formatRows(first, first.length, keyword);
+          return formatRows(undefined, Number((first as Obj).affectedRows), keyword);
+        }
+        return formatRows(value, value.length, keyword);
+      }
+      if (value && typeof value === 'object') {
+        const v = value as { rows?: unknown[]; rowCount?: number | null };
+        if (Array.isArray(v.rows)) return formatRows(v.rows, v.rowCount, keyword);
+      }
+      return formatRows(undefined, undefined, keyword);
+    });
+}
+
+/** SQL text and parameters of a node-postgres `query(text | config, values)` call. */
+function pgQueryArgs(args: unknown[]): { sql: string; params: unknown[] | undefined } {
+  const [first, second] = args;
+  if (typeof first === 'string') return { sql: first, params: Array.isArray(second) ? second : undefined };
+  const config = (first ?? {}) as { text?: string; sql?: string; values?: unknown[] };
+  return { sql: String(config.text ?? config.sql ?? ''), params: Array.isArray(second) ? second : config.values };
+}
+
+const TX_OPEN = new Set(['BEGIN', 'START']);
+const TX_CLOSE = new Set(['COMMIT', 'ROLLBACK', 'END', 'ABORT']);
+
+/** Tracks whether a connection is inside a transaction, so the race can roll it back between schedules. */
+class TxState {
+  open = false;
+  note(keyword: string): void {
+    if (TX_OPEN.has(keyword)) this.open = true;
+    else if (TX_CLOSE.has(keyword)) this.open = false;
+  }
+}
+
+function step(link: ActorLink, tx: TxState | undefined, sql: string, params: readonly unknown[] | undefined, run: () => Promise<unknown>): Promise<unknown> {
+  const info = dbStepInfo(link.name, sql, params);
+  const request: StepRequest = {
+    info,
+    execute: async () => {
+      tx?.note(info.command);
+      return run();
+    },
+    describeResult: describeDbResult(info.command),
+  };
+  return link.issue(request);
+}
+
+export interface ActorDbConnection {
+  readonly kind: DbHandleKind;
+  /** The actor's handle, shaped like the base handle. */
+  readonly handle: unknown;
+  ready(): Promise<void>;
+  /** After a schedule: roll back a transaction a step left open. */
+  tidy(): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface PgClientLike {
+  query(...args: unknown[]): Promise<unknown>;
+  release?(err?: unknown): void;
+  end?(): Promise<void>;
+  connect?(): Promise<unknown>;
+}
+
+/** A lazily acquired connection, acquired outside every actor (it is the race's, not the actor's). */
+function lazy<T>(acquire: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | undefined;
+  return () => (p ??= acquire());
+}
+
+function pgFacade(link: ActorLink, conn: () => Promise<PgClientLike>, tx: TxState): Obj {
+  const facade: Obj = {
+    query(...args: unknown[]): Promise<unknown> {
+      const callback = typeof args[args.length - 1] === 'function' ? (args.pop() as AnyFn) : undefined;
+      const { sql, params } = pgQueryArgs(args);
+      const p = step(link, tx, sql, params, async () => (await conn()).query(...args));
+      if (!callback) return p;
+      p.then((r) => callback(null, r), (e) => callback(e));
+      return undefined as unknown as Promise<unknown>;
+    },
+    /** Pool.connect(): the actor's one connection (a separate process would have its own pool). */
+    async connect() {
+      return facade;
+    },
+    release() {},
+    async end() {},
+    on() {
+      return facade;
+    },
+    once() {
+      return facade;
+    },
+    removeListener() {
+      return facade;
+    },
+  };
+  return facade;
+}
+
+/** Opens `link`'s own connection for the database handle `base`. */
+export function openActorDb(base: unknown, link: ActorLink): ActorDbConnection {
+  const kind = dbHandleKind(base);
+  const tx = new TxState();
+  switch (kind) {
+    case 'testDb': {
+      const db = base as { pool: { connect(): Promise<PgClientLike> }; mem: unknown; reset(): Promise<void> };
+      const conn = lazy(() => db.pool.connect());
+      const pool = pgFacade(link, conn, tx);
+      const handle = {
+        pool,
+        mem: db.mem,
+        ready: Promise.resolve(),
+        async query(sql: string, params?: readonly unknown[]) {
+          const result = (await (pool.query as AnyFn)(sql, params)) as { rows?: unknown[] };
+          return result?.rows ?? [];
+        },
+        reset: () => db.reset(),
+      };
+      return pgConnection(kind, handle, conn, tx);
+    }
+    case 'pg-pool': {
+      const pool = base as { connect(): Promise<PgClientLike> };
+      const conn = lazy(() => pool.connect());
+      return pgConnection(kind, pgFacade(link, conn, tx), conn, tx);
+    }
+    case 'pg-client': {
+      const client = base as { constructor: new (config: unknown) => PgClientLike; connectionParameters: unknown };
+      const conn = lazy(async () => {
+        const own = new client.constructor(client.connectionParameters);
+        await own.connect!();
+        return own;
+      });
+      return pgConnection(kind, pgFacade(link, conn, tx), conn, tx, true);
+    }
+    case 'mysql2-pool': {
+      const pool = promisePool(base);
+      const conn = lazy(() => pool.getConnection() as Promise<MysqlConnLike>);
+      const facade: Obj = {
+        query: (sql: unknown, values?: unknown) => mysqlStep(link, tx, conn, 'query', sql, values),
+        execute: (sql: unknown, values?: unknown) => mysqlStep(link, tx, conn, 'execute', sql, values),
+        beginTransaction: () => step(link, tx, 'BEGIN', undefined, async () => (await conn()).beginTransaction()),
+        commit: () => step(link, tx, 'COMMIT', undefined, async () => (await conn()).commit()),
+        rollback: () => step(link, tx, 'ROLLBACK', undefined, async () => (await conn()).rollback()),
+        async getConnection() {
+          return facade;
+        },
+        release() {},
+        async end() {},
+      };
+      return {
+        kind,
+        handle: facade,
+        ready: async () => {
+          await conn();
+        },
+        async tidy() {
+          if (!tx.open) return;
+          tx.open = false;
+          await (await conn()).query('ROLLBACK');
+        },
+        async close() {
+          (await conn().catch(() => undefined))?.release();
+        },
+      };
+    }
+    case 'queryable': {
+      const q = base as { query(sql: string, params?: readonly unknown[]): Promise<unknown> };
+      const handle = {
+        query: (sql: string, params?: readonly unknown[]) => step(link, tx, sql, params, () => q.query(sql, params)),
+      };
+      return { kind, handle, ready: async () => {}, tidy: async () => {}, close: async () => {} };
+    }
+    case 'function': {
+      const fn = base as (sql: string, params?: readonly unknown[]) => unknown;
+      const handle = (sql: string, params?: readonly unknown[]) => step(link, tx, sql, params, async () => fn(sql, params));
+      return { kind, handle, ready: async () => {}, tidy: async () => {}, close: async () => {} };
+    }
+    default:
+      throw new TypeError('not a database handle');
+  }
+}
+
+function pgConnection(kind: DbHandleKind, handle: unknown, conn: () => Promise<PgClientLike>, tx: TxState, owned = false): ActorDbConnection {
+  let used = false;
+  return {
+    kind,
+    handle,
+    ready: async () => {
+      used = true;
+      await conn();
+    },
+    async tidy() {
+      if (!tx.open) return;
+      tx.open = false;
+      await (await conn()).query('ROLLBACK');
+    },
+    async close() {
+      if (!used) {
+        // Never asked for: don't open a connection just to close it.
+      }
+      const c = await conn().catch(() => undefined);
+      if (!c) return;
+      if (owned) await c.end?.();
+      else c.release?.();
+    },
+  };
+}
+
+interface MysqlConnLike {
+  query(sql: unknown, values?: unknown): Promise<unknown>;
+  execute(sql: unknown, values?: unknown): Promise<unknown>;
+  beginTransaction(): Promise<unknown>;
+  commit(): Promise<unknown>;
+  rollback(): Promise<unknown>;
+  release(): void;
+}
+
+function promisePool(base: unknown): { getConnection(): Promise<unknown> } {
+  const b = base as { promise?: () => unknown; getConnection(...a: unknown[]): unknown };
+  // A callback-style pool has promise(); a promise pool's getConnection returns a promise.
+  if (typeof b.promise === 'function' && !('pool' in (b as object) && typeof (b as { pool?: { promise?: unknown } }).pool?.promise === 'function')) {
+    return b.promise() as { getConnection(): Promise<unknown> };
+  }
+  return b as { getConnection(): Promise<unknown> };
+}
+
+function mysqlStep(link: ActorLink, tx: TxState, conn: () => Promise<MysqlConnLike>, method: 'query' | 'execute', sql: unknown, values: unknown): Promise<unknown> {
+  const text = typeof sql === 'string' ? sql : String((sql as { sql?: string })?.sql ?? '');
+  const params = Array.isArray(values) ? values : (sql as { values?: unknown[] })?.values;
+  return step(link, tx, text, params, async () => (await conn())[method](sql, values));
+}

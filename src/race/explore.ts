@@ -1,0 +1,444 @@
+/**
+ * `everyInterleaving(scenario)` and `replay(token, scenario)`: run the scenario's actors under the scheduler,
+ * once per schedule the strategy picks, from the same starting state every time, and check each outcome.
+ */
+import type Redis from 'ioredis';
+import type { TestDb } from '../db/embedded';
+import { CacheConsistencyError, InvalidRaceScenarioError, RaceFailureError, RedisNotOwnedError } from '../errors';
+import { toRedisAdapter } from '../redis/toRedisAdapter';
+import type { RedisAdapter, RedisReply } from '../redis/adapter';
+import { readState } from '../preset/state';
+import { testDb, testRedis } from '../runtime/testContext';
+import { ActorLink } from './actorLink';
+import { actorDb, actorRedis, closeConnections, tidyConnections } from './connections';
+import { dbHandleKind } from './dbSteps';
+import { KeyWriterRegistry } from './keyWriters';
+import { redisClientKind } from './redisSteps';
+import { formatReport, formatTimeline } from './report';
+import { ResourceTracker } from './resourceTracker';
+import { ScheduleRun, type ActorOutcome, type Chooser, type FaultRule, type ScheduleResult } from './schedule';
+import type { StepRecord } from './step';
+import { patternFromArgs, type StepPattern } from './stepPattern';
+import { DfsExplorer, explorerFor, ReplayExplorer, type Explorer, type Strategy } from './strategies';
+import { decodeToken, encodeToken } from './token';
+import { installVirtualTimers } from './virtualTimers';
+
+export interface ActorArgs<R, D> {
+  /** The actor's own Redis client: same library and options as the scenario's, its own connection. */
+  readonly redis: R;
+  /** The actor's own database handle, shaped like the scenario's. */
+  readonly db: D;
+  /** The actor's name. */
+  readonly actor: string;
+}
+
+export interface SetupArgs<R, D> {
+  /** The scenario's own (uninstrumented) Redis client. */
+  readonly redis: R;
+  /** The scenario's own database handle. */
+  readonly db: D;
+}
+
+export interface CheckArgs<R, D> extends SetupArgs<R, D> {
+  /** What each actor returned or threw. */
+  readonly outcomes: Readonly<Record<string, ActorOutcome>>;
+  /** The schedule's steps, in order. */
+  readonly steps: readonly StepRecord[];
+  /** The schedule as an ASCII swimlane timeline. */
+  readonly timeline: string;
+}
+
+export interface FaultSpec {
+  /** The actor whose step fails. */
+  readonly actor: string;
+  /** Which of its steps: `{ redis: 'DEL' }`, `{ db: 'UPDATE' }`, a predicate... (see StepPattern). */
+  readonly at: StepPattern;
+  /** The nth matching step of that actor (1-based). Default 1. */
+  readonly nth?: number;
+  /**
+   * 'before' (default): the step is never sent, the call rejects. 'after': the step runs on the server, and
+   * the reply is lost: the call rejects anyway (a connection dropped after the server acted).
+   */
+  readonly when?: 'before' | 'after';
+  /** The error the call rejects with (or a function making it). Default: an InjectedFaultError. */
+  readonly error?: unknown;
+}
+
+export interface Scenario<R extends object = Redis, D = TestDb> {
+  /** Each actor is an async function of its own clients. Declaration order is the actors' column order. */
+  readonly actors: Readonly<Record<string, (args: ActorArgs<R, D>) => unknown>>;
+  /** Runs before every schedule, after the reset, with the scenario's own clients. */
+  readonly setup?: (args: SetupArgs<R, D>) => unknown;
+  /** Runs after every schedule; throwing (a failed expect) marks the schedule as failing. */
+  readonly check?: (args: CheckArgs<R, D>) => unknown;
+  /** Default 'exhaustive'. */
+  readonly strategy?: Strategy;
+  /** The Redis client to duplicate for actors, and to reset and check with. Default testRedis(). */
+  readonly redis?: R;
+  /** The database handle. Default testDb(). */
+  readonly db?: D;
+  /** Errors to inject into chosen steps, in every schedule. */
+  readonly faults?: readonly FaultSpec[];
+  /**
+   * How to put the database back in its starting state before each schedule. testDb() is snapshotted when
+   * everyInterleaving starts and restored in O(1): leave this out. Other databases need it (e.g. a TRUNCATE).
+   */
+  readonly resetDb?: (db: D) => unknown;
+  /** Let the race FLUSHALL a Redis server the preset did not start. Default false. */
+  readonly allowFlush?: boolean;
+  /** A step (or an actor's own uninstrumented work) that takes longer fails with RACE_STEP_STALLED. Default 2000. */
+  readonly stallTimeoutMs?: number;
+  /** Schedules the shrinking may run to find a failure with fewer context switches. Default 500. */
+  readonly shrinkBudget?: number;
+}
+
+export interface RaceSummary {
+  /** Schedules run. */
+  readonly schedules: number;
+  /** True when every schedule of the (bounded) space was run: exhaustive only. */
+  readonly complete: boolean;
+  readonly strategy: string;
+}
+
+interface Verdict {
+  readonly result: ScheduleResult;
+  readonly failed: boolean;
+  readonly checkError: unknown;
+  readonly unprovoked: Array<{ actor: string; error: unknown }>;
+  readonly writers: KeyWriterRegistry;
+  readonly token: string;
+}
+
+function invalid(option: string, problem: string): never {
+  throw new InvalidRaceScenarioError(option, problem);
+}
+
+function validate(scenario: unknown): asserts scenario is Scenario<object, unknown> {
+  if (scenario === null || typeof scenario !== 'object') invalid('scenario', 'pass an object { actors, setup?, check?, strategy? }');
+  const s = scenario as Record<string, unknown>;
+  if (!s.actors || typeof s.actors !== 'object') invalid('actors', 'an object of named async functions, e.g. { writer: ({ redis, db }) => ..., reader: ... }');
+  const names = Object.keys(s.actors as object);
+  if (names.length === 0) invalid('actors', 'at least one actor is needed');
+  for (const n of names) if (typeof (s.actors as Record<string, unknown>)[n] !== 'function') invalid(`actors.${n}`, 'must be a function ({ redis, db, actor }) => ...');
+  for (const k of ['setup', 'check', 'resetDb'] as const) if (s[k] !== undefined && typeof s[k] !== 'function') invalid(k, 'must be a function');
+  if (s.stallTimeoutMs !== undefined && !(typeof s.stallTimeoutMs === 'number' && s.stallTimeoutMs > 0)) invalid('stallTimeoutMs', 'a positive number of ms');
+  if (s.shrinkBudget !== undefined && !(Number.isInteger(s.shrinkBudget) && (s.shrinkBudget as number) >= 0)) invalid('shrinkBudget', 'a non-negative integer');
+  const st = s.strategy as Strategy | undefined;
+  if (st !== undefined && !(st === 'exhaustive' || st === 'random' || st === 'pct')) {
+    if (typeof st !== 'object' || !['exhaustive', 'random', 'pct'].includes((st as { kind?: string }).kind ?? '')) {
+      invalid('strategy', "'exhaustive', 'random', 'pct', or { kind: 'exhaustive' | 'random' | 'pct', ... }");
+    }
+    const o = st as { seed?: unknown; runs?: unknown; depth?: unknown; preemptionBound?: unknown; maxSchedules?: unknown };
+    if (o.seed !== undefined && !Number.isInteger(o.seed)) invalid('strategy.seed', 'an integer');
+    for (const k of ['runs', 'depth', 'maxSchedules'] as const) if (o[k] !== undefined && !(Number.isInteger(o[k]) && (o[k] as number) > 0)) invalid(`strategy.${k}`, 'a positive integer');
+    if (o.preemptionBound !== undefined && !(Number.isInteger(o.preemptionBound) && (o.preemptionBound as number) >= 0)) invalid('strategy.preemptionBound', 'a non-negative integer');
+  }
+  if (s.faults !== undefined) {
+    if (!Array.isArray(s.faults)) invalid('faults', 'an array of { actor, at, nth?, when?, error? }');
+    (s.faults as FaultSpec[]).forEach((f, i) => {
+      if (!f || typeof f !== 'object') invalid(`faults[${i}]`, 'an object { actor, at, nth?, when?, error? }');
+      if (!names.includes(f.actor)) invalid(`faults[${i}].actor`, `${JSON.stringify(f.actor)} is not one of the actors (${names.join(', ')})`);
+      try {
+        patternFromArgs([f.at]);
+      } catch (e) {
+        invalid(`faults[${i}].at`, (e as Error).message);
+      }
+      if (f.when !== undefined && f.when !== 'before' && f.when !== 'after') invalid(`faults[${i}].when`, "'before' or 'after'");
+      if (f.nth !== undefined && !(Number.isInteger(f.nth) && f.nth > 0)) invalid(`faults[${i}].nth`, 'a positive integer');
+    });
+  }
+}
+
+/** The Redis state before the race, and how to get back to it. */
+class RedisStart {
+  #entries: Array<{ key: Buffer; ttl: number; dump: Buffer }> = [];
+  constructor(private readonly adapter: RedisAdapter) {}
+
+  static async capture(adapter: RedisAdapter): Promise<RedisStart> {
+    const start = new RedisStart(adapter);
+    const keys: Buffer[] = [];
+    for await (const page of adapter.scan()) keys.push(...page);
+    if (keys.length > 0) {
+      const replies = await adapter.batch(keys.flatMap((k) => [['PTTL', k] as const, ['DUMP', k] as const]));
+      keys.forEach((key, i) => {
+        const ttl = replies[2 * i];
+        const dump = replies[2 * i + 1];
+        if (Buffer.isBuffer(dump)) start.#entries.push({ key, ttl: typeof ttl === 'number' && ttl > 0 ? ttl : 0, dump });
+      });
+    }
+    return start;
+  }
+
+  async restore(): Promise<void> {
+    await this.adapter.send('FLUSHALL');
+    if (this.#entries.length > 0) {
+      const replies = await this.adapter.batch(this.#entries.map((e) => ['RESTORE', e.key, e.ttl, e.dump, 'REPLACE'] as const));
+      const failed = replies.find((r): r is Error => r instanceof Error);
+      if (failed) throw failed;
+    }
+  }
+}
+
+async function runId(adapter: RedisAdapter): Promise<string> {
+  const info = (await adapter.send('INFO', 'server')) as RedisReply;
+  const text = Buffer.isBuffer(info) ? info.toString('utf8') : '';
+  return /run_id:(\w+)/.exec(text)?.[1] ?? '';
+}
+
+async function checkOwned(adapter: RedisAdapter, base: object, allowFlush: boolean | undefined): Promise<void> {
+  if (allowFlush) return;
+  const state = readState();
+  if (!state) throw new RedisNotOwnedError(adapter.describe());
+  const own = testRedis();
+  if (own === base) return;
+  const [a, b] = await Promise.all([runId(adapter), runId(toRedisAdapter(own)!)]);
+  if (!a || a !== b) throw new RedisNotOwnedError(adapter.describe());
+}
+
+/** Everything one everyInterleaving/replay call holds for its whole run. */
+class RaceSession {
+  readonly links: ActorLink[];
+  readonly names: string[];
+  readonly tracker = new ResourceTracker();
+  readonly faults: FaultRule[];
+  #restoreTimers: (() => void) | undefined;
+  #redisStart!: RedisStart;
+  #resetDb: () => Promise<void> = async () => {};
+  #writers: KeyWriterRegistry | undefined;
+
+  private constructor(
+    readonly scenario: Scenario<object, unknown>,
+    readonly redis: object,
+    readonly db: unknown,
+  ) {
+    this.names = Object.keys(scenario.actors);
+    this.links = this.names.map((name, i) => new ActorLink(name, i));
+    this.faults = (scenario.faults ?? []).map((f) => ({
+      actor: f.actor,
+      at: patternFromArgs([f.at]),
+      nth: f.nth ?? 1,
+      when: f.when ?? 'before',
+      error: () => (typeof f.error === 'function' ? (f.error as () => unknown)() : f.error !== undefined ? f.error : undefined),
+    }));
+  }
+
+  static async open(scenario: Scenario<object, unknown>): Promise<RaceSession> {
+    const preset = readState() !== undefined;
+    const redis = scenario.redis ?? (preset ? testRedis() : undefined);
+    if (!redis || !redisClientKind(redis)) {
+      invalid('redis', redis ? 'an ioredis client or a node-redis client (connected)' : 'no Redis client: pass redis (the preset is not active, so there is no testRedis())');
+    }
+    const db = scenario.db !== undefined ? scenario.db : preset ? testDb() : undefined;
+    if (db !== undefined && !dbHandleKind(db)) {
+      invalid('db', 'testDb(), a node-postgres or pg-mem Pool or Client, a mysql2 pool, a { query(sql, params) } object or a function (sql, params) => rows');
+    }
+    const session = new RaceSession(scenario, redis, db);
+    const adapter = toRedisAdapter(redis)!;
+    await adapter.ready();
+    await checkOwned(adapter, redis, scenario.allowFlush);
+    session.#redisStart = await RedisStart.capture(adapter);
+    if (scenario.resetDb) {
+      const reset = scenario.resetDb;
+      session.#resetDb = async () => {
+        await reset(db);
+      };
+    } else if (db !== undefined && dbHandleKind(db) === 'testDb') {
+      const t = db as TestDb;
+      await t.ready;
+      const backup = t.mem.backup();
+      session.#resetDb = async () => backup.restore();
+    } else if (db !== undefined && dbHandleKind(db) !== 'function' && dbHandleKind(db) !== 'queryable') {
+      invalid('resetDb', 'this database cannot be snapshotted by the race: pass resetDb: (db) => ... that puts it back in its starting state (e.g. TRUNCATE the tables your setup fills)');
+    }
+    try {
+      for (const link of session.links) {
+        await actorRedis(link, redis).ready();
+        if (db !== undefined) await actorDb(link, db as object).ready();
+      }
+    } catch (e) {
+      await session.close();
+      throw e;
+    }
+    session.tracker.watch(session.links);
+    session.#restoreTimers = installVirtualTimers(globalThis, { onRealTimerCleared: (id) => session.tracker.forgetId(id) });
+    return session;
+  }
+
+  /** One schedule: reset, setup, the actors under `chooser`, tidy, check. */
+  async run(chooser: Chooser): Promise<Verdict> {
+    await this.#redisStart.restore();
+    await this.#resetDb();
+    await this.scenario.setup?.({ redis: this.redis, db: this.db });
+    this.tracker.clear();
+    const schedule = new ScheduleRun(this.links, {
+      tracker: this.tracker,
+      faults: this.faults,
+      stallTimeoutMs: this.scenario.stallTimeoutMs ?? 2000,
+    });
+    const starts = this.links.map((link) => {
+      const fn = this.scenario.actors[link.name]!;
+      const args = {
+        redis: actorRedis(link, this.redis).client,
+        db: this.db !== undefined ? actorDb(link, this.db as object).handle : undefined,
+        actor: link.name,
+      };
+      return { link, run: () => fn(args) };
+    });
+    let result: ScheduleResult;
+    try {
+      result = await schedule.run(starts, chooser);
+    } catch (error) {
+      if (error instanceof CacheConsistencyError && schedule.records.length > 0) {
+        error.message += `\n\nThe schedule so far:\n${indent(formatTimeline(this.names, schedule.records))}`;
+      }
+      throw error;
+    }
+    for (const link of this.links) await tidyConnections(link);
+    const writers = new KeyWriterRegistry(result.records);
+    this.#writers?.deactivate();
+    this.#writers = writers;
+    writers.activate();
+    let checkError: unknown;
+    try {
+      await this.scenario.check?.({
+        redis: this.redis,
+        db: this.db,
+        outcomes: result.outcomes,
+        steps: result.records,
+        timeline: formatTimeline(this.names, result.records),
+      });
+    } catch (error) {
+      checkError = error ?? new Error('the check threw undefined');
+    }
+    const unprovoked = this.names
+      .map((name) => ({ name, o: result.outcomes[name]! }))
+      .filter(({ o }) => !o.ok && !o.provoked)
+      .map(({ name, o }) => ({ actor: name, error: (o as { error: unknown }).error }));
+    return {
+      result,
+      failed: checkError !== undefined || unprovoked.length > 0 || result.backgroundErrors.length > 0,
+      checkError,
+      unprovoked,
+      writers,
+      token: encodeToken(result.choices),
+    };
+  }
+
+  async close(): Promise<void> {
+    this.#restoreTimers?.();
+    this.#restoreTimers = undefined;
+    this.tracker.stop();
+    this.#writers?.deactivate();
+    await Promise.allSettled(this.links.map((l) => closeConnections(l)));
+  }
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n');
+}
+
+/** Finds a failing schedule with fewer context switches: iterative preemption bounding, within a budget. */
+async function shrink(session: RaceSession, failing: Verdict, budget: number): Promise<{ verdict: Verdict; runs: number }> {
+  let runs = 0;
+  let best = failing;
+  for (let bound = 0; bound < best.result.preemptions && runs < budget; bound++) {
+    const explorer = new DfsExplorer({ preemptionBound: bound, maxSchedules: budget - runs });
+    for (let chooser = explorer.next(); chooser; chooser = explorer.next()) {
+      runs++;
+      const v = await session.run(chooser);
+      if (v.failed && (v.result.preemptions < best.result.preemptions || (v.result.preemptions === best.result.preemptions && v.result.switches < best.result.switches))) {
+        best = v;
+        break;
+      }
+    }
+    if (best !== failing) break;
+  }
+  return { verdict: best, runs };
+}
+
+function report(session: RaceSession, v: Verdict, headline: string): string {
+  return formatReport({
+    headline,
+    actors: session.names,
+    records: v.result.records,
+    outcomes: v.result.outcomes,
+    checkError: v.checkError,
+    unprovoked: v.unprovoked,
+    background: v.result.backgroundErrors,
+    writers: v.writers,
+    token: v.token,
+    switches: v.result.switches,
+    preemptions: v.result.preemptions,
+  });
+}
+
+async function explore(scenario: Scenario<object, unknown>, explorer: Explorer, kind: 'everyInterleaving' | 'replay'): Promise<RaceSummary> {
+  const session = await RaceSession.open(scenario);
+  try {
+    let count = 0;
+    for (let chooser = explorer.next(); chooser; chooser = explorer.next()) {
+      const verdict = await session.run(chooser);
+      count++;
+      explorer.done(verdict.result);
+      if (!verdict.failed) continue;
+      if (kind === 'replay') {
+        throw new RaceFailureError(report(session, verdict, `replay: the schedule ${verdict.token} fails.`), verdict.token, 1, verdict.checkError);
+      }
+      const budget = scenario.shrinkBudget ?? 500;
+      const { verdict: best, runs } = await shrink(session, verdict, budget);
+      // Run the reported schedule once more, last: the report and the state left behind are that schedule's.
+      const final = await session.run(new ReplayExplorer(best.token, decodeToken(best.token) as Array<{ actor: string; ordinal: number }>).next()!);
+      const shrunk =
+        best === verdict
+          ? `It has ${best.result.switches} context switch${best.result.switches === 1 ? '' : 'es'}; no failing schedule with fewer preemptions was found${runs ? ` (${runs} more schedule${runs === 1 ? '' : 's'} tried)` : ''}.`
+          : `Shrunk from ${verdict.result.switches} to ${best.result.switches} context switch${best.result.switches === 1 ? '' : 'es'} (${runs} more schedule${runs === 1 ? '' : 's'} tried).`;
+      const headline = `everyInterleaving found a failing schedule: schedule ${count} of the ${explorer.name} search failed. ${shrunk}`;
+      throw new RaceFailureError(report(session, final, headline), final.token, count, final.checkError);
+    }
+    return { schedules: count, complete: explorer.complete, strategy: explorer.name };
+  } finally {
+    await session.close();
+  }
+}
+
+/**
+ * Runs the scenario's actors in every order of their steps (or the orders a strategy picks), from the same
+ * starting state each time, and checks each result. Resolves with how many schedules ran; rejects with a
+ * RaceFailureError whose message is the report of the first failing schedule, shrunk to the fewest context
+ * switches found, with a replay token.
+ *
+ * @example
+ * await everyInterleaving({
+ *   setup: ({ db }) => db.query(`INSERT INTO users (id, name) VALUES (1, 'Tom')`),
+ *   actors: {
+ *     writer: ({ redis, db }) => new UserCache(db, redis).updateUser(1, 'Jerry'),
+ *     reader: ({ redis, db }) => new UserCache(db, redis).getUser(1),
+ *   },
+ *   check: async ({ redis, db }) => { await expect(redis).toBeConsistentWith(db); },
+ * });
+ */
+export function everyInterleaving<R extends object = Redis, D = TestDb>(scenario: Scenario<R, D>): Promise<RaceSummary> {
+  return Promise.resolve().then(() => {
+    validate(scenario);
+    return explore(scenario as unknown as Scenario<object, unknown>, explorerFor(scenario.strategy), 'everyInterleaving');
+  });
+}
+
+/**
+ * Reruns exactly the schedule a report's token names. Rejects with the same report when it still fails;
+ * resolves `{ schedules: 1 }` when it passes now (after a fix).
+ */
+export function replay<R extends object = Redis, D = TestDb>(token: string, scenario: Scenario<R, D>): Promise<RaceSummary> {
+  return Promise.resolve().then(() => {
+    validate(scenario);
+    const choices = decodeToken(token);
+    if (typeof choices === 'string') invalid('token', `${JSON.stringify(token)}: ${choices}`);
+    const names = Object.keys(scenario.actors);
+    const unknown = [...new Set(choices.map((c) => c.actor))].filter((a) => !names.includes(a));
+    if (unknown.length) invalid('token', `it names actors ${unknown.map((u) => JSON.stringify(u)).join(', ')} that the scenario does not have (${names.join(', ')})`);
+    return explore(scenario as unknown as Scenario<object, unknown>, new ReplayExplorer(token, choices), 'replay');
+  });
+}

@@ -1,0 +1,455 @@
+/**
+ * `race()`: manual gates. Actors run freely (their steps go straight to Redis and the database) until one
+ * reaches a gate; there it parks until the test releases it. This is the by-hand way to reproduce one
+ * interleaving: pause the writer between its database write and its cache delete, run the reader, release.
+ */
+import { setImmediate as realSetImmediate } from 'node:timers';
+import type Redis from 'ioredis';
+import type { TestDb } from '../db/embedded';
+import { GateNeverReachedError, GateNotReleasedError, InjectedFaultError, InvalidRaceScenarioError } from '../errors';
+import { readState } from '../preset/state';
+import { testDb, testRedis } from '../runtime/testContext';
+import { actorStorage, ActorLink, outsideActors, settle, type StepController } from './actorLink';
+import { actorDb, actorRedis, closeConnections } from './connections';
+import { dbHandleKind } from './dbSteps';
+import { KeyWriterRegistry } from './keyWriters';
+import { formatError } from './labels';
+import { redisClientKind } from './redisSteps';
+import { formatTimeline } from './report';
+import { ResourceTracker } from './resourceTracker';
+import type { StepInfo, StepOutcome, StepRecord, StepRequest } from './step';
+import { describePattern, patternFromArgs, stepMatches, type StepPattern, type StepPatternArgs } from './stepPattern';
+
+const turn = () => new Promise<void>((resolve) => realSetImmediate(resolve));
+
+export interface RaceOptions<R, D> {
+  /** The Redis client whose server the actors connect to. Default testRedis(). */
+  readonly redis?: R;
+  /** The database handle. Default testDb(). */
+  readonly db?: D;
+}
+
+/** A point in an actor's steps where it parks until released. */
+export interface Gate {
+  /**
+   * Resolves with the step once the actor is parked at the gate. Rejects with GATE_NEVER_REACHED when the
+   * actor finishes, or goes idle (no step in flight, none issued, no work of its own pending), without
+   * reaching it.
+   */
+  readonly reached: Promise<StepInfo>;
+  /** Lets the parked actor go on (before it arrives: it will pass without stopping). */
+  release(): void;
+  /** True once the actor has parked here. */
+  readonly isReached: boolean;
+  /** `before redis DEL`, for messages. */
+  readonly description: string;
+}
+
+/** A fault armed with `actor.failAt(...)`. */
+export interface Fault {
+  /** True once the fault was injected into a step. */
+  readonly injected: boolean;
+  /** The step it was injected into. */
+  readonly step: StepInfo | undefined;
+}
+
+export interface FailAtOptions {
+  /** The error the call rejects with. Default: an InjectedFaultError. */
+  readonly error?: unknown;
+  /** 'before' (default): never sent. 'after': runs, then the reply is lost. */
+  readonly when?: 'before' | 'after';
+  /** The nth matching step (1-based). Default 1. */
+  readonly nth?: number;
+}
+
+class GateImpl implements Gate {
+  readonly description: string;
+  #reached = false;
+  #released = false;
+  #settled = false;
+  #resolve!: (step: StepInfo) => void;
+  #reject!: (error: unknown) => void;
+  readonly #promise: Promise<StepInfo>;
+  #continue: (() => void) | undefined;
+  #watching = false;
+
+  constructor(
+    readonly actor: ActorState,
+    readonly when: 'before' | 'after',
+    readonly pattern: StepPattern,
+  ) {
+    this.description = `${when} ${describePattern(pattern)}`;
+    this.#promise = new Promise<StepInfo>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    // A gate nobody awaits must not raise an unhandled rejection: close() reports it instead.
+    this.#promise.catch(() => {});
+  }
+
+  get reached(): Promise<StepInfo> {
+    this.#watch();
+    return this.#promise;
+  }
+  get isReached(): boolean {
+    return this.#reached;
+  }
+  get isReleased(): boolean {
+    return this.#released;
+  }
+  get isParked(): boolean {
+    return this.#reached && !this.#released;
+  }
+
+  release(): void {
+    this.#released = true;
+    const go = this.#continue;
+    this.#continue = undefined;
+    go?.();
+  }
+
+  /** The actor arrived: park until released. */
+  park(step: StepInfo): Promise<void> {
+    this.#reached = true;
+    this.#settled = true;
+    this.#resolve(step);
+    if (this.#released) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.#continue = resolve;
+    });
+  }
+
+  fail(why: string): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#reject(new GateNeverReachedError(this.actor.link.name, this.description, why, this.actor.labels()));
+  }
+
+  get settled(): boolean {
+    return this.#settled;
+  }
+
+  /** Started when someone awaits `reached`: rejects it once the actor can no longer reach the gate. */
+  #watch(): void {
+    if (this.#watching) return;
+    this.#watching = true;
+    void (async () => {
+      const a = this.actor;
+      for (;;) {
+        await turn();
+        if (this.#settled) return;
+        if (a.finished) return this.fail('the actor finished');
+        const parkedAt = a.parkedGate();
+        if (parkedAt && parkedAt !== this) return this.fail(`the actor is parked at the gate ${parkedAt.description}, which was not released`);
+        if (a.inFlight > 0 || a.race.tracker.live().some((r) => r.actor === a.link)) {
+          await a.activity();
+          continue;
+        }
+        const seen = a.activityCount;
+        await turn();
+        if (this.#settled) return;
+        if (a.activityCount === seen && a.inFlight === 0 && !a.race.tracker.live().some((r) => r.actor === a.link)) {
+          return this.fail(
+            a.running
+              ? 'the actor went idle: no step in flight, none issued, and no work of its own pending'
+              : 'the actor went idle: its last step completed and it issued no further step (if it awaits something the race cannot see before the gate, start it with actor.run(fn))',
+          );
+        }
+      }
+    })();
+  }
+}
+
+class FaultImpl implements Fault {
+  #count = 0;
+  step: StepInfo | undefined;
+  constructor(
+    readonly pattern: StepPattern,
+    readonly options: FailAtOptions,
+  ) {}
+  get injected(): boolean {
+    return this.step !== undefined;
+  }
+  /** Counts a matching step; true when this is the one to fail. */
+  take(info: StepInfo): boolean {
+    if (this.step || !stepMatches(this.pattern, info)) return false;
+    this.#count++;
+    if (this.#count !== (this.options.nth ?? 1)) return false;
+    this.step = info;
+    return true;
+  }
+  error(info: StepInfo): unknown {
+    const e = this.options.error;
+    return e === undefined ? new InjectedFaultError(info.description) : typeof e === 'function' ? (e as () => unknown)() : e;
+  }
+}
+
+class ActorState {
+  readonly gates: GateImpl[] = [];
+  readonly faults: FaultImpl[] = [];
+  inFlight = 0;
+  activityCount = 0;
+  running = false;
+  finished = false;
+  #waiters: Array<() => void> = [];
+
+  constructor(
+    readonly race: RaceImpl<object, unknown>,
+    readonly link: ActorLink,
+  ) {}
+
+  touch(): void {
+    this.activityCount++;
+    const w = this.#waiters;
+    this.#waiters = [];
+    for (const fn of w) fn();
+  }
+
+  activity(): Promise<void> {
+    return new Promise<void>((resolve) => this.#waiters.push(resolve));
+  }
+
+  parkedGate(): GateImpl | undefined {
+    return this.gates.find((g) => g.isParked);
+  }
+
+  labels(): string[] {
+    return this.race.records.filter((r) => r.actor === this.link.name).map((r) => `${r.index}  ${r.label}`);
+  }
+
+  gateFor(when: 'before' | 'after', info: StepInfo): GateImpl | undefined {
+    return this.gates.find((g) => g.when === when && !g.isReached && stepMatches(g.pattern, info));
+  }
+}
+
+export interface RaceActor<R, D> {
+  readonly name: string;
+  /** This actor's own Redis client (same library and options as the race's, its own connection). */
+  readonly redis: R;
+  /** This actor's own database handle, shaped like the race's. */
+  readonly db: D;
+  /**
+   * Parks the actor before the first step matching the pattern runs: `pauseBefore('redis', 'DEL')`,
+   * `pauseBefore('redis', 'SET', 'user:*')`, `pauseBefore('db', /UPDATE users/)`, `pauseBefore({ redis: 'GET' })`.
+   */
+  pauseBefore(...pattern: StepPatternArgs): Gate;
+  /** Parks the actor after the matching step ran, before its caller sees the reply. */
+  pauseAfter(...pattern: StepPatternArgs): Gate;
+  /** Makes the matching step fail (see FailAtOptions). */
+  failAt(pattern: StepPattern, options?: FailAtOptions): Fault;
+  /**
+   * Runs `fn` as this actor: module-level clients bound with bindToActors use this actor's connections, and
+   * the race knows exactly when the actor finishes (so a gate it never reaches fails at once).
+   */
+  run<T>(fn: () => T | Promise<T>): Promise<T>;
+}
+
+export interface Race<R, D> {
+  /** The actor named `name` (created on first use; the same object after). */
+  actor(name: string): RaceActor<R, D>;
+  /** Every step so far, in completion order. */
+  readonly steps: readonly StepRecord[];
+  /** The steps so far as an ASCII swimlane timeline. */
+  timeline(): string;
+  /**
+   * Ends the race: closes the actors' connections, and throws GATE_NEVER_REACHED / GATE_NOT_RELEASED for a
+   * gate that was never reached or never released. The preset calls it after each test.
+   */
+  close(): Promise<void>;
+}
+
+const open = new Set<RaceImpl<object, unknown>>();
+
+class RaceImpl<R extends object, D> implements Race<R, D>, StepController {
+  readonly records: StepRecord[] = [];
+  readonly tracker = new ResourceTracker();
+  readonly writers = new KeyWriterRegistry();
+  readonly #actors = new Map<string, { state: ActorState; api: RaceActor<R, D> }>();
+  readonly #byLink = new Map<ActorLink, ActorState>();
+  #closed = false;
+
+  constructor(
+    readonly redis: R,
+    readonly db: D,
+  ) {
+    this.writers.activate();
+  }
+
+  get steps(): readonly StepRecord[] {
+    return this.records;
+  }
+
+  timeline(): string {
+    return formatTimeline([...this.#actors.keys()], this.records);
+  }
+
+  actor(name: string): RaceActor<R, D> {
+    if (typeof name !== 'string' || name === '') throw new InvalidRaceScenarioError('actor(name)', 'a non-empty string');
+    if (this.#closed) throw new InvalidRaceScenarioError('actor(name)', 'the race is closed');
+    const existing = this.#actors.get(name);
+    if (existing) return existing.api;
+    const link = new ActorLink(name, this.#actors.size);
+    link.controller = this;
+    const state = new ActorState(this as unknown as RaceImpl<object, unknown>, link);
+    this.#byLink.set(link, state);
+    this.tracker.watch([link]);
+    const redisConn = actorRedis(link, this.redis);
+    const dbConn = this.db !== undefined ? actorDb(link, this.db as unknown as object) : undefined;
+    const gate = (when: 'before' | 'after', args: unknown[]) => {
+      const g = new GateImpl(state, when, patternFromArgs(args));
+      state.gates.push(g);
+      return g;
+    };
+    const api: RaceActor<R, D> = {
+      name,
+      redis: redisConn.client as R,
+      db: dbConn?.handle as D,
+      pauseBefore: (...args: StepPatternArgs) => gate('before', args),
+      pauseAfter: (...args: StepPatternArgs) => gate('after', args),
+      failAt: (pattern, options = {}) => {
+        const f = new FaultImpl(patternFromArgs([pattern]), options);
+        state.faults.push(f);
+        return f;
+      },
+      run: async <T>(fn: () => T | Promise<T>): Promise<T> => {
+        state.running = true;
+        try {
+          return await actorStorage.run(link, fn);
+        } finally {
+          state.running = false;
+          state.finished = true;
+          state.touch();
+          for (const g of state.gates) if (!g.isReached) g.fail('the actor finished');
+        }
+      },
+    };
+    this.#actors.set(name, { state, api });
+    return api;
+  }
+
+  issue(link: ActorLink, request: StepRequest): Promise<unknown> {
+    const state = this.#byLink.get(link)!;
+    state.inFlight++;
+    state.touch();
+    return this.#step(state, request).finally(() => {
+      state.inFlight--;
+      state.touch();
+    });
+  }
+
+  async #step(state: ActorState, request: StepRequest): Promise<unknown> {
+    const info = request.info;
+    const before = state.gateFor('before', info);
+    if (before) await before.park(info);
+    const fault = state.faults.find((f) => f.take(info));
+    let outcome: StepOutcome;
+    let result: string;
+    let faultText: string | undefined;
+    if (fault && (fault.options.when ?? 'before') === 'before') {
+      const error = fault.error(info);
+      outcome = { ok: false, error };
+      faultText = `before: ${formatError(error)}`;
+      result = `-> !${formatError(error)} (injected, never sent)`;
+    } else {
+      let real: StepOutcome;
+      try {
+        real = { ok: true, value: await outsideActors(() => request.execute()) };
+      } catch (error) {
+        real = { ok: false, error };
+      }
+      if (fault) {
+        const error = fault.error(info);
+        outcome = { ok: false, error };
+        faultText = `after: ${formatError(error)}`;
+        result = `${request.describeResult(real)}, then !${formatError(error)} (injected: reply lost)`;
+      } else {
+        outcome = real;
+        result = request.describeResult(real);
+      }
+    }
+    const actorStep = this.records.filter((r) => r.actor === info.actor).length + 1;
+    const record: StepRecord = {
+      ...info,
+      index: this.records.length + 1,
+      actorStep,
+      outcome,
+      result,
+      label: `${info.description} ${result}`,
+      ...(faultText !== undefined ? { fault: faultText } : {}),
+    };
+    this.records.push(record);
+    this.writers.note(record);
+    const after = state.gateFor('after', info);
+    if (after) await after.park(info);
+    if (fault) throw outcome.ok ? new InjectedFaultError(info.description) : outcome.error;
+    return settle(request, outcome);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    open.delete(this as unknown as RaceImpl<object, unknown>);
+    const problems: Error[] = [];
+    for (const { state } of this.#actors.values()) {
+      for (const g of state.gates) {
+        if (!g.isReached) {
+          g.fail('the test ended first');
+          problems.push(new GateNeverReachedError(state.link.name, g.description, 'the test ended first', state.labels()));
+        } else if (!g.isReleased) {
+          problems.push(new GateNotReleasedError(state.link.name, g.description));
+          g.release();
+        }
+      }
+    }
+    this.tracker.stop();
+    this.writers.deactivate();
+    await Promise.allSettled([...this.#actors.values()].map(({ state }) => {
+      state.link.controller = undefined;
+      return closeConnections(state.link);
+    }));
+    if (problems.length > 0) throw problems[0];
+  }
+}
+
+/**
+ * Starts a race: name actors with `r.actor(name)`, hand their clients to the service, and pause them at
+ * chosen steps with gates.
+ *
+ * @example
+ * const r = race();
+ * const writer = r.actor('writer'), reader = r.actor('reader');
+ * const gate = writer.pauseBefore('redis', 'DEL');
+ * const w = new UserCache(writer.db, writer.redis).updateUser(1, 'Jerry');
+ * await gate.reached;                      // the database is written, the delete not yet sent
+ * await new UserCache(reader.db, reader.redis).getUser(1);
+ * gate.release(); await w;
+ */
+export function race<R extends object = Redis, D = TestDb>(options: RaceOptions<R, D> = {}): Race<R, D> {
+  const preset = readState() !== undefined;
+  const redis = (options.redis ?? (preset ? testRedis() : undefined)) as R | undefined;
+  if (!redis || !redisClientKind(redis)) {
+    throw new InvalidRaceScenarioError('redis', redis ? 'an ioredis client or a node-redis client' : 'no Redis client: pass redis (the preset is not active, so there is no testRedis())');
+  }
+  const db = (options.db !== undefined ? options.db : preset ? testDb() : undefined) as D;
+  if (db !== undefined && !dbHandleKind(db)) {
+    throw new InvalidRaceScenarioError('db', 'testDb(), a node-postgres or pg-mem Pool or Client, a mysql2 pool, a { query(sql, params) } object or a function (sql, params) => rows');
+  }
+  const r = new RaceImpl<R, D>(redis, db);
+  open.add(r as unknown as RaceImpl<object, unknown>);
+  return r;
+}
+
+/** Closes every race still open (the preset runs this after each test); throws the first gate problem. */
+export async function closeOpenRaces(): Promise<void> {
+  const all = [...open];
+  let first: unknown;
+  for (const r of all) {
+    try {
+      await r.close();
+    } catch (e) {
+      first ??= e;
+    }
+  }
+  if (first) throw first;
+}
+

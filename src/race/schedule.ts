@@ -1,0 +1,398 @@
+/**
+ * One schedule: the actors run under a controller that lets exactly one step proceed at a time.
+ *
+ * The loop: start every actor (each runs its local code up to its first step, where it parks); then, while
+ * some step is pending, ask the chooser which one goes, execute it (the real Redis command or SQL statement,
+ * awaited to its reply), deliver the reply to its actor, and wait until the actors are quiescent again.
+ *
+ * Quiescent means every actor is parked on a step, finished, or blocked on a promise that only another
+ * actor's progress can settle. The signals are real, never timers:
+ * - parking is synchronous: the instrumented call registers the step before it returns;
+ * - finishing is the actor's promise settling, a microtask after its last line;
+ * - after the reply is delivered the actor's continuation runs in microtasks, so once a macrotask turn
+ *   (`setImmediate`) has passed, every actor that could park or finish from that reply has done so;
+ * - an actor that did neither and started one-shot work of its own (a file read, a real timer) is waited for
+ *   (async_hooks tell which work is its own, see resourceTracker.ts); one that started none is blocked.
+ * If no step is pending and an actor has not finished, nothing can ever settle it: that is reported.
+ */
+import { setImmediate as realSetImmediate, setTimeout as realSetTimeout, clearTimeout as realClearTimeout } from 'node:timers';
+import { InjectedFaultError, RaceActorStuckError, RaceStepStalledError, RaceUninstrumentedIoError } from '../errors';
+import { actorStorage, outsideActors, settle, type ActorLink, type StepController } from './actorLink';
+import { formatError, formatValue } from './labels';
+import type { ResourceTracker } from './resourceTracker';
+import type { StepInfo, StepOutcome, StepRecord, StepRequest } from './step';
+import { stepMatches, type StepPattern } from './stepPattern';
+
+export interface Choice {
+  readonly actor: string;
+  readonly actorIndex: number;
+  /** Position among this actor's pending steps (0 unless an actor has several steps in flight at once). */
+  readonly ordinal: number;
+  readonly description: string;
+}
+
+export interface DecisionContext {
+  /** 0-based number of steps already granted in this schedule. */
+  readonly depth: number;
+  /** The actor of the previous step. */
+  readonly previous: string | undefined;
+}
+
+export interface Chooser {
+  /** Returns the index in `options` (sorted by actor declaration order, then ordinal) of the step to run. */
+  choose(options: readonly Choice[], context: DecisionContext): number;
+}
+
+export type ActorOutcome =
+  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: false; readonly error: unknown; /** true when a fault was injected into this actor in this schedule */ readonly provoked: boolean };
+
+export interface FaultRule {
+  readonly actor: string;
+  readonly at: StepPattern;
+  /** 1-based: the nth step of that actor matching `at`. */
+  readonly nth: number;
+  readonly when: 'before' | 'after';
+  readonly error: () => unknown;
+}
+
+export interface ScheduleResult {
+  readonly records: StepRecord[];
+  readonly choices: Array<{ actor: string; ordinal: number }>;
+  readonly outcomes: Record<string, ActorOutcome>;
+  /** Errors thrown by timer callbacks (work an actor left running in the background). */
+  readonly backgroundErrors: Array<{ actor: string; error: unknown; step: string }>;
+  readonly switches: number;
+  readonly preemptions: number;
+}
+
+export interface ActorStart {
+  readonly link: ActorLink;
+  readonly run: () => unknown;
+}
+
+interface Pending {
+  readonly seq: number;
+  readonly link: ActorLink;
+  readonly request: StepRequest;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+interface ActorState {
+  done: boolean;
+  outcome: ActorOutcome | undefined;
+  steps: number;
+  faulted: boolean;
+  lastLabel: string | undefined;
+}
+
+const turn = () => new Promise<void>((resolve) => realSetImmediate(resolve));
+
+export interface ScheduleOptions {
+  readonly tracker: ResourceTracker;
+  readonly faults: readonly FaultRule[];
+  readonly stallTimeoutMs: number;
+}
+
+export class ScheduleRun implements StepController {
+  readonly virtualTimers = true;
+  readonly #options: ScheduleOptions;
+  readonly #links: ActorLink[];
+  readonly #state = new Map<ActorLink, ActorState>();
+  #pending: Pending[] = [];
+  #seq = 0;
+  #wake: (() => void) | undefined;
+  #fatal: unknown;
+  readonly #records: StepRecord[] = [];
+  readonly #choices: Array<{ actor: string; ordinal: number }> = [];
+  readonly #background: Array<{ actor: string; error: unknown; step: string }> = [];
+  readonly #faultCounts = new Map<FaultRule, number>();
+  #switches = 0;
+  #preemptions = 0;
+  #previous: ActorLink | undefined;
+
+  constructor(links: readonly ActorLink[], options: ScheduleOptions) {
+    this.#links = [...links];
+    this.#options = options;
+    for (const link of links) this.#state.set(link, { done: false, outcome: undefined, steps: 0, faulted: false, lastLabel: undefined });
+  }
+
+  /** The steps executed so far (for a report after a fatal error). */
+  get records(): readonly StepRecord[] {
+    return this.#records;
+  }
+
+  issue(link: ActorLink, request: StepRequest): Promise<unknown> {
+    if (!this.#state.has(link)) return Promise.reject(new Error(`actor ${link.name} is not part of this schedule`));
+    return new Promise<unknown>((resolve, reject) => {
+      this.#pending.push({ seq: this.#seq++, link, request, resolve, reject });
+      this.#poke();
+    });
+  }
+
+  cancel(_link: ActorLink, request: StepRequest): void {
+    const i = this.#pending.findIndex((p) => p.request === request);
+    if (i >= 0) this.#pending.splice(i, 1);
+    this.#poke();
+  }
+
+  #poke(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+
+  #activity(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const previous = this.#wake;
+      this.#wake = () => {
+        previous?.();
+        resolve();
+      };
+    });
+  }
+
+  async run(starts: readonly ActorStart[], chooser: Chooser): Promise<ScheduleResult> {
+    for (const s of starts) s.link.controller = this;
+    try {
+      this.#start(starts);
+      await this.#settle();
+      for (let depth = 0; ; depth++) {
+        const options = this.#optionsNow();
+        if (options.length === 0) {
+          const stuck = this.#links.filter((l) => !this.#state.get(l)!.done);
+          if (stuck.length > 0) {
+            throw new RaceActorStuckError(
+              stuck.map((l) => l.name),
+              stuck
+                .map((l) => {
+                  const s = this.#state.get(l)!;
+                  return s.lastLabel ? `  ${l.name}: its last step was ${s.lastLabel}` : `  ${l.name}: it ran no step at all`;
+                })
+                .join('\n'),
+            );
+          }
+          break;
+        }
+        const index = chooser.choose(options, { depth, previous: this.#previous?.name });
+        const choice = options[index];
+        if (!choice) throw new Error(`the chooser picked option ${index} of ${options.length}`);
+        const pending = this.#take(choice);
+        this.#count(pending.link, options);
+        this.#choices.push({ actor: choice.actor, ordinal: choice.ordinal });
+        await this.#grant(pending);
+        await this.#settle();
+      }
+      return {
+        records: this.#records,
+        choices: this.#choices,
+        outcomes: Object.fromEntries(this.#links.map((l) => [l.name, this.#state.get(l)!.outcome!])),
+        backgroundErrors: this.#background,
+        switches: this.#switches,
+        preemptions: this.#preemptions,
+      };
+    } finally {
+      for (const s of starts) if (s.link.controller === this) s.link.controller = undefined;
+      // Anything still parked is abandoned: settle nothing, so no unhandled rejection appears later.
+      this.#pending = [];
+    }
+  }
+
+  #start(starts: readonly ActorStart[]): void {
+    for (const s of starts) {
+      const state = this.#state.get(s.link)!;
+      let p: Promise<unknown>;
+      try {
+        p = Promise.resolve(actorStorage.run(s.link, s.run));
+      } catch (error) {
+        p = Promise.reject(error);
+      }
+      p.then(
+        (value) => {
+          state.done = true;
+          state.outcome = { ok: true, value };
+          this.#poke();
+        },
+        (error) => {
+          state.done = true;
+          state.outcome = { ok: false, error, provoked: state.faulted };
+          this.#poke();
+        },
+      );
+    }
+  }
+
+  #optionsNow(): Choice[] {
+    const out: Choice[] = [];
+    for (const link of this.#links) {
+      let ordinal = 0;
+      for (const p of this.#pending) {
+        if (p.link !== link) continue;
+        out.push({ actor: link.name, actorIndex: link.index, ordinal: ordinal++, description: p.request.info.description });
+      }
+    }
+    return out;
+  }
+
+  #take(choice: Choice): Pending {
+    let ordinal = 0;
+    for (let i = 0; i < this.#pending.length; i++) {
+      const p = this.#pending[i]!;
+      if (p.link.name !== choice.actor) continue;
+      if (ordinal++ === choice.ordinal) {
+        this.#pending.splice(i, 1);
+        return p;
+      }
+    }
+    throw new Error(`no pending step ${choice.actor}~${choice.ordinal}`);
+  }
+
+  #count(link: ActorLink, options: readonly Choice[]): void {
+    const prev = this.#previous;
+    if (prev && prev !== link) {
+      this.#switches++;
+      if (options.some((o) => o.actor === prev.name)) this.#preemptions++;
+    }
+    this.#previous = link;
+  }
+
+  #faultFor(link: ActorLink, info: StepInfo): FaultRule | undefined {
+    for (const rule of this.#options.faults) {
+      if (rule.actor !== link.name || !stepMatches(rule.at, info)) continue;
+      const n = (this.#faultCounts.get(rule) ?? 0) + 1;
+      this.#faultCounts.set(rule, n);
+      if (n === rule.nth) return rule;
+    }
+    return undefined;
+  }
+
+  async #grant(p: Pending): Promise<void> {
+    const { link, request } = p;
+    const state = this.#state.get(link)!;
+    const info = request.info;
+    const fault = this.#faultFor(link, info);
+    let outcome: StepOutcome;
+    let result: string;
+    let faultText: string | undefined;
+    if (fault) state.faulted = true;
+    if (fault && fault.when === 'before') {
+      const error = fault.error() ?? new InjectedFaultError(info.description);
+      outcome = { ok: false, error };
+      faultText = `before: ${formatError(error)}`;
+      result = `-> !${formatError(error)} (injected, never sent)`;
+    } else {
+      let real: StepOutcome;
+      try {
+        real = { ok: true, value: await this.#stallGuard(outsideActors(() => request.execute()), link, info) };
+      } catch (error) {
+        if (error instanceof RaceStepStalledError) throw error;
+        real = { ok: false, error };
+      }
+      if (fault) {
+        const error = fault.error() ?? new InjectedFaultError(info.description);
+        outcome = { ok: false, error };
+        faultText = `after: ${formatError(error)}`;
+        result = `${request.describeResult(real)}, then !${formatError(error)} (injected: reply lost)`;
+      } else {
+        outcome = real;
+        result = request.describeResult(real);
+      }
+    }
+    state.steps++;
+    const label = `${info.description} ${result}`;
+    const record: StepRecord = {
+      ...info,
+      index: this.#records.length + 1,
+      actorStep: state.steps,
+      outcome,
+      result,
+      label,
+      ...(faultText !== undefined ? { fault: faultText } : {}),
+    };
+    this.#records.push(record);
+    state.lastLabel = `${record.index} \`${label}\``;
+    if (info.kind === 'timer' && !outcome.ok) this.#background.push({ actor: link.name, error: outcome.error, step: label });
+    if (fault) {
+      p.reject(outcome.ok ? new InjectedFaultError(info.description) : outcome.error);
+      return;
+    }
+    try {
+      p.resolve(settle(request, outcome));
+    } catch (error) {
+      p.reject(error);
+    }
+  }
+
+  #stallGuard<T>(work: Promise<T>, link: ActorLink, info: StepInfo): Promise<T> {
+    const ms = this.#options.stallTimeoutMs;
+    return new Promise<T>((resolve, reject) => {
+      const timer = realSetTimeout(() => {
+        reject(
+          new RaceStepStalledError(
+            link.name,
+            `the step \`${info.description}\``,
+            ms,
+            'The scheduler runs one step at a time and waits for its reply. A step that waits for another actor ' +
+              '(a row lock held by an open transaction, a blocking command such as BLPOP) can never complete ' +
+              'under it; a server that does not answer neither.',
+          ),
+        );
+      }, ms);
+      timer.unref?.();
+      work.then(
+        (v) => {
+          realClearTimeout(timer);
+          resolve(v);
+        },
+        (e) => {
+          realClearTimeout(timer);
+          reject(e);
+        },
+      );
+    });
+  }
+
+  /** Waits until every actor is parked, finished or blocked (see the file comment). */
+  async #settle(): Promise<void> {
+    const tracker = this.#options.tracker;
+    for (;;) {
+      await turn();
+      if (tracker.connections.length > 0) {
+        const c = tracker.connections[0]!;
+        throw new RaceUninstrumentedIoError(c.actor.name, `opened a network connection (${c.type}) inside the actor`);
+      }
+      const live = tracker.live();
+      if (live.length === 0) return;
+      // An actor waits for its own one-shot work (a file read, a real timer): wait for it too.
+      const first = live[0]!;
+      await new Promise<void>((resolve, reject) => {
+        const timer = realSetTimeout(() => {
+          reject(
+            new RaceStepStalledError(
+              first.actor.name,
+              `work the actor started outside its steps (${live.map((r) => r.type).join(', ')})`,
+              this.#options.stallTimeoutMs,
+              'An actor awaited a timer or I/O the race cannot see. Timers started with setTimeout inside an actor ' +
+                'are virtual under everyInterleaving; a timer function captured before the race started (or ' +
+                'setInterval) is real, and so is file or network I/O. Keep such work out of actors.',
+            ),
+          );
+        }, this.#options.stallTimeoutMs);
+        timer.unref?.();
+        void Promise.race([tracker.changed(), this.#activity()]).then(() => {
+          realClearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+}
+
+/** `writer  threw Error: boom` / `reader  returned {id: 1}` */
+export function describeOutcome(outcome: ActorOutcome | undefined): string {
+  if (!outcome) return 'did not finish';
+  if (outcome.ok) return outcome.value === undefined ? 'returned' : `returned ${formatValue(outcome.value, 80)}`;
+  return `threw ${formatError(outcome.error).split('\n')[0]}${outcome.provoked ? ' (after an injected fault)' : ''}`;
+}
+
