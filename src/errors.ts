@@ -99,6 +99,12 @@ export class OutsideTestError extends CacheConsistencyError {
 
 // --- keyspace capture and Redis clients (issue 3) ---
 
+/** The message of an error from any realm (Node's own errors are not `instanceof Error` inside Jest). */
+function causeMessage(cause: unknown): string {
+  const message = (cause as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : String(cause);
+}
+
 /** A value given where a Redis client was needed is not one this library can drive. */
 export class NotARedisClientError extends CacheConsistencyError {
   readonly received: string;
@@ -131,7 +137,7 @@ export class RedisConnectionClosedError extends CacheConsistencyError {
 export class RedisUnreachableError extends CacheConsistencyError {
   readonly client: string;
   constructor(client: string, cause: unknown) {
-    const reason = cause instanceof Error ? cause.message : String(cause);
+    const reason = causeMessage(cause);
     super(
       'REDIS_UNREACHABLE',
       `The Redis server could not be reached: ${client}: ${reason}.
@@ -147,7 +153,7 @@ export class RedisUnreachableError extends CacheConsistencyError {
 export class KeyspaceReadError extends CacheConsistencyError {
   readonly key: string | undefined;
   constructor(key: string | undefined, cause: unknown) {
-    const reason = cause instanceof Error ? cause.message : String(cause);
+    const reason = causeMessage(cause);
     super(
       'KEYSPACE_READ_FAILED',
       `Reading the Redis keyspace failed${key !== undefined ? ` at key ${JSON.stringify(key)}` : ''}: ${reason}
@@ -243,11 +249,14 @@ export class RaceFailureError extends CacheConsistencyError {
   readonly token: string;
   /** Schedules explored before this one failed (shrinking runs not counted). */
   readonly schedules: number;
-  constructor(report: string, token: string, schedules: number, cause?: unknown) {
+  /** The reported schedule's steps, one line each: `reader  redis GET user:1 -> null`. */
+  readonly steps: readonly string[];
+  constructor(report: string, token: string, schedules: number, steps: readonly string[], cause?: unknown) {
     super('RACE_FAILED', report, { cause });
     this.report = report;
     this.token = token;
     this.schedules = schedules;
+    this.steps = steps;
   }
 }
 

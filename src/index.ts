@@ -87,3 +87,48 @@ export {
   type QueryFunction,
 } from './db/toQueryable';
 export { UnsupportedDatabaseHandleError, CacheContractError, CacheLoadError, MatcherNotAwaitedError } from './errors';
+
+// Race helpers (issue 5): instrumented actors, manual gates, every interleaving, faults and time.
+export {
+  race,
+  everyInterleaving,
+  replay,
+  bindToActors,
+  advanceTtl,
+  activeKeyWriters,
+  type Race,
+  type RaceActor,
+  type RaceOptions,
+  type Gate,
+  type Fault,
+  type FailAtOptions,
+  type Scenario,
+  type ActorArgs,
+  type SetupArgs,
+  type CheckArgs,
+  type FaultSpec,
+  type RaceSummary,
+  type ActorOutcome,
+  type Strategy,
+  type StepInfo,
+  type StepRecord,
+  type StepKind,
+  type StepOutcome,
+  type StepPattern,
+  type KeyWriter,
+  type KeyWriterLookup,
+  type AdvanceTtlResult,
+} from './race';
+export {
+  RaceFailureError,
+  RaceActorStuckError,
+  RaceStepStalledError,
+  RaceUninstrumentedIoError,
+  GateNeverReachedError,
+  GateNotReleasedError,
+  ScheduleReplayMismatchError,
+  NondeterministicScenarioError,
+  InvalidRaceScenarioError,
+  RedisNotOwnedError,
+  InjectedFaultError,
+} from './errors';

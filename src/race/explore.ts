@@ -4,7 +4,7 @@
  */
 import type Redis from 'ioredis';
 import type { TestDb } from '../db/embedded';
-import { CacheConsistencyError, InvalidRaceScenarioError, RaceFailureError, RedisNotOwnedError } from '../errors';
+import { CacheConsistencyError, InvalidRaceScenarioError, RaceFailureError, RaceUninstrumentedIoError, RedisNotOwnedError } from '../errors';
 import { toRedisAdapter } from '../redis/toRedisAdapter';
 import type { RedisAdapter, RedisReply } from '../redis/adapter';
 import { readState } from '../preset/state';
@@ -13,7 +13,7 @@ import { ActorLink } from './actorLink';
 import { actorDb, actorRedis, closeConnections, tidyConnections } from './connections';
 import { dbHandleKind } from './dbSteps';
 import { KeyWriterRegistry } from './keyWriters';
-import { redisClientKind } from './redisSteps';
+import { guardUninstrumented, redisClientKind } from './redisSteps';
 import { formatReport, formatTimeline } from './report';
 import { ResourceTracker } from './resourceTracker';
 import { ScheduleRun, type ActorOutcome, type Chooser, type FaultRule, type ScheduleResult } from './schedule';
@@ -202,6 +202,8 @@ class RaceSession {
   readonly tracker = new ResourceTracker();
   readonly faults: FaultRule[];
   #restoreTimers: (() => void) | undefined;
+  #unguard: (() => void) | undefined;
+  #current: ScheduleRun | undefined;
   #redisStart!: RedisStart;
   #resetDb: () => Promise<void> = async () => {};
   #writers: KeyWriterRegistry | undefined;
@@ -261,6 +263,11 @@ class RaceSession {
     }
     session.tracker.watch(session.links);
     session.#restoreTimers = installVirtualTimers(globalThis, { onRealTimerCleared: (id) => session.tracker.forgetId(id) });
+    session.#unguard = guardUninstrumented(redis, (link, command) => {
+      const error = new RaceUninstrumentedIoError(link.name, `sent ${command} over a Redis client that is neither its own nor bound with bindToActors`);
+      session.#current?.fail(error);
+      return error;
+    });
     return session;
   }
 
@@ -275,6 +282,7 @@ class RaceSession {
       faults: this.faults,
       stallTimeoutMs: this.scenario.stallTimeoutMs ?? 2000,
     });
+    this.#current = schedule;
     const starts = this.links.map((link) => {
       const fn = this.scenario.actors[link.name]!;
       const args = {
@@ -324,7 +332,15 @@ class RaceSession {
     };
   }
 
+  /** Puts Redis and the database back as they were before the call. */
+  async restoreStart(): Promise<void> {
+    await this.#redisStart.restore();
+    await this.#resetDb();
+  }
+
   async close(): Promise<void> {
+    this.#unguard?.();
+    this.#unguard = undefined;
     this.#restoreTimers?.();
     this.#restoreTimers = undefined;
     this.tracker.stop();
@@ -359,6 +375,10 @@ async function shrink(session: RaceSession, failing: Verdict, budget: number): P
   return { verdict: best, runs };
 }
 
+function stepLines(v: Verdict): string[] {
+  return v.result.records.map((r) => `${r.actor}  ${r.fault ? '! ' : ''}${r.label}`);
+}
+
 function report(session: RaceSession, v: Verdict, headline: string): string {
   return formatReport({
     headline,
@@ -385,7 +405,7 @@ async function explore(scenario: Scenario<object, unknown>, explorer: Explorer, 
       explorer.done(verdict.result);
       if (!verdict.failed) continue;
       if (kind === 'replay') {
-        throw new RaceFailureError(report(session, verdict, `replay: the schedule ${verdict.token} fails.`), verdict.token, 1, verdict.checkError);
+        throw new RaceFailureError(report(session, verdict, `replay: the schedule ${verdict.token} fails.`), verdict.token, 1, stepLines(verdict), verdict.checkError);
       }
       const budget = scenario.shrinkBudget ?? 500;
       const { verdict: best, runs } = await shrink(session, verdict, budget);
@@ -396,11 +416,15 @@ async function explore(scenario: Scenario<object, unknown>, explorer: Explorer, 
           ? `It has ${best.result.switches} context switch${best.result.switches === 1 ? '' : 'es'}; no failing schedule with fewer preemptions was found${runs ? ` (${runs} more schedule${runs === 1 ? '' : 's'} tried)` : ''}.`
           : `Shrunk from ${verdict.result.switches} to ${best.result.switches} context switch${best.result.switches === 1 ? '' : 'es'} (${runs} more schedule${runs === 1 ? '' : 's'} tried).`;
       const headline = `everyInterleaving found a failing schedule: schedule ${count} of the ${explorer.name} search failed. ${shrunk}`;
-      throw new RaceFailureError(report(session, final, headline), final.token, count, final.checkError);
+      throw new RaceFailureError(report(session, final, headline), final.token, count, stepLines(final), final.checkError);
     }
     return { schedules: count, complete: explorer.complete, strategy: explorer.name };
   } finally {
-    await session.close();
+    try {
+      await session.restoreStart();
+    } finally {
+      await session.close();
+    }
   }
 }
 

@@ -7,3 +7,4 @@ export type { ActorOutcome } from './schedule';
 export type { Strategy } from './strategies';
 export type { StepInfo, StepRecord, StepKind, StepOutcome } from './step';
 export type { StepPattern } from './stepPattern';
+export { advanceTtl, type AdvanceTtlResult } from './advanceTtl';

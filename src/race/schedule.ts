@@ -137,6 +137,12 @@ export class ScheduleRun implements StepController {
     this.#poke();
   }
 
+  /** Aborts the schedule with `error` at the next point the scheduler looks (an actor used a channel it cannot see). */
+  fail(error: unknown): void {
+    this.#fatal ??= error;
+    this.#poke();
+  }
+
   #poke(): void {
     const wake = this.#wake;
     this.#wake = undefined;
@@ -159,6 +165,7 @@ export class ScheduleRun implements StepController {
       this.#start(starts);
       await this.#settle();
       for (let depth = 0; ; depth++) {
+        if (this.#fatal !== undefined) throw this.#fatal;
         const options = this.#optionsNow();
         if (options.length === 0) {
           const stuck = this.#links.filter((l) => !this.#state.get(l)!.done);
@@ -358,6 +365,7 @@ export class ScheduleRun implements StepController {
     const tracker = this.#options.tracker;
     for (;;) {
       await turn();
+      if (this.#fatal !== undefined) throw this.#fatal;
       if (tracker.connections.length > 0) {
         const c = tracker.connections[0]!;
         throw new RaceUninstrumentedIoError(c.actor.name, `opened a network connection (${c.type}) inside the actor`);
