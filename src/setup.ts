@@ -11,11 +11,10 @@ if (!environmentClosesConnections()) {
   afterAll(closeTestContext);
 }
 
-// Keyspace snapshots (issue 3): the matchers and the serializer for `expect(await captureKeyspace(r)).toMatchSnapshot()`.
+// Keyspace snapshots (issue 3): the serializer, for `expect(await captureKeyspace(r)).toMatchSnapshot()` (the
+// keyspace matchers are in the matcher table below).
 import { registerKeyspaceSerializer } from './keyspace/serializer';
-import { toMatchInlineKeyspaceSnapshot, toMatchKeyspaceSnapshot } from './matchers/toMatchKeyspaceSnapshot';
 
-expect.extend({ toMatchKeyspaceSnapshot, toMatchInlineKeyspaceSnapshot });
 registerKeyspaceSerializer(expect);
 
 // toBeConsistentWith (issue 4): the matcher table, and a failed test for an async matcher left un-awaited.

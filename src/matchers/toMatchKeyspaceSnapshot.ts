@@ -7,6 +7,7 @@ import { truncateLongLines } from '../keyspace/message';
 import { registerKeyspaceSerializer } from '../keyspace/serializer';
 import type { KeyspaceSnapshot } from '../keyspace/types';
 import { toRedisAdapter } from '../redis/toRedisAdapter';
+import { trackPending } from './pending';
 
 /** Options of toMatchKeyspaceSnapshot: every captureKeyspace option, plus the snapshot's `hint`. */
 export interface KeyspaceSnapshotOptions extends CaptureKeyspaceOptions {
@@ -14,7 +15,11 @@ export interface KeyspaceSnapshotOptions extends CaptureKeyspaceOptions {
   hint?: string;
 }
 
-type SnapshotContext = MatcherContext & { snapshotState: unknown; error?: Error };
+type SnapshotContext = MatcherContext & { snapshotState: unknown; error?: Error; currentTestIdentity?: () => object };
+
+function testOf(ctx: SnapshotContext): object | undefined {
+  return ctx.currentTestIdentity?.();
+}
 
 /* jest-snapshot is loaded when a snapshot matcher first runs, not when the setup file registers it. */
 let jestSnapshot: typeof JestSnapshot | undefined;
@@ -90,14 +95,23 @@ function rename(result: ExpectationResult, from: string, to: string): SyncExpect
  * `await expect(redis).toMatchKeyspaceSnapshot(options?)`: captures the keyspace and compares it with the
  * snapshot in `__snapshots__`, exactly like `toMatchSnapshot` (written on first run, updated with `-u`).
  */
-export async function toMatchKeyspaceSnapshot(
+export function toMatchKeyspaceSnapshot(
   this: MatcherContext,
   received: unknown,
   optionsOrHint?: unknown,
   hintArg?: unknown,
 ): Promise<SyncExpectationResult> {
-  const name = 'toMatchKeyspaceSnapshot';
   const ctx = this as SnapshotContext;
+  return trackPending('toMatchKeyspaceSnapshot', matchKeyspaceSnapshot(ctx, received, optionsOrHint, hintArg), testOf(ctx));
+}
+
+async function matchKeyspaceSnapshot(
+  ctx: SnapshotContext,
+  received: unknown,
+  optionsOrHint: unknown,
+  hintArg: unknown,
+): Promise<SyncExpectationResult> {
+  const name = 'toMatchKeyspaceSnapshot';
   let options: KeyspaceSnapshotOptions = {};
   if (typeof optionsOrHint === 'string') options = { hint: optionsOrHint };
   else if (describeOptionsArg(optionsOrHint)) options = { ...(optionsOrHint as KeyspaceSnapshotOptions) };
@@ -131,16 +145,29 @@ export async function toMatchKeyspaceSnapshot(
  * `await expect(redis).toMatchInlineKeyspaceSnapshot(options?, snapshot?)`: the same, with the snapshot
  * written into the test file. Jest writes the snapshot as the last argument on first run.
  */
-export async function toMatchInlineKeyspaceSnapshot(
+export function toMatchInlineKeyspaceSnapshot(
   this: MatcherContext,
   received: unknown,
   optionsOrSnapshot?: unknown,
   inlineSnapshot?: unknown,
 ): Promise<SyncExpectationResult> {
-  const name = 'toMatchInlineKeyspaceSnapshot';
   const ctx = this as SnapshotContext;
   // Jest finds the call site to rewrite from this error's stack: it must be made before any await.
   ctx.error = new Error();
+  return trackPending(
+    'toMatchInlineKeyspaceSnapshot',
+    matchInlineKeyspaceSnapshot(ctx, received, optionsOrSnapshot, inlineSnapshot),
+    testOf(ctx),
+  );
+}
+
+async function matchInlineKeyspaceSnapshot(
+  ctx: SnapshotContext,
+  received: unknown,
+  optionsOrSnapshot: unknown,
+  inlineSnapshot: unknown,
+): Promise<SyncExpectationResult> {
+  const name = 'toMatchInlineKeyspaceSnapshot';
   let options: CaptureKeyspaceOptions = {};
   let snapshotText: string | undefined;
   if (typeof optionsOrSnapshot === 'string') snapshotText = optionsOrSnapshot;

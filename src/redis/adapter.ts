@@ -62,7 +62,10 @@ export interface RedisAdapter {
 
 /** An Error for a rejection reason of any kind. */
 export function toError(reason: unknown): Error {
-  return reason instanceof Error ? reason : new Error(String(reason));
+  // Duck-typed: errors made by Node itself are not `instanceof Error` inside a Jest sandbox.
+  if (reason instanceof Error) return reason;
+  if (typeof reason === 'object' && reason !== null && typeof (reason as Error).message === 'string') return reason as Error;
+  return new Error(String(reason));
 }
 
 /** Encodes a reply Buffer as text (for status replies like TYPE's `string`). */
