@@ -3,7 +3,7 @@
  * child process on a fixture project that uses the built preset, records the pids of every server, then
  * checks the kernel no longer knows them.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, spawnJest, waitForExit, waitForFile, type Running } from '../helpers/processes';
@@ -23,11 +23,23 @@ function run(mode: string, extraArgs: string[] = []): { running: Running; pidFil
   return { running, pidFile };
 }
 
+let sockets: string[] = [];
+let watchdog = 0;
+
 async function recordedServers(pidFile: string, running: Running): Promise<number[]> {
   await waitForFile(pidFile, running);
-  const { pids } = JSON.parse(readFileSync(pidFile, 'utf8')) as { pids: number[] };
-  expect(pids.length).toBeGreaterThan(0);
-  return pids;
+  const recorded = JSON.parse(readFileSync(pidFile, 'utf8')) as { pids: number[]; sockets: string[]; watchdog: number };
+  watchdog = recorded.watchdog;
+  expect(watchdog).toBeGreaterThan(0);
+  expect(recorded.pids.length).toBeGreaterThan(0);
+  expect(recorded.sockets).toHaveLength(recorded.pids.length);
+  sockets = recorded.sockets;
+  return recorded.pids;
+}
+
+/** The unix sockets' private folder is gone too (the watchdog deletes it when Jest was killed). */
+function socketsLeft(): string[] {
+  return sockets.filter((s) => existsSync(s) || existsSync(join(s, '..')));
 }
 
 it.each([
@@ -41,6 +53,9 @@ it.each([
   expect(result.code).toBe(exitCode);
   // globalTeardown awaited each server's exit: nothing to wait for.
   expect(await waitForExit(pids, 0)).toEqual([]);
+  // The watchdog was told to end; it exits on its own, without holding Jest up.
+  expect(await waitForExit([watchdog], 5000)).toEqual([]);
+  expect(socketsLeft()).toEqual([]);
 });
 
 it('after a crashed worker, every server is gone and the run reports the crash', async () => {
@@ -62,5 +77,8 @@ it.each(['SIGINT', 'SIGTERM', 'SIGKILL'] as const)(
     const result = await running.done;
     expect(result.code === null ? result.signal : result.code).toBeTruthy();
     expect(await waitForExit(pids, 5000)).toEqual([]);
+    // The watchdog deletes the folder right after killing the servers; its own exit is the signal.
+    expect(await waitForExit([watchdog], 5000)).toEqual([]);
+    expect(socketsLeft()).toEqual([]);
   },
 );

@@ -31,6 +31,16 @@ describe('testRedis()', () => {
     await redis.select(0);
   });
 
+  it("connects the library's own client over the server's unix socket, and redisUrl() over TCP", async () => {
+    expect(await redis.client('INFO')).toMatch(/laddr=\/\S+\.sock/);
+    const own = new Redis(redisUrl());
+    try {
+      expect(await own.client('INFO')).toMatch(/laddr=127\.0\.0\.1:\d+/);
+    } finally {
+      await own.quit();
+    }
+  });
+
   it('returns the same client within a file', () => {
     expect(testRedis()).toBe(redis);
   });

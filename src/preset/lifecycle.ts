@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Config } from '@jest/types';
 import { findRedisServerBinary } from '../server/binary';
 import { startRedisServer, type RedisServer } from '../server/redisServer';
@@ -8,6 +11,7 @@ import { writeState, STATE_ENV } from './state';
 interface Running {
   servers: RedisServer[];
   watchdog: Watchdog;
+  socketDir: string;
   previousEnv: string | undefined;
   onExit: () => void;
 }
@@ -33,13 +37,17 @@ export async function startServers(
   const binary = await findRedisServerBinary({ binary: options.redis.binary });
   const count = Math.max(1, globalConfig.maxWorkers || 1);
   const watchdog = startWatchdog();
+  // Short, private folder for the unix sockets (paths must stay under ~104 bytes).
+  const socketDir = mkdtempSync(join(tmpdir().length > 60 ? '/tmp' : tmpdir(), 'jcc-'));
+  watchdog.removeOnExit(socketDir);
   const servers: RedisServer[] = [];
   const results = await Promise.allSettled(
-    Array.from({ length: count }, async () => {
+    Array.from({ length: count }, async (_, i) => {
       const server = await startRedisServer({
         binary: binary.path,
         args: options.redis.args,
         startTimeoutMs: options.redis.startTimeoutMs,
+        unixSocket: join(socketDir, `${i + 1}.sock`),
       });
       watchdog.watch(server.pid);
       servers.push(server);
@@ -48,7 +56,8 @@ export async function startServers(
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {
     await Promise.all(servers.map((s) => s.stop()));
-    await watchdog.close();
+    watchdog.close();
+    rmSync(socketDir, { recursive: true, force: true });
     throw failed.reason;
   }
   // A process that exits without running globalTeardown still takes its servers along.
@@ -62,8 +71,8 @@ export async function startServers(
     }
   };
   process.once('exit', onExit);
-  holder[RUNNING] = { servers, watchdog, previousEnv: process.env[STATE_ENV], onExit };
-  writeState({ version: 1, redisUrls: servers.map((s) => s.url), options });
+  holder[RUNNING] = { servers, watchdog, socketDir, previousEnv: process.env[STATE_ENV], onExit };
+  writeState({ version: 1, redisUrls: servers.map((s) => s.url), redisSockets: servers.map((s) => s.socket!), watchdogPid: watchdog.pid, options });
 }
 
 /** Stops what startServers started. Safe to call twice, or without startServers. */
@@ -74,7 +83,8 @@ export async function stopServers(): Promise<void> {
   process.removeListener('exit', running.onExit);
   await Promise.all(running.servers.map((s) => s.stop()));
   for (const s of running.servers) running.watchdog.unwatch(s.pid);
-  await running.watchdog.close();
+  running.watchdog.close();
+  rmSync(running.socketDir, { recursive: true, force: true });
   if (running.previousEnv === undefined) delete process.env[STATE_ENV];
   else process.env[STATE_ENV] = running.previousEnv;
 }

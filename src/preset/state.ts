@@ -8,6 +8,10 @@ export interface PresetState {
   version: 1;
   /** One URL per Jest worker, indexed by JEST_WORKER_ID - 1. */
   redisUrls: string[];
+  /** The same servers' unix sockets, used by the library's own connections (lower latency). */
+  redisSockets: string[];
+  /** The watchdog process that kills the servers if this Jest process dies without its teardown. */
+  watchdogPid: number;
   options: ResolvedOptions;
 }
 

@@ -10,17 +10,24 @@ export class ResetConnection {
   #buffer = '';
   #connecting: Promise<Socket> | undefined;
   readonly url: string;
+  readonly #endpoint: { path: string } | { host: string; port: number };
 
-  constructor(url: string) {
-    this.url = url;
+  constructor(endpoint: { path: string } | { url: string }) {
+    if ('path' in endpoint) {
+      this.url = `unix://${endpoint.path}`;
+      this.#endpoint = { path: endpoint.path };
+    } else {
+      const { hostname, port } = new URL(endpoint.url);
+      this.url = endpoint.url;
+      this.#endpoint = { host: hostname, port: Number(port) };
+    }
   }
 
   #connect(): Promise<Socket> {
     if (this.#socket && !this.#socket.destroyed) return Promise.resolve(this.#socket);
     if (this.#connecting) return this.#connecting;
-    const { hostname, port } = new URL(this.url);
     this.#connecting = new Promise<Socket>((resolve, reject) => {
-      const socket = connect({ host: hostname, port: Number(port) });
+      const socket = connect(this.#endpoint);
       socket.setNoDelay(true);
       const failAll = (err: Error) => {
         for (const p of this.#pending.splice(0)) p.reject(err);

@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { createEmbeddedDb, type TestDb } from '../db/embedded';
 import { PresetNotActiveError } from '../errors';
 import { CLEANUP, type CleanupSlot } from '../preset/cleanup';
@@ -35,9 +35,20 @@ function registerCleanup(): void {
  */
 export function redisUrl(): string {
   const { redisUrls } = state('redisUrl()');
+  return redisUrls[workerIndex(redisUrls.length)]!;
+}
+
+/** This worker's server, by JEST_WORKER_ID (1..maxWorkers; 1 when running in band). */
+function workerIndex(servers: number): number {
   const worker = Number(process.env.JEST_WORKER_ID ?? '1');
-  const index = (Number.isInteger(worker) && worker > 0 ? worker - 1 : 0) % redisUrls.length;
-  return redisUrls[index]!;
+  return (Number.isInteger(worker) && worker > 0 ? worker - 1 : 0) % servers;
+}
+
+/** Where the library's own connections go: the unix socket (lower latency) when there is one, else TCP. */
+function ownEndpoint(what: string): { path: string } | { url: string } {
+  const s = state(what);
+  const socket = s.redisSockets?.[workerIndex(s.redisSockets.length)];
+  return socket ? { path: socket } : { url: s.redisUrls[workerIndex(s.redisUrls.length)]! };
 }
 
 /**
@@ -46,7 +57,11 @@ export function redisUrl(): string {
  */
 export function testRedis(): Redis {
   if (!client || client.status === 'end') {
-    client = new Redis(redisUrl(), { lazyConnect: false, maxRetriesPerRequest: 2 });
+    // Loaded on first use: test files that never call testRedis() don't pay for ioredis.
+    const IORedis = require('ioredis') as typeof import('ioredis').default;
+    const endpoint = ownEndpoint('testRedis()');
+    const options = { lazyConnect: false, maxRetriesPerRequest: 2 };
+    client = 'path' in endpoint ? new IORedis({ ...options, path: endpoint.path }) : new IORedis(endpoint.url, options);
     registerCleanup();
   }
   return client;
@@ -69,7 +84,7 @@ export async function resetTestContext(): Promise<void> {
   const s = readState();
   if (!s) return; // preset not active: nothing of ours to reset
   if (!reset) {
-    reset = new ResetConnection(redisUrl());
+    reset = new ResetConnection(ownEndpoint('the per-test reset'));
     registerCleanup();
   }
   await Promise.all([reset.command('FLUSHALL'), db?.reset()]);

