@@ -16,6 +16,8 @@ export interface StartRedisServerOptions {
    * is what the library's own connections use: about a quarter less latency per command.
    */
   unixSocket?: string;
+  /** How to choose a port to try. Default: one the OS reports free right now. (Tests inject collisions.) */
+  choosePort?: () => Promise<number>;
 }
 
 export interface RedisServer {
@@ -57,7 +59,7 @@ export async function startRedisServer(options: StartRedisServerOptions): Promis
   const attempts = options.portAttempts ?? 8;
   let last: unknown;
   for (let i = 0; i < attempts; i++) {
-    const port = await findFreePort();
+    const port = await (options.choosePort ?? findFreePort)();
     try {
       return await startOnPort(options, port);
     } catch (err) {
@@ -128,11 +130,11 @@ async function startOnPort(options: StartRedisServerOptions, port: number): Prom
     if (reply !== undefined) {
       if (reply === child.pid) break;
       // Another process answers on this port: ours cannot bind it and will exit. Wait for that, then retry.
-      await Promise.race([exited, new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))]);
+      await exitedOrElapsed(exited, Math.max(0, deadline - Date.now()));
       if (!stopped) return fail(`port ${port} is answered by another redis-server (pid ${reply})`);
       throw new PortTakenError(`port ${port} taken by pid ${reply}`);
     }
-    await Promise.race([exited, new Promise((r) => setTimeout(r, backoff))]);
+    await exitedOrElapsed(exited, backoff);
     backoff = Math.min(backoff * 2, 50);
   }
 
@@ -163,6 +165,13 @@ async function startOnPort(options: StartRedisServerOptions, port: number): Prom
       clearTimeout(timer);
     },
   };
+}
+
+/** Whichever comes first; the timer never outlives the wait. */
+async function exitedOrElapsed(exited: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
 }
 
 /** PING, then INFO server; resolves with the process_id of whoever answered. Rejects on connection errors. */

@@ -1,0 +1,53 @@
+import { startRedisServer, RedisServerStartError, type RedisServer } from '../../src';
+import { findFreePort, pingAndIdentify } from '../../src/server/redisServer';
+
+const binary = '/usr/bin/redis-server';
+const started: RedisServer[] = [];
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((s) => s.stop()));
+});
+async function start(...args: Parameters<typeof startRedisServer>) {
+  const s = await startRedisServer(...args);
+  started.push(s);
+  return s;
+}
+
+it('starts a server on loopback that answers PING from its own pid, and stops it', async () => {
+  const server = await start({ binary });
+  expect(server.host).toBe('127.0.0.1');
+  expect(await pingAndIdentify(server.port)).toBe(server.pid);
+  await server.stop();
+  await expect(pingAndIdentify(server.port)).rejects.toThrow(/ECONNREFUSED/);
+});
+
+it('never takes a port another server answers on: it detects the foreign pid and retries elsewhere', async () => {
+  const other = await start({ binary });
+  const tried: number[] = [];
+  const ports = [other.port]; // the first choice collides, as when two Jest processes race for one port
+  const server = await start({
+    binary,
+    choosePort: async () => {
+      const p = ports.shift() ?? (await findFreePort());
+      tried.push(p);
+      return p;
+    },
+  });
+  expect(tried[0]).toBe(other.port);
+  expect(server.port).not.toBe(other.port);
+  expect(await pingAndIdentify(server.port)).toBe(server.pid);
+  expect(await pingAndIdentify(other.port)).toBe(other.pid); // the other one is untouched
+});
+
+it('gives up with a typed error when every port it tries is taken', async () => {
+  const other = await start({ binary });
+  const err = await startRedisServer({ binary, choosePort: async () => other.port, portAttempts: 3 }).catch((e) => e);
+  expect(err).toBeInstanceOf(RedisServerStartError);
+  expect(err.code).toBe('REDIS_SERVER_START_FAILED');
+  expect(err.message).toContain('no free port after 3 attempts');
+});
+
+it('reports a binary that is not redis-server', async () => {
+  const err = await startRedisServer({ binary: '/bin/false' }).catch((e) => e);
+  expect(err).toBeInstanceOf(RedisServerStartError);
+  expect(err.message).toMatch(/process exited \(code 1/);
+});
