@@ -1,5 +1,5 @@
 /** jest-cache-consistency: public API. No side effects on import (those live in ./setup). */
-export { testRedis, redisUrl, testDb } from './runtime/testContext';
+export { testRedis, redisUrl, redisKeyPrefix, testDb } from './runtime/testContext';
 export type { TestDb, PgCompatiblePool, PgCompatibleClient } from './db/embedded';
 export type { Queryable, Row } from './db/types';
 export type { CacheConsistencyOptions } from './preset/options';
@@ -12,6 +12,7 @@ export {
   InvalidOptionsError,
   SchemaError,
   PresetNotActiveError,
+  ExternalRedisError,
 } from './errors';
 // keyspace capture, Redis client adapters (issue 3)
 export { captureKeyspace, type CaptureKeyspaceOptions, type DecodeOptions } from './keyspace/capture';

@@ -31,6 +31,19 @@ describe('validateOptions', () => {
     expect(validateOptions({ database: { schema: ['schema.sql'] } }, root).database.schema).toEqual([join(root, 'schema.sql')]);
   });
 
+  it('keeps an external server with its isolation and flush permission', () => {
+    expect(validateOptions({ redis: { url: 'redis://127.0.0.1:6380/4' } }, root).redis.external).toEqual({
+      url: 'redis://127.0.0.1:6380/4',
+      isolation: 'database',
+      allowFlush: false,
+    });
+    expect(validateOptions({ redis: { url: 'redis://h:1', isolation: 'prefix', allowFlush: true } }, root).redis.external).toEqual({
+      url: 'redis://h:1',
+      isolation: 'prefix',
+      allowFlush: true,
+    });
+  });
+
   it('keeps redis settings', () => {
     const o = validateOptions({ redis: { binary: '/usr/bin/redis-server', args: ['--maxmemory', '64mb'], startTimeoutMs: 500 } }, root);
     expect(o.redis).toEqual({ binary: '/usr/bin/redis-server', args: ['--maxmemory', '64mb'], startTimeoutMs: 500 });
@@ -46,6 +59,11 @@ describe('validateOptions', () => {
     ['a negative timeout', { redis: { startTimeoutMs: -1 } }],
     ['a schema file that does not exist', { database: { schema: ['missing.sql'] } }],
     ['a schema entry that is not a string', { database: { schema: [42] } }],
+    ['a url that is not a redis URL', { redis: { url: 'http://localhost:6379' } }],
+    ['a url together with a binary', { redis: { url: 'redis://127.0.0.1:6380', binary: '/usr/bin/redis-server' } }],
+    ['isolation without a url', { redis: { isolation: 'prefix' } }],
+    ['an unknown isolation', { redis: { url: 'redis://127.0.0.1:6380', isolation: 'keys' } }],
+    ['allowFlush that is not a boolean', { redis: { url: 'redis://127.0.0.1:6380', allowFlush: 'yes' } }],
   ])('rejects %s with a message naming the option and the fix', (_name, raw) => {
     expect(problem(raw).replaceAll(root, '<root>')).toMatchSnapshot();
   });

@@ -3,17 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '@jest/types';
 import { findRedisServerBinary } from '../server/binary';
+import { claimExternalRedis, releaseExternalRedis, type ExternalClaim } from '../server/externalRedis';
 import { startRedisServer, type RedisServer } from '../server/redisServer';
 import { startWatchdog, type Watchdog } from '../server/watchdog';
-import { validateOptions } from './options';
-import { writeState, STATE_ENV } from './state';
+import { validateOptions, type ResolvedOptions } from './options';
+import { writeState, STATE_ENV, type PresetState } from './state';
 
+/** What a started run holds until teardown. */
 interface Running {
-  servers: RedisServer[];
-  watchdog: Watchdog;
-  socketDir: string;
   previousEnv: string | undefined;
-  onExit: () => void;
+  stop: () => Promise<void>;
 }
 
 // Jest may load globalSetup and globalTeardown as separate module instances: share through the process.
@@ -21,22 +20,12 @@ const RUNNING = Symbol.for('jest-cache-consistency.running');
 type Holder = { [RUNNING]?: Running };
 const holder = process as unknown as Holder;
 
-/**
- * Validates `testEnvironmentOptions.cacheConsistency`, starts one redis-server per Jest worker under a
- * watchdog, and hands their URLs to the workers through the environment.
- */
-export async function startServers(
-  globalConfig: Pick<Config.GlobalConfig, 'maxWorkers' | 'rootDir'>,
-  projectConfig?: Pick<Config.ProjectConfig, 'testEnvironmentOptions' | 'rootDir'>,
-): Promise<void> {
-  if (holder[RUNNING]) return; // already running in this process (several projects share the servers)
-  const options = validateOptions(
-    projectConfig?.testEnvironmentOptions?.cacheConsistency,
-    projectConfig?.rootDir ?? globalConfig.rootDir,
-  );
+type RedisPart = Omit<PresetState, 'version' | 'options'> & { stop: () => Promise<void> };
+
+/** One redis-server per worker, under a watchdog, each also on a unix socket in a private folder. */
+async function startOwnServers(options: ResolvedOptions, count: number): Promise<RedisPart> {
   const binary = await findRedisServerBinary({ binary: options.redis.binary });
-  const count = Math.max(1, globalConfig.maxWorkers || 1);
-  const watchdog = startWatchdog();
+  const watchdog: Watchdog = startWatchdog();
   // Short, private folder for the unix sockets (paths must stay under ~104 bytes).
   const socketDir = mkdtempSync(join(tmpdir().length > 60 ? '/tmp' : tmpdir(), 'jcc-'));
   watchdog.removeOnExit(socketDir);
@@ -50,29 +39,72 @@ export async function startServers(
         unixSocket: join(socketDir, `${i + 1}.sock`),
       });
       watchdog.watch(server.pid);
-      servers.push(server);
+      servers[i] = server;
     }),
   );
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) {
-    await Promise.all(servers.map((s) => s.stop()));
-    watchdog.close();
-    rmSync(socketDir, { recursive: true, force: true });
-    throw failed.reason;
-  }
   // A process that exits without running globalTeardown still takes its servers along.
   const onExit = () => {
     for (const s of servers) {
       try {
-        process.kill(s.pid, 'SIGKILL');
+        if (s) process.kill(s.pid, 'SIGKILL');
       } catch {
         /* already gone */
       }
     }
   };
+  const stop = async () => {
+    process.removeListener('exit', onExit);
+    await Promise.all(servers.filter(Boolean).map((s) => s.stop()));
+    for (const s of servers) if (s) watchdog.unwatch(s.pid);
+    watchdog.close();
+    rmSync(socketDir, { recursive: true, force: true });
+  };
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await stop();
+    throw failed.reason;
+  }
   process.once('exit', onExit);
-  holder[RUNNING] = { servers, watchdog, socketDir, previousEnv: process.env[STATE_ENV], onExit };
-  writeState({ version: 1, redisUrls: servers.map((s) => s.url), redisSockets: servers.map((s) => s.socket!), watchdogPid: watchdog.pid, options });
+  return {
+    redisUrls: servers.map((s) => s.url),
+    redisSockets: servers.map((s) => s.socket!),
+    watchdogPid: watchdog.pid,
+    stop,
+  };
+}
+
+/** An existing server (redis.url): claim a database index or a key prefix per worker. */
+async function useExternalServer(options: ResolvedOptions, count: number): Promise<RedisPart> {
+  const external = options.redis.external!;
+  const claim: ExternalClaim = await claimExternalRedis(external, count, process.pid);
+  return {
+    redisUrls: claim.urls,
+    redisSockets: [],
+    watchdogPid: 0,
+    external: { isolation: claim.isolation, databases: claim.databases, keyPrefixes: claim.keyPrefixes },
+    stop: () => releaseExternalRedis(external.url, claim),
+  };
+}
+
+/**
+ * Validates `testEnvironmentOptions.cacheConsistency`, starts one redis-server per Jest worker under a
+ * watchdog (or claims a share of an external server), and hands the workers their part through the environment.
+ */
+export async function startServers(
+  globalConfig: Pick<Config.GlobalConfig, 'maxWorkers' | 'rootDir'>,
+  projectConfig?: Pick<Config.ProjectConfig, 'testEnvironmentOptions' | 'rootDir'>,
+): Promise<void> {
+  if (holder[RUNNING]) return; // already running in this process (several projects share the servers)
+  const options = validateOptions(
+    projectConfig?.testEnvironmentOptions?.cacheConsistency,
+    projectConfig?.rootDir ?? globalConfig.rootDir,
+  );
+  const count = Math.max(1, globalConfig.maxWorkers || 1);
+  const { stop, ...redis } = options.redis.external
+    ? await useExternalServer(options, count)
+    : await startOwnServers(options, count);
+  holder[RUNNING] = { previousEnv: process.env[STATE_ENV], stop };
+  writeState({ version: 1, ...redis, options });
 }
 
 /** Stops what startServers started. Safe to call twice, or without startServers. */
@@ -80,11 +112,7 @@ export async function stopServers(): Promise<void> {
   const running = holder[RUNNING];
   if (!running) return;
   delete holder[RUNNING];
-  process.removeListener('exit', running.onExit);
-  await Promise.all(running.servers.map((s) => s.stop()));
-  for (const s of running.servers) running.watchdog.unwatch(s.pid);
-  running.watchdog.close();
-  rmSync(running.socketDir, { recursive: true, force: true });
+  await running.stop();
   if (running.previousEnv === undefined) delete process.env[STATE_ENV];
   else process.env[STATE_ENV] = running.previousEnv;
 }

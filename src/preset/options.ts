@@ -11,6 +11,15 @@ export interface CacheConsistencyOptions {
     args?: string[];
     /** How long a server may take to answer its first PING. Default 10000. */
     startTimeoutMs?: number;
+    /**
+     * Use this existing server instead of starting one (docs/external-redis.md). The library then never
+     * flushes anything it did not write: see `isolation` and `allowFlush`.
+     */
+    url?: string;
+    /** External server only: one database index per worker (default), or one key prefix per worker. */
+    isolation?: 'database' | 'prefix';
+    /** External server, `isolation: 'database'`: allow FLUSHDB of this run's own database indexes. */
+    allowFlush?: boolean;
   };
   database?: {
     /**
@@ -35,7 +44,13 @@ export interface CacheConsistencyOptions {
 
 /** Options after validation: defaults filled, paths absolute. Serialisable (they travel to workers as JSON). */
 export interface ResolvedOptions {
-  redis: { binary?: string; args: string[]; startTimeoutMs: number };
+  redis: {
+    binary?: string;
+    args: string[];
+    startTimeoutMs: number;
+    /** Set for an external server. */
+    external?: { url: string; isolation: 'database' | 'prefix'; allowFlush: boolean };
+  };
   database: { schema: string[] };
   /** Present when `consistency` was configured. */
   consistency?: { contracts: string[]; strict: boolean; maxReported: number };
@@ -102,7 +117,34 @@ export function validateOptions(raw: unknown, rootDir: string): ResolvedOptions 
     const path = `${ROOT}.redis`;
     const r = raw.redis;
     if (!isPlainObject(r)) throw new InvalidOptionsError(path, `expected an object, got ${describe(r)}.`);
-    checkKeys(r, path, ['binary', 'args', 'startTimeoutMs']);
+    checkKeys(r, path, ['binary', 'args', 'startTimeoutMs', 'url', 'isolation', 'allowFlush']);
+    if (r.url !== undefined) {
+      nonEmptyString(r.url, `${path}.url`);
+      let parsed: URL | undefined;
+      try {
+        parsed = new URL(r.url as string);
+      } catch {
+        parsed = undefined;
+      }
+      if (!parsed || !['redis:', 'rediss:'].includes(parsed.protocol) || !parsed.hostname)
+        throw new InvalidOptionsError(`${path}.url`, `expected a redis://host:port URL, got ${describe(r.url)}.`);
+      const spawnOnly = ['binary', 'args', 'startTimeoutMs'].find((k) => r[k] !== undefined);
+      if (spawnOnly)
+        throw new InvalidOptionsError(`${path}.${spawnOnly}`, `applies to servers the library starts, but redis.url points at an existing server: remove one of the two.`);
+      if (r.isolation !== undefined && r.isolation !== 'database' && r.isolation !== 'prefix')
+        throw new InvalidOptionsError(`${path}.isolation`, `expected 'database' or 'prefix', got ${describe(r.isolation)}.`);
+      if (r.allowFlush !== undefined && typeof r.allowFlush !== 'boolean')
+        throw new InvalidOptionsError(`${path}.allowFlush`, `expected true or false, got ${describe(r.allowFlush)}.`);
+      out.redis.external = {
+        url: r.url as string,
+        isolation: (r.isolation as 'database' | 'prefix' | undefined) ?? 'database',
+        allowFlush: (r.allowFlush as boolean | undefined) ?? false,
+      };
+    } else {
+      const externalOnly = ['isolation', 'allowFlush'].find((k) => r[k] !== undefined);
+      if (externalOnly)
+        throw new InvalidOptionsError(`${path}.${externalOnly}`, `applies only with redis.url (an existing server); the servers the library starts are its own to flush.`);
+    }
     if (r.binary !== undefined) {
       nonEmptyString(r.binary, `${path}.binary`);
       out.redis.binary = abs(r.binary as string);

@@ -10,6 +10,11 @@ export interface PresetState {
   redisUrls: string[];
   /** The same servers' unix sockets, used by the library's own connections (lower latency). */
   redisSockets: string[];
+  /**
+   * External server only (redis.url): per worker, the database index it owns (`isolation: 'database'`) or
+   * the key prefix it owns (`isolation: 'prefix'`). Absent for servers the library started.
+   */
+  external?: { isolation: 'database' | 'prefix'; databases: number[]; keyPrefixes: string[] };
   /** The watchdog process that kills the servers if this Jest process dies without its teardown. */
   watchdogPid: number;
   options: ResolvedOptions;

@@ -4,6 +4,7 @@ import { PresetNotActiveError } from '../errors';
 import { CLEANUP, type CleanupSlot } from '../preset/cleanup';
 import { readState, type PresetState } from '../preset/state';
 import { ResetConnection } from '../redis/resetConnection';
+import { DELETE_PREFIX_SCRIPT, globEscape } from '../server/externalRedis';
 
 /*
  * Per-test-file state. Jest gives every test file its own module registry, so module scope here is
@@ -47,8 +48,28 @@ function workerIndex(servers: number): number {
 /** Where the library's own connections go: the unix socket (lower latency) when there is one, else TCP. */
 function ownEndpoint(what: string): { path: string } | { url: string } {
   const s = state(what);
-  const socket = s.redisSockets?.[workerIndex(s.redisSockets.length)];
+  const socket = s.redisSockets[workerIndex(s.redisSockets.length)];
   return socket ? { path: socket } : { url: s.redisUrls[workerIndex(s.redisUrls.length)]! };
+}
+
+/**
+ * With an external server and `isolation: 'prefix'`, the key prefix this worker owns (testRedis() applies it
+ * to every command; give it to clients you build yourself). `''` otherwise.
+ */
+export function redisKeyPrefix(): string {
+  const { external } = state('redisKeyPrefix()');
+  return external?.isolation === 'prefix' ? external.keyPrefixes[workerIndex(external.keyPrefixes.length)]! : '';
+}
+
+/**
+ * Empties what this worker owns on its Redis: the whole server it started (FLUSHALL), its database index on an
+ * external server (FLUSHDB), or the keys under its prefix (nothing else).
+ */
+function resetCommands(s: PresetState): string[][] {
+  const ext = s.external;
+  if (!ext) return [['FLUSHALL']];
+  if (ext.isolation === 'database') return [['SELECT', String(ext.databases[workerIndex(ext.databases.length)])], ['FLUSHDB']];
+  return [['EVAL', DELETE_PREFIX_SCRIPT, '0', `${globEscape(redisKeyPrefix())}*`]];
 }
 
 /**
@@ -60,7 +81,8 @@ export function testRedis(): Redis {
     // Loaded on first use: test files that never call testRedis() don't pay for ioredis.
     const IORedis = require('ioredis') as typeof import('ioredis').default;
     const endpoint = ownEndpoint('testRedis()');
-    const options = { lazyConnect: false, maxRetriesPerRequest: 2 };
+    const keyPrefix = redisKeyPrefix();
+    const options = { lazyConnect: false, maxRetriesPerRequest: 2, ...(keyPrefix ? { keyPrefix } : {}) };
     client = 'path' in endpoint ? new IORedis({ ...options, path: endpoint.path }) : new IORedis(endpoint.url, options);
     registerCleanup();
   }
@@ -87,7 +109,7 @@ export async function resetTestContext(): Promise<void> {
     reset = new ResetConnection(ownEndpoint('the per-test reset'));
     registerCleanup();
   }
-  await Promise.all([reset.command('FLUSHALL'), db?.reset()]);
+  await Promise.all([...resetCommands(s).map((c) => reset!.command(...c)), db?.reset()]);
 }
 
 /** Closes this file's connections. Safe to call more than once. */

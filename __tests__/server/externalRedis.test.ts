@@ -1,0 +1,83 @@
+/**
+ * `redis.url`: the preset on a server it did not start. That server holds unrelated data, which must
+ * survive every run, successful or refused.
+ */
+import Redis from 'ioredis';
+import { startRedisServer, type RedisServer } from '../../src';
+import { REPO, spawnJest } from '../helpers/processes';
+import { join } from 'node:path';
+
+jest.setTimeout(60_000);
+const FIXTURE = join(REPO, '__tests__', 'fixtures', 'external');
+
+let server: RedisServer;
+let admin: Redis;
+beforeAll(async () => {
+  server = await startRedisServer({ binary: '/usr/bin/redis-server' });
+  admin = new Redis(server.url);
+});
+afterAll(async () => {
+  await admin.quit();
+  await server.stop();
+});
+
+/** Someone else's data: db 0 and db 1 hold keys; db 2.. are free. */
+beforeEach(async () => {
+  await admin.flushall();
+  await admin.set('production:user:1', 'keep me');
+  await admin.set('jcc:something', 'not ours either');
+  await admin.select(1);
+  await admin.set('other-app:session', 'keep me too');
+  await admin.select(0);
+});
+
+async function allData(): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  for (let db = 0; db < 16; db++) {
+    await admin.select(db);
+    const keys = (await admin.keys('*')).sort();
+    if (keys.length) out[db] = keys;
+  }
+  await admin.select(0);
+  return out;
+}
+const untouched = { 0: ['jcc:something', 'production:user:1'], 1: ['other-app:session'] };
+
+function run(redis: object) {
+  return spawnJest(FIXTURE, ['--no-cache', '--maxWorkers=2'], { EXTERNAL_OPTIONS: JSON.stringify(redis) }).done;
+}
+
+it("refuses isolation 'database' without allowFlush, deleting nothing", async () => {
+  const r = await run({ url: `${server.url}/2` });
+  expect(r.code).not.toBe(0);
+  expect(r.stderr).toContain('never flushes a server it did not start unless told so');
+  expect(r.stderr).toContain('Set redis.allowFlush: true to allow FLUSHDB of exactly db 2..3');
+  expect(await allData()).toEqual(untouched);
+});
+
+it('refuses database indexes that already hold data, even with allowFlush, deleting nothing', async () => {
+  const r = await run({ url: server.url, allowFlush: true }); // no index in the URL: db 1 and 2
+  expect(r.code).not.toBe(0);
+  expect(r.stderr).toContain('db 1 holds 1 key that this run did not write. Nothing was deleted.');
+  expect(await allData()).toEqual(untouched);
+});
+
+it('with allowFlush, flushes only its own free indexes: tests are isolated, the rest survives', async () => {
+  const r = await run({ url: `${server.url}/2`, allowFlush: true });
+  expect(r.stderr).toContain('Tests:       4 passed, 4 total');
+  expect(r.code).toBe(0);
+  expect(await allData()).toEqual(untouched); // db 2 and 3 were emptied at teardown
+});
+
+it("with isolation 'prefix', deletes only keys under its own prefix, in the same database as other data", async () => {
+  const r = await run({ url: server.url, isolation: 'prefix' });
+  expect(r.stderr).toContain('Tests:       4 passed, 4 total');
+  expect(r.code).toBe(0);
+  expect(await allData()).toEqual(untouched);
+});
+
+it('reports an unreachable server', async () => {
+  const r = await run({ url: 'redis://127.0.0.1:1' });
+  expect(r.code).not.toBe(0);
+  expect(r.stderr).toContain('redis.url redis://127.0.0.1:1 does not answer PING');
+});

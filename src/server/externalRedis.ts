@@ -1,0 +1,130 @@
+import type Redis from 'ioredis';
+import { ExternalRedisError } from '../errors';
+
+/**
+ * An existing Redis server the user pointed the preset at (`redis.url`). The library never deletes data it
+ * did not write there: each worker owns either a database index (`isolation: 'database'`, which needs
+ * `allowFlush: true` and an empty index at start) or a key prefix unique to this Jest process
+ * (`isolation: 'prefix'`, nothing else is ever touched).
+ */
+export interface ExternalClaim {
+  urls: string[];
+  isolation: 'database' | 'prefix';
+  databases: number[];
+  keyPrefixes: string[];
+}
+
+export interface ExternalRedisOptions {
+  url: string;
+  isolation: 'database' | 'prefix';
+  allowFlush: boolean;
+}
+
+/** Deletes every key under a prefix, in the server, in one call: SCAN + UNLINK inside a script. */
+export const DELETE_PREFIX_SCRIPT = `
+local cursor = '0'
+local n = 0
+repeat
+  local r = redis.call('SCAN', cursor, 'MATCH', ARGV[1], 'COUNT', 1000)
+  cursor = r[1]
+  for _, k in ipairs(r[2]) do redis.call('UNLINK', k); n = n + 1 end
+until cursor == '0'
+return n`;
+
+/** Escapes glob characters so a prefix matches literally in SCAN MATCH. */
+export function globEscape(text: string): string {
+  return text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+}
+
+function connect(url: string): Redis {
+  const IORedis = require('ioredis') as typeof import('ioredis').default;
+  return new IORedis(url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+}
+
+function withDb(url: string, db: number): string {
+  const u = new URL(url);
+  u.pathname = `/${db}`;
+  return u.toString();
+}
+
+export async function claimExternalRedis(options: ExternalRedisOptions, workers: number, runId: number): Promise<ExternalClaim> {
+  const client = connect(options.url);
+  try {
+    try {
+      await client.connect();
+      await client.ping();
+    } catch (err) {
+      throw new ExternalRedisError(
+        'EXTERNAL_REDIS_UNREACHABLE',
+        options.url,
+        `redis.url ${options.url} does not answer PING: ${(err as Error).message}.\nStart that server, fix the URL, or remove redis.url to let the library start its own.`,
+        err,
+      );
+    }
+    if (options.isolation === 'prefix') {
+      const keyPrefixes = Array.from({ length: workers }, (_, i) => `jcc:${runId}:${i + 1}:`);
+      return { urls: keyPrefixes.map(() => options.url), isolation: 'prefix', databases: [], keyPrefixes };
+    }
+    const path = new URL(options.url).pathname.replace('/', '');
+    const base = path ? Number(path) : 1;
+    const databases = Array.from({ length: workers }, (_, i) => base + i);
+    const range = workers === 1 ? `db ${base}` : `db ${base}..${base + workers - 1}`;
+    if (!options.allowFlush)
+      throw new ExternalRedisError(
+        'EXTERNAL_REDIS_FLUSH_NOT_ALLOWED',
+        options.url,
+        `redis.url points at a server the library did not start. With isolation 'database' every worker empties its own ` +
+          `database index before each test (here ${range}), and the library never flushes a server it did not start unless told so.\n` +
+          `Set redis.allowFlush: true to allow FLUSHDB of exactly ${range} (nothing else), or use redis.isolation: 'prefix', which only ever deletes keys under this run's own prefix.`,
+      );
+    let available = 16;
+    try {
+      const reply = (await client.config('GET', 'databases')) as string[];
+      if (reply[1]) available = Number(reply[1]);
+    } catch {
+      /* CONFIG may be disabled on managed servers: assume the default of 16 */
+    }
+    if (base + workers > available)
+      throw new ExternalRedisError(
+        'EXTERNAL_REDIS_TOO_FEW_DATABASES',
+        options.url,
+        `${workers} workers need ${range}, but the server has ${available} databases (0..${available - 1}).\nLower --maxWorkers, choose a lower first index in the URL path (redis://host:port/<index>), or use isolation: 'prefix'.`,
+      );
+    const held: string[] = [];
+    for (const db of databases) {
+      await client.select(db);
+      const n = await client.dbsize();
+      if (n > 0) held.push(`db ${db} holds ${n} key${n === 1 ? '' : 's'}`);
+    }
+    if (held.length)
+      throw new ExternalRedisError(
+        'EXTERNAL_REDIS_NOT_EMPTY',
+        options.url,
+        `redis.url ${options.url}: ${held.join(', ')} that this run did not write. Nothing was deleted.\n` +
+          `Empty them yourself if they are disposable (redis-cli -n <index> FLUSHDB), or point at free indexes: redis://host:port/<first index>.`,
+      );
+    return { urls: databases.map((db) => withDb(options.url, db)), isolation: 'database', databases, keyPrefixes: [] };
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** At teardown: removes what this run wrote, and only that. */
+export async function releaseExternalRedis(url: string, claim: ExternalClaim): Promise<void> {
+  const client = connect(url);
+  try {
+    await client.connect();
+    if (claim.isolation === 'prefix') {
+      for (const prefix of claim.keyPrefixes) await client.eval(DELETE_PREFIX_SCRIPT, 0, `${globEscape(prefix)}*`);
+    } else {
+      for (const db of claim.databases) {
+        await client.select(db);
+        await client.flushdb();
+      }
+    }
+  } catch {
+    /* the server went away: nothing of ours is left to clean there */
+  } finally {
+    client.disconnect();
+  }
+}
