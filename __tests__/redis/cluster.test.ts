@@ -82,10 +82,12 @@ it('captures keys of every slot and type through the cluster client, as a direct
     { member: 'b', score: 2 },
   ]);
 
-  // A plain client on the node tries the batch script, gets CROSSSLOT, and falls back to pipelines.
+  // A plain client on the node tries a multi-key read (MGET), gets CROSSSLOT, and goes on key by key.
   await node.config('RESETSTAT');
   const direct = await captureKeyspace(node);
-  expect(await node.info('commandstats')).toMatch(/cmdstat_evalsha:calls=0,.*rejected_calls=1,/);
+  const stats = await node.info('commandstats');
+  expect(stats).toMatch(/cmdstat_mget:calls=0,.*rejected_calls=1,/);
+  expect(stats).toMatch(/cmdstat_type:calls=156,/);
   const strip = (s: typeof direct) => s.entries.map(({ ttlMs: _t, ...e }) => e);
   expect(strip(direct)).toEqual(strip(viaCluster));
 });

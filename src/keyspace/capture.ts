@@ -4,6 +4,8 @@ import type { RedisAdapter, RedisCommand, RedisReply } from '../redis/adapter';
 import { toRedisAdapter } from '../redis/toRedisAdapter';
 import { isLiteralGlob, keyFilter, type KeyMatcher } from './glob';
 import { compileRedactRules, redactEntry, type RedactRule } from './redact';
+import { isUtf8 } from 'node:buffer';
+import { sortByKey } from './sortByKey';
 import { toRedisText } from './text';
 import { validateTtlRendering } from './ttl';
 import {
@@ -61,36 +63,66 @@ interface Plan {
 
 type RawValue = Buffer | RedisReply[];
 
+/** One key as read from the server, before decoding (pipeline path). */
 interface RawEntry {
   key: Buffer;
-  /** Latin-1 view of the key bytes: sorts in byte order with plain string comparison. */
-  sortKey: string;
   type: string;
   pttl: number;
   value: RawValue | undefined;
 }
 
-/** Reads a whole batch of keys in one round trip: type, PTTL and (for small enough keys) the value. */
+/** What a capture collects, unsorted. */
+interface Sink {
+  entries: KeyEntry[];
+  others: OtherTypeEntry[];
+}
+
+/**
+ * Reads a whole batch of keys in one round trip. Reply: the PTTL of every key, then for every key its
+ * value: a bulk string for a string key (from one MGET per 1000 keys), else `{type, size, elements}` with
+ * the elements left out (false) for a collection larger than ARGV[1].
+ */
 const READ_SCRIPT = `
 local limit = tonumber(ARGV[1])
+local n = #KEYS
+local vals = {}
+for i = 1, n, 1000 do
+  local last = math.min(i + 999, n)
+  local part = redis.call('MGET', unpack(KEYS, i, last))
+  for j = 1, last - i + 1 do vals[i + j - 1] = part[j] end
+end
 local out = {}
-for _, k in ipairs(KEYS) do
-  local t = redis.call('TYPE', k)['ok']
-  local n, v = 0, false
-  if t == 'string' then v = redis.call('GET', k)
-  elseif t == 'hash' then n = redis.call('HLEN', k); if n <= limit then v = redis.call('HGETALL', k) end
-  elseif t == 'list' then n = redis.call('LLEN', k); if n <= limit then v = redis.call('LRANGE', k, 0, -1) end
-  elseif t == 'set' then n = redis.call('SCARD', k); if n <= limit then v = redis.call('SMEMBERS', k) end
-  elseif t == 'zset' then n = redis.call('ZCARD', k); if n <= limit then v = redis.call('ZRANGE', k, 0, -1, 'WITHSCORES') end
-  elseif t == 'stream' then n = redis.call('XLEN', k); if n <= limit then v = redis.call('XRANGE', k, '-', '+') end
+for i = 1, n do out[i] = redis.call('PTTL', KEYS[i]) end
+for i = 1, n do
+  local v = vals[i]
+  if not v then
+    local k = KEYS[i]
+    local t = redis.call('TYPE', k)['ok']
+    local size, items = 0, false
+    if t == 'hash' then size = redis.call('HLEN', k); if size <= limit then items = redis.call('HGETALL', k) end
+    elseif t == 'list' then size = redis.call('LLEN', k); if size <= limit then items = redis.call('LRANGE', k, 0, -1) end
+    elseif t == 'set' then size = redis.call('SCARD', k); if size <= limit then items = redis.call('SMEMBERS', k) end
+    elseif t == 'zset' then size = redis.call('ZCARD', k); if size <= limit then items = redis.call('ZRANGE', k, 0, -1, 'WITHSCORES') end
+    elseif t == 'stream' then size = redis.call('XLEN', k); if size <= limit then items = redis.call('XRANGE', k, '-', '+') end
+    end
+    v = {t, size, items}
   end
-  out[#out + 1] = t
-  out[#out + 1] = redis.call('PTTL', k)
-  out[#out + 1] = v
+  out[n + i] = v
 end
 return out
 `;
 const READ_SCRIPT_SHA = createHash('sha1').update(READ_SCRIPT).digest('hex');
+
+/** The PTTL of every key of a batch, in one round trip. */
+const TTL_SCRIPT = `
+local out = {}
+for i = 1, #KEYS do out[i] = redis.call('PTTL', KEYS[i]) end
+return out
+`;
+const TTL_SCRIPT_SHA = createHash('sha1').update(TTL_SCRIPT).digest('hex');
+
+/** Batches read at the same time (a bound on memory, not a tuning knob). */
+const MAX_IN_FLIGHT = 16;
 
 const SIZE_COMMAND: Record<string, string> = { hash: 'HLEN', list: 'LLEN', set: 'SCARD', zset: 'ZCARD', stream: 'XLEN' };
 
@@ -176,20 +208,38 @@ export async function captureKeyspace(client: unknown, options: CaptureKeyspaceO
   if (!adapter) throw new NotARedisClientError('captureKeyspace', describeValue(client));
   const p = plan(options);
   await adapter.ready();
-  const raw: RawEntry[] = [];
+  const sink: Sink = { entries: [], others: [] };
   try {
-    for (const shard of adapter.shards()) await captureShard(shard, p, raw);
+    for (const shard of adapter.shards()) await captureShard(shard, p, sink);
   } catch (err) {
     // A connection that closed or dropped during the capture: report that, not the command that noticed.
     await adapter.ready();
     throw err;
   }
-  return buildSnapshot(raw, p);
+  return buildSnapshot(sink, p);
 }
 
-async function captureShard(shard: RedisAdapter, p: Plan, out: RawEntry[]): Promise<void> {
-  const seen = new Set<string>(); // SCAN may return a key more than once
-  const state = { script: shard.multiKey };
+interface ShardState {
+  /** Multi-key commands (MGET) work here: false on a cluster, or after a refusal. */
+  multiKey: boolean;
+  /** Scripts run on this shard (false after a refusal: ACL, scripting disabled, CROSSSLOT, ...). */
+  script: boolean;
+  /** Some key of the server has a TTL (INFO keyspace `expires`): TTLs must be read key by key. */
+  volatile: boolean;
+}
+
+/** INFO keyspace says whether any key has a TTL; when it cannot be asked, assume some do. */
+async function hasVolatileKeys(shard: RedisAdapter): Promise<boolean> {
+  try {
+    const info = textOf(await shard.send('INFO', 'keyspace'));
+    return [...info.matchAll(/expires=(\d+)/g)].some((m) => Number(m[1]) > 0);
+  } catch {
+    return true;
+  }
+}
+
+async function captureShard(shard: RedisAdapter, p: Plan, sink: Sink): Promise<void> {
+  const state: ShardState = { multiKey: shard.multiKey, script: shard.multiKey, volatile: await hasVolatileKeys(shard) };
   const inflight: Array<Promise<void>> = [];
   let failure: unknown;
   const note = (err: unknown) => {
@@ -198,20 +248,11 @@ async function captureShard(shard: RedisAdapter, p: Plan, out: RawEntry[]): Prom
   try {
     for await (const page of shard.scan({ match: p.serverMatch, count: p.batchSize })) {
       if (failure !== undefined) break;
-      const keys: Buffer[] = [];
-      const sortKeys: string[] = [];
-      for (const key of page) {
-        if (p.filter && !p.filter(key)) continue;
-        const sortKey = key.toString('latin1');
-        if (seen.has(sortKey)) continue;
-        seen.add(sortKey);
-        keys.push(key);
-        sortKeys.push(sortKey);
-      }
+      const keys = p.filter ? page.filter(p.filter) : page;
       if (keys.length === 0) continue;
-      inflight.push(readBatch(shard, keys, sortKeys, p, state, out).catch(note));
-      // A few batches in flight: the server works on the next while this process decodes the last.
-      if (inflight.length >= 4) await inflight.shift();
+      inflight.push(readBatch(shard, keys, p, state, sink).catch(note));
+      // Several batches in flight: the server works on the next while this process decodes the last.
+      if (inflight.length >= MAX_IN_FLIGHT) await inflight.shift();
     }
   } catch (err) {
     note(err);
@@ -230,61 +271,120 @@ function isConnectionError(err: unknown): boolean {
   );
 }
 
-async function readBatch(
-  shard: RedisAdapter,
-  keys: Buffer[],
-  sortKeys: string[],
-  p: Plan,
-  state: { script: boolean },
-  out: RawEntry[],
-): Promise<void> {
-  let entries: RawEntry[] | undefined;
-  if (state.script) {
-    entries = await readWithScript(shard, keys, sortKeys, p.chunkSize);
-    if (!entries) state.script = false; // scripting not allowed here: pipelines from now on
+/**
+ * One page of keys. Strings (the bulk of a cache) come from one MGET, their TTLs from one script call (only
+ * when the server has keys with a TTL at all); the keys MGET has no value for are read by type, by the
+ * batch script or, without scripting or on a cluster, by pipelined commands.
+ */
+async function readBatch(shard: RedisAdapter, keys: Buffer[], p: Plan, state: ShardState, sink: Sink): Promise<void> {
+  if (!state.multiKey) return readOthers(shard, keys, p, state, sink);
+  let values: RedisReply;
+  let ttls: number[] | undefined;
+  try {
+    [values, ttls] = await Promise.all([
+      shard.send('MGET', ...keys),
+      state.volatile ? readTtls(shard, keys, state) : undefined,
+    ]);
+  } catch (err) {
+    // A cluster node reached by a plain client (CROSSSLOT), or an ACL without MGET: key by key from now on.
+    if (!isReplyError(err)) throw err;
+    state.multiKey = false;
+    if (/CROSSSLOT/.test((err as Error).message)) state.script = false;
+    return readOthers(shard, keys, p, state, sink);
   }
-  entries ??= await readWithPipeline(shard, keys, sortKeys, p.chunkSize);
-  // Values left out of the batch reply because they are large, read in chunks.
-  for (const e of entries) {
-    if (e.value === undefined && e.type in SIZE_COMMAND) e.value = await readLarge(shard, e.key, e.type, p.chunkSize);
+  // Decode after the replies that arrived with these were handled (the next SCAN page above all): the
+  // server then has the next batches queued while this process decodes.
+  await yieldToIo();
+  if (!Array.isArray(values) || values.length !== keys.length) throw new KeyspaceReadError(undefined, 'unexpected MGET reply');
+  const others: Buffer[] = [];
+  for (let i = 0; i < keys.length; i++) {
+    const value = values[i];
+    if (!Buffer.isBuffer(value)) {
+      others.push(keys[i]!);
+      continue;
+    }
+    const pttl = ttls ? ttls[i]! : -1;
+    if (pttl !== -2) collectString(sink, keys[i]!, pttl, value);
   }
-  for (const e of entries) out.push(e);
+  if (others.length > 0) await readOthers(shard, others, p, state, sink);
 }
 
-/** undefined when scripts cannot run on this server (disabled, ACL, read-only replica, ...). */
-async function readWithScript(
+/** PTTL of every key: one script call, or (without scripting) pipelined PTTL commands. */
+async function readTtls(shard: RedisAdapter, keys: Buffer[], state: ShardState): Promise<number[]> {
+  if (state.script) {
+    const reply = await runScript(shard, TTL_SCRIPT, TTL_SCRIPT_SHA, keys, []);
+    if (Array.isArray(reply) && reply.length === keys.length) return reply as number[];
+    state.script = false;
+  }
+  const replies = await shard.batch(keys.map((k): RedisCommand => ['PTTL', k]));
+  return replies.map((r, i) => check(r, keys[i]!) as number);
+}
+
+/** A script over `keys` (EVALSHA, loading it with EVAL on NOSCRIPT); undefined when scripts are refused. */
+async function runScript(
   shard: RedisAdapter,
+  script: string,
+  sha: string,
   keys: Buffer[],
-  sortKeys: string[],
-  chunkSize: number,
-): Promise<RawEntry[] | undefined> {
-  let reply: RedisReply;
+  args: Array<string | number>,
+): Promise<RedisReply | undefined> {
   try {
-    reply = await shard.send('EVALSHA', READ_SCRIPT_SHA, keys.length, ...keys, chunkSize);
+    return await shard.send('EVALSHA', sha, keys.length, ...keys, ...args);
   } catch (err) {
     if (!/NOSCRIPT/.test(String((err as Error)?.message))) return undefined;
     try {
-      reply = await shard.send('EVAL', READ_SCRIPT, keys.length, ...keys, chunkSize);
+      return await shard.send('EVAL', script, keys.length, ...keys, ...args);
     } catch {
       return undefined;
     }
   }
-  if (!Array.isArray(reply) || reply.length !== keys.length * 3) return undefined;
-  const out: RawEntry[] = [];
-  for (let i = 0; i < keys.length; i++) {
-    const type = textOf(reply[i * 3]);
-    const pttl = reply[i * 3 + 1];
-    const value = reply[i * 3 + 2];
-    if (type === 'none' || pttl === -2) continue; // deleted or expired since SCAN
-    out.push({
-      key: keys[i]!,
-      sortKey: sortKeys[i]!,
-      type,
-      pttl: typeof pttl === 'number' ? pttl : -1,
-      value: value === null || value === undefined ? undefined : (value as RawValue),
-    });
+}
+
+/** Keys that are not strings (or gone): type, TTL and value by the batch script, else by pipelines. */
+async function readOthers(shard: RedisAdapter, keys: Buffer[], p: Plan, state: ShardState, sink: Sink): Promise<void> {
+  if (state.script) {
+    if (await readWithScript(shard, keys, p.chunkSize, sink)) return;
+    state.script = false; // scripting not allowed here: pipelines from now on
   }
-  return out;
+  const raw = await readWithPipeline(shard, keys, p.chunkSize);
+  for (const e of raw) {
+    if (e.value === undefined && e.type in SIZE_COMMAND) e.value = await readLarge(shard, e.key, e.type, p.chunkSize);
+    collect(sink, e.key, e.type, e.pttl, e.value);
+  }
+}
+
+/** False when scripts cannot run on this server (disabled, ACL, read-only replica, CROSSSLOT, ...). */
+async function readWithScript(shard: RedisAdapter, keys: Buffer[], chunkSize: number, sink: Sink): Promise<boolean> {
+  const reply = await runScript(shard, READ_SCRIPT, READ_SCRIPT_SHA, keys, [chunkSize]);
+  const n = keys.length;
+  if (!Array.isArray(reply) || reply.length !== n * 2) return false;
+  for (let i = 0; i < n; i++) {
+    const pttl = reply[i] as number;
+    const value = reply[n + i];
+    if (pttl === -2) continue; // deleted or expired since SCAN
+    if (Buffer.isBuffer(value)) {
+      collectString(sink, keys[i]!, pttl, value);
+      continue;
+    }
+    const [typeReply, , items] = value as [Buffer, number, RedisReply[] | null];
+    const type = textOf(typeReply);
+    if (type === 'none') continue;
+    const raw = items ?? (type in SIZE_COMMAND ? await readLarge(shard, keys[i]!, type, chunkSize) : undefined);
+    collect(sink, keys[i]!, type, pttl, raw);
+  }
+  return true;
+}
+
+/** An error reply of the server (as opposed to a connection failure). */
+function isReplyError(err: unknown): boolean {
+  const e = err as { name?: string; constructor?: { name?: string }; code?: string } | null;
+  if (!e || typeof e !== 'object' || e.code === 'REDIS_CONNECTION_CLOSED' || e.code === 'REDIS_UNREACHABLE') return false;
+  const name = e.constructor?.name ?? e.name ?? '';
+  return /ReplyError|SimpleError|ErrorReply/.test(name) || /^[A-Z]+ /.test(String((err as Error).message));
+}
+
+function yieldToIo(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function textOf(reply: RedisReply | Error | undefined): string {
@@ -299,7 +399,6 @@ function check(reply: RedisReply | Error | undefined, key: Buffer): RedisReply {
 async function readWithPipeline(
   shard: RedisAdapter,
   keys: Buffer[],
-  sortKeys: string[],
   chunkSize: number,
 ): Promise<RawEntry[]> {
   const meta = await shard.batch(keys.flatMap((k): RedisCommand[] => [['TYPE', k], ['PTTL', k]]));
@@ -308,7 +407,7 @@ async function readWithPipeline(
     const type = textOf(check(meta[i * 2], key));
     const pttl = check(meta[i * 2 + 1], key);
     if (type === 'none' || pttl === -2) return;
-    live.push({ key, sortKey: sortKeys[i]!, type, pttl: typeof pttl === 'number' ? pttl : -1, value: undefined });
+    live.push({ key, type, pttl: typeof pttl === 'number' ? pttl : -1, value: undefined });
   });
   // Strings read now; collections: their size first, then whole (small) or in chunks (large).
   const first = await shard.batch(
@@ -407,68 +506,76 @@ function pairs(flat: RedisReply[]): Array<[Buffer, Buffer]> {
 
 const byBytes = (a: Buffer, b: Buffer) => Buffer.compare(a, b);
 
-/** Builds a typed entry from raw replies; undefined for a type this library does not read. */
-function toEntry(e: RawEntry): KeyEntry | undefined {
-  const key = toRedisText(e.key);
-  const ttlMs = e.pttl >= 0 ? e.pttl : null;
-  const raw = e.value;
+/**
+ * Decodes bytes to a string when they are valid UTF-8. Fast path: invalid bytes always decode to U+FFFD, so
+ * a string without it is exact; only one with it (invalid bytes, or a real U+FFFD) is checked in full.
+ */
+function decode(bytes: Buffer): RedisText {
+  const text = bytes.toString('utf8');
+  return !text.includes('\uFFFD') || isUtf8(bytes) ? text : bytes;
+}
+
+
+function collectString(sink: Sink, key: Buffer, pttl: number, value: Buffer): void {
+  sink.entries.push({ type: 'string', key: decode(key), ttlMs: pttl >= 0 ? pttl : null, value: decode(value) });
+}
+
+/** Builds a typed entry from raw replies (or an "other type" entry for a type this library does not read). */
+function collect(sink: Sink, keyBytes: Buffer, type: string, pttl: number, raw: RawValue | undefined): void {
+  if (type === 'string') {
+    if (Buffer.isBuffer(raw)) collectString(sink, keyBytes, pttl, raw);
+    return;
+  }
+  const key = decode(keyBytes);
+  const ttlMs = pttl >= 0 ? pttl : null;
   const list = Array.isArray(raw) ? raw : [];
-  switch (e.type) {
-    case 'string':
-      return { type: 'string', key, ttlMs, value: toRedisText(raw as Buffer) };
+  switch (type) {
     case 'hash':
-      return {
+      sink.entries.push({
         type: 'hash',
         key,
         ttlMs,
         value: pairs(list)
           .sort((a, b) => byBytes(a[0], b[0]))
-          .map(([f, v]): [RedisText, RedisText] => [toRedisText(f), toRedisText(v)]),
-      };
+          .map(([f, v]): [RedisText, RedisText] => [decode(f), decode(v)]),
+      });
+      return;
     case 'list':
-      return { type: 'list', key, ttlMs, value: (list as Buffer[]).map(toRedisText) };
+      sink.entries.push({ type: 'list', key, ttlMs, value: (list as Buffer[]).map(decode) });
+      return;
     case 'set':
-      return { type: 'set', key, ttlMs, value: [...(list as Buffer[])].sort(byBytes).map(toRedisText) };
+      sink.entries.push({ type: 'set', key, ttlMs, value: [...(list as Buffer[])].sort(byBytes).map(decode) });
+      return;
     case 'zset':
-      return {
+      sink.entries.push({
         type: 'zset',
         key,
         ttlMs,
         value: pairs(list)
           .map(([m, s]) => ({ bytes: m, score: parseScore(s) }))
           .sort((a, b) => (a.score === b.score ? byBytes(a.bytes, b.bytes) : a.score < b.score ? -1 : 1))
-          .map(({ bytes, score }) => ({ member: toRedisText(bytes), score })),
-      };
+          .map(({ bytes, score }) => ({ member: decode(bytes), score })),
+      });
+      return;
     case 'stream':
-      return {
+      sink.entries.push({
         type: 'stream',
         key,
         ttlMs,
         value: (list as RedisReply[][]).map(([id, fields]) => ({
           id: textOf(id),
-          fields: pairs((fields as RedisReply[] | null) ?? []).map(([f, v]): [RedisText, RedisText] => [
-            toRedisText(f),
-            toRedisText(v),
-          ]),
+          fields: pairs((fields as RedisReply[] | null) ?? []).map(([f, v]): [RedisText, RedisText] => [decode(f), decode(v)]),
         })),
-      };
+      });
+      return;
     default:
-      return undefined;
+      sink.others.push({ key, type, ttlMs });
   }
 }
 
-function buildSnapshot(raw: RawEntry[], p: Plan): KeyspaceSnapshot {
-  raw.sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
-  const entries: KeyEntry[] = [];
-  const otherTypes: OtherTypeEntry[] = [];
-  for (const e of raw) {
-    const entry = toEntry(e);
-    if (entry) {
-      redactEntry(entry, p.redact);
-      entries.push(entry);
-    } else {
-      otherTypes.push({ key: toRedisText(e.key), type: e.type, ttlMs: e.pttl >= 0 ? e.pttl : null });
-    }
-  }
+function buildSnapshot(sink: Sink, p: Plan): KeyspaceSnapshot {
+  const entries = sortByKey(sink.entries);
+  if (p.redact.length > 0) for (const entry of entries) redactEntry(entry, p.redact);
+  const otherTypes = sortByKey(sink.others);
   return { [KEYSPACE_BRAND]: true, entries, otherTypes, print: p.print };
 }
