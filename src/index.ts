@@ -1,5 +1,5 @@
 /** jest-cache-consistency: public API. No side effects on import (those live in ./setup). */
-export { testRedis, redisUrl, redisKeyPrefix, testDb } from './runtime/testContext';
+export { testRedis, redisUrl, redisKeyPrefix, redisClusterNodes, testDb } from './runtime/testContext';
 export type { TestDb, PgCompatiblePool, PgCompatibleClient } from './db/embedded';
 export type { Queryable, Row } from './db/types';
 export type { CacheConsistencyOptions } from './preset/options';

@@ -44,6 +44,11 @@ describe('validateOptions', () => {
     });
   });
 
+  it('fills cluster defaults: 3 masters, no replicas', () => {
+    expect(validateOptions({ redis: { cluster: {} } }, root).redis.cluster).toEqual({ masters: 3, replicasPerMaster: 0 });
+    expect(validateOptions({ redis: { cluster: { masters: 1, replicasPerMaster: 1 } } }, root).redis.cluster).toEqual({ masters: 1, replicasPerMaster: 1 });
+  });
+
   it('keeps redis settings', () => {
     const o = validateOptions({ redis: { binary: '/usr/bin/redis-server', args: ['--maxmemory', '64mb'], startTimeoutMs: 500 } }, root);
     expect(o.redis).toEqual({ binary: '/usr/bin/redis-server', args: ['--maxmemory', '64mb'], startTimeoutMs: 500 });
@@ -63,6 +68,9 @@ describe('validateOptions', () => {
     ['a url together with a binary', { redis: { url: 'redis://127.0.0.1:6380', binary: '/usr/bin/redis-server' } }],
     ['isolation without a url', { redis: { isolation: 'prefix' } }],
     ['an unknown isolation', { redis: { url: 'redis://127.0.0.1:6380', isolation: 'keys' } }],
+    ['a cluster with no masters', { redis: { cluster: { masters: 0 } } }],
+    ['a cluster with an unknown key', { redis: { cluster: { master: 3 } } }],
+    ['a cluster on an external server', { redis: { url: 'redis://127.0.0.1:6380', cluster: { masters: 3 } } }],
     ['allowFlush that is not a boolean', { redis: { url: 'redis://127.0.0.1:6380', allowFlush: 'yes' } }],
   ])('rejects %s with a message naming the option and the fix', (_name, raw) => {
     expect(problem(raw).replaceAll(root, '<root>')).toMatchSnapshot();

@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '@jest/types';
 import { findRedisServerBinary } from '../server/binary';
+import { startRedisCluster, type RedisCluster } from '../server/cluster';
 import { claimExternalRedis, releaseExternalRedis, type ExternalClaim } from '../server/externalRedis';
 import { startRedisServer, type RedisServer } from '../server/redisServer';
 import { startWatchdog, type Watchdog } from '../server/watchdog';
@@ -30,8 +31,28 @@ async function startOwnServers(options: ResolvedOptions, count: number): Promise
   const socketDir = mkdtempSync(join(tmpdir().length > 60 ? '/tmp' : tmpdir(), 'jcc-'));
   watchdog.removeOnExit(socketDir);
   const servers: RedisServer[] = [];
+  const clusters: RedisCluster[] = [];
+  const cluster = options.redis.cluster;
   const results = await Promise.allSettled(
     Array.from({ length: count }, async (_, i) => {
+      if (cluster) {
+        const configDir = join(socketDir, `w${i + 1}`);
+        mkdirSync(configDir);
+        clusters[i] = await startRedisCluster({
+          binary: binary.path,
+          args: options.redis.args,
+          startTimeoutMs: options.redis.startTimeoutMs,
+          masters: cluster.masters,
+          replicasPerMaster: cluster.replicasPerMaster,
+          configDir,
+          unixSocket: (n) => join(configDir, `${n}.sock`),
+          onNode: (node) => {
+            watchdog.watch(node.pid);
+            servers.push(node);
+          },
+        });
+        return;
+      }
       const server = await startRedisServer({
         binary: binary.path,
         args: options.redis.args,
@@ -65,9 +86,16 @@ async function startOwnServers(options: ResolvedOptions, count: number): Promise
     throw failed.reason;
   }
   process.once('exit', onExit);
+  const firsts = cluster ? clusters.map((c) => c.masters[0]!) : servers;
   return {
-    redisUrls: servers.map((s) => s.url),
-    redisSockets: servers.map((s) => s.socket!),
+    redisUrls: firsts.map((s) => s.url),
+    redisSockets: firsts.map((s) => s.socket!),
+    ...(cluster && {
+      clusters: clusters.map((c) => ({
+        masters: c.masters.map((m) => ({ host: m.host, port: m.port, socket: m.socket! })),
+        replicas: c.replicas.length,
+      })),
+    }),
     watchdogPid: watchdog.pid,
     stop,
   };

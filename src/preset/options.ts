@@ -20,6 +20,8 @@ export interface CacheConsistencyOptions {
     isolation?: 'database' | 'prefix';
     /** External server, `isolation: 'database'`: allow FLUSHDB of this run's own database indexes. */
     allowFlush?: boolean;
+    /** Start a real Redis Cluster per worker instead of one server (docs/cluster.md). */
+    cluster?: { masters?: number; replicasPerMaster?: number };
   };
   database?: {
     /**
@@ -48,6 +50,8 @@ export interface ResolvedOptions {
     binary?: string;
     args: string[];
     startTimeoutMs: number;
+    /** Set for a Redis Cluster per worker. */
+    cluster?: { masters: number; replicasPerMaster: number };
     /** Set for an external server. */
     external?: { url: string; isolation: 'database' | 'prefix'; allowFlush: boolean };
   };
@@ -117,7 +121,21 @@ export function validateOptions(raw: unknown, rootDir: string): ResolvedOptions 
     const path = `${ROOT}.redis`;
     const r = raw.redis;
     if (!isPlainObject(r)) throw new InvalidOptionsError(path, `expected an object, got ${describe(r)}.`);
-    checkKeys(r, path, ['binary', 'args', 'startTimeoutMs', 'url', 'isolation', 'allowFlush']);
+    checkKeys(r, path, ['binary', 'args', 'startTimeoutMs', 'url', 'isolation', 'allowFlush', 'cluster']);
+    if (r.cluster !== undefined) {
+      const cpath = `${path}.cluster`;
+      if (r.url !== undefined) throw new InvalidOptionsError(cpath, 'starts a cluster of servers the library owns, but redis.url points at an existing server: remove one of the two.');
+      const c = r.cluster === true ? {} : r.cluster;
+      if (!isPlainObject(c)) throw new InvalidOptionsError(cpath, `expected an object like { masters: 3, replicasPerMaster: 0 }, got ${describe(c)}.`);
+      checkKeys(c, cpath, ['masters', 'replicasPerMaster']);
+      const masters = c.masters ?? 3;
+      const replicasPerMaster = c.replicasPerMaster ?? 0;
+      if (typeof masters !== 'number' || !Number.isInteger(masters) || masters < 1 || masters > 16)
+        throw new InvalidOptionsError(`${cpath}.masters`, `expected an integer from 1 to 16, got ${describe(masters)}.`);
+      if (typeof replicasPerMaster !== 'number' || !Number.isInteger(replicasPerMaster) || replicasPerMaster < 0 || replicasPerMaster > 2)
+        throw new InvalidOptionsError(`${cpath}.replicasPerMaster`, `expected 0, 1 or 2, got ${describe(replicasPerMaster)}.`);
+      out.redis.cluster = { masters, replicasPerMaster };
+    }
     if (r.url !== undefined) {
       nonEmptyString(r.url, `${path}.url`);
       let parsed: URL | undefined;

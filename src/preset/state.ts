@@ -15,6 +15,11 @@ export interface PresetState {
    * the key prefix it owns (`isolation: 'prefix'`). Absent for servers the library started.
    */
   external?: { isolation: 'database' | 'prefix'; databases: number[]; keyPrefixes: string[] };
+  /**
+   * Redis Cluster mode: per worker, its cluster's masters (host/port and unix socket). redisUrls/redisSockets
+   * then name each worker's first master.
+   */
+  clusters?: Array<{ masters: Array<{ host: string; port: number; socket: string }>; replicas: number }>;
   /** The watchdog process that kills the servers if this Jest process dies without its teardown. */
   watchdogPid: number;
   options: ResolvedOptions;

@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import type { Cluster, default as Redis } from 'ioredis';
 import { createEmbeddedDb, type TestDb } from '../db/embedded';
 import { PresetNotActiveError } from '../errors';
 import { CLEANUP, type CleanupSlot } from '../preset/cleanup';
@@ -10,9 +10,10 @@ import { DELETE_PREFIX_SCRIPT, globEscape } from '../server/externalRedis';
  * Per-test-file state. Jest gives every test file its own module registry, so module scope here is
  * exactly "this test file".
  */
-let client: Redis | undefined;
+let client: Redis | Cluster | undefined;
 let db: TestDb | undefined;
-let reset: ResetConnection | undefined;
+/** One per server to reset: the worker's server, or every master of its cluster. */
+let resets: ResetConnection[] | undefined;
 let cleanupRegistered = false;
 
 function state(what: string): PresetState {
@@ -72,21 +73,47 @@ function resetCommands(s: PresetState): string[][] {
   return [['EVAL', DELETE_PREFIX_SCRIPT, '0', `${globEscape(redisKeyPrefix())}*`]];
 }
 
+/** This worker's cluster (redis.cluster), or undefined. */
+function ownCluster(what: string): NonNullable<PresetState['clusters']>[number] | undefined {
+  const { clusters } = state(what);
+  return clusters?.[workerIndex(clusters.length)];
+}
+
+/**
+ * With `redis.cluster`, this worker's cluster masters as ioredis startup nodes (`new Cluster(redisClusterNodes())`).
+ * Without it, the single server, so code written for both works.
+ */
+export function redisClusterNodes(): Array<{ host: string; port: number }> {
+  const cluster = ownCluster('redisClusterNodes()');
+  if (cluster) return cluster.masters.map(({ host, port }) => ({ host, port }));
+  const { hostname, port } = new URL(redisUrl());
+  return [{ host: hostname, port: Number(port) }];
+}
+
 /**
  * An ioredis client on this worker's own redis-server. The same client for the whole test file; its keyspace
  * is empty at the start of every test. Closed by the library after the file's last afterAll hook.
+ *
+ * With `redis.cluster` it is an ioredis `Cluster` on this worker's own cluster: say so in the type argument,
+ * `testRedis<Cluster>()`.
  */
-export function testRedis(): Redis {
+export function testRedis<T extends Redis | Cluster = Redis>(): T {
   if (!client || client.status === 'end') {
     // Loaded on first use: test files that never call testRedis() don't pay for ioredis.
     const IORedis = require('ioredis') as typeof import('ioredis').default;
+    const cluster = ownCluster('testRedis()');
+    if (cluster) {
+      client = new IORedis.Cluster(redisClusterNodes(), { redisOptions: { maxRetriesPerRequest: 2 } });
+      registerCleanup();
+      return client as T;
+    }
     const endpoint = ownEndpoint('testRedis()');
     const keyPrefix = redisKeyPrefix();
     const options = { lazyConnect: false, maxRetriesPerRequest: 2, ...(keyPrefix ? { keyPrefix } : {}) };
     client = 'path' in endpoint ? new IORedis({ ...options, path: endpoint.path }) : new IORedis(endpoint.url, options);
     registerCleanup();
   }
-  return client;
+  return client as T;
 }
 
 /**
@@ -105,11 +132,15 @@ export function testDb(): TestDb {
 export async function resetTestContext(): Promise<void> {
   const s = readState();
   if (!s) return; // preset not active: nothing of ours to reset
-  if (!reset) {
-    reset = new ResetConnection(ownEndpoint('the per-test reset'));
+  if (!resets) {
+    const cluster = ownCluster('the per-test reset');
+    resets = cluster
+      ? cluster.masters.map((m) => new ResetConnection({ path: m.socket }))
+      : [new ResetConnection(ownEndpoint('the per-test reset'))];
     registerCleanup();
   }
-  await Promise.all([...resetCommands(s).map((c) => reset!.command(...c)), db?.reset()]);
+  const commands = resetCommands(s);
+  await Promise.all([...resets.flatMap((r) => commands.map((c) => r.command(...c))), db?.reset()]);
 }
 
 /** Closes this file's connections. Safe to call more than once. */
@@ -127,9 +158,9 @@ export async function closeTestContext(): Promise<void> {
       );
     }
   }
-  if (reset) {
-    tasks.push(reset.close());
-    reset = undefined;
+  if (resets) {
+    tasks.push(...resets.map((r) => r.close()));
+    resets = undefined;
   }
   if (db) {
     tasks.push(db.pool.end().catch(() => {}));
