@@ -3,6 +3,7 @@
 //  (a) redis-server spawn-to-PING (ours) vs redis-memory-server start
 //  (b) wall time of a small suite with and without the preset          target: overhead < 10%
 //  (c) 200 cache tests on a real server with our per-test reset vs ioredis-mock   target: <= 1.3x
+//  (d) a Redis Cluster (3 masters; 3 masters + 3 replicas) start-up, against one server's
 // Usage: npm run build && node bench/boot.js [--runs N]
 const path = require('path');
 const { median, timeIt, requireBuilt, runJest, fmt, REPO } = require('./lib');
@@ -64,6 +65,32 @@ function pair(label, baseName, oursName, target) {
   console.log('    ratio wall %sx (overhead %s%%), in test files %sx   target %s', fmt(ow / bw, 2), fmt((ow / bw - 1) * 100), fmt(of / bf, 2), target);
 }
 
+async function partD() {
+  const { startRedisCluster } = require(path.join(REPO, 'dist', 'server', 'cluster'));
+  const { path: binary } = await findRedisServerBinary();
+  const fs = require('fs');
+  const os = require('os');
+  const single = [];
+  for (let i = 0; i < 5; i++) {
+    let s;
+    single.push(await timeIt(async () => (s = await startRedisServer({ binary }))));
+    await s.stop();
+  }
+  console.log('(d) Redis Cluster start-up, to cluster_state:ok on every node (median of 3)');
+  console.log('    one server                    %s ms', fmt(median(single), 1));
+  for (const [masters, replicasPerMaster] of [[3, 0], [3, 1]]) {
+    const times = [];
+    for (let i = 0; i < 3; i++) {
+      const configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'jcc-bench-cluster-'));
+      let c;
+      times.push(await timeIt(async () => (c = await startRedisCluster({ binary, masters, replicasPerMaster, configDir }))));
+      await c.stop();
+      fs.rmSync(configDir, { recursive: true, force: true });
+    }
+    console.log('    %d masters + %d replicas each  %s ms (%sx one server; Redis holds a new master back ~2 s)', masters, replicasPerMaster, fmt(median(times), 0), fmt(median(times) / median(single), 0));
+  }
+}
+
 (async () => {
   console.log('bench/boot on node %s, %d runs per figure\n', process.version, runs);
   await partA();
@@ -71,6 +98,8 @@ function pair(label, baseName, oursName, target) {
   pair('(b) a small suite (4 files, 100 logic tests) without vs with the preset', 'logic-only', 'logic-preset', 'overhead < 10%');
   console.log();
   pair('(c) 200 cache tests: ioredis-mock vs a real redis-server reset before each test', 'mock', 'real', '<= 1.3x');
+  console.log();
+  await partD();
 })().catch((err) => {
   console.error(err);
   process.exit(1);
