@@ -414,3 +414,80 @@ export class ExternalRedisError extends CacheConsistencyError {
     this.url = url;
   }
 }
+
+// --- real databases in the preset (issue 6): docs/real-databases.md ---
+
+/** `database.kind` names a driver package (`pg`, `mysql2`) that is not installed: they are optional peers. */
+export class DatabaseDriverMissingError extends CacheConsistencyError {
+  readonly kind: string;
+  readonly packageName: string;
+  constructor(kind: string, packageName: string, cause?: unknown) {
+    super(
+      'DATABASE_DRIVER_MISSING',
+      `database.kind '${kind}' needs the package ${packageName}, which is not installed (it is an optional peer ` +
+        `dependency of jest-cache-consistency).\nInstall it in your project:\n  npm install --save-dev ${packageName}\n` +
+        'See docs/real-databases.md.',
+      { cause },
+    );
+    this.kind = kind;
+    this.packageName = packageName;
+  }
+}
+
+/** The server named by `database.url` did not accept a connection. */
+export class DatabaseUnreachableError extends CacheConsistencyError {
+  /** The URL, password redacted. */
+  readonly url: string;
+  constructor(url: string, reason: string, cause?: unknown) {
+    super(
+      'DATABASE_UNREACHABLE',
+      `Cannot connect to the database server at ${url}: ${reason}\nStart the server, or fix database.url ` +
+        '(user, password, host, port). See docs/real-databases.md.',
+      { cause },
+    );
+    this.url = url;
+  }
+}
+
+/** Creating, cloning or dropping the per-worker databases failed (often: the user may not CREATE DATABASE). */
+export class DatabaseProvisionError extends CacheConsistencyError {
+  readonly url: string;
+  readonly statement: string;
+  constructor(url: string, statement: string, reason: string, cause?: unknown) {
+    super(
+      'DATABASE_PROVISION_FAILED',
+      `Preparing the per-worker test databases on ${url} failed: ${reason}\n  statement: ${statement}\n` +
+        'The user in database.url must be allowed to create and drop databases (PostgreSQL: CREATEDB; ' +
+        'MySQL/MariaDB: CREATE and DROP on jcc\\_%.*). See docs/real-databases.md.',
+      { cause },
+    );
+    this.url = url;
+    this.statement = statement;
+  }
+}
+
+/** The reset before a test failed: most often a connection from the previous test still holds a lock. */
+export class DatabaseResetError extends CacheConsistencyError {
+  readonly database: string;
+  constructor(database: string, reason: string, cause?: unknown) {
+    super(
+      'DATABASE_RESET_FAILED',
+      `Resetting the test database ${database} before the test failed: ${reason}\nSee docs/real-databases.md#reset.`,
+      { cause },
+    );
+    this.database = database;
+  }
+}
+
+/** A pg-mem-only member (`testDb().mem`) was used while `database.kind` is a real database. */
+export class DatabaseKindMismatchError extends CacheConsistencyError {
+  readonly kind: string;
+  constructor(what: string, kind: string) {
+    super(
+      'DATABASE_KIND_MISMATCH',
+      `${what} exists only for the embedded pg-mem database, but database.kind is '${kind}'. Use SQL through ` +
+        "testDb().query or testDb().pool instead, or remove database.kind. See docs/real-databases.md.",
+    );
+    this.kind = kind;
+  }
+}
