@@ -65,7 +65,7 @@ type RawValue = Buffer | RedisReply[];
 
 /** One key as read from the server, before decoding (pipeline path). */
 interface RawEntry {
-  key: Buffer;
+  key: RedisText;
   type: string;
   pttl: number;
   value: RawValue | undefined;
@@ -120,6 +120,9 @@ for i = 1, #KEYS do out[i] = redis.call('PTTL', KEYS[i]) end
 return out
 `;
 const TTL_SCRIPT_SHA = createHash('sha1').update(TTL_SCRIPT).digest('hex');
+
+/** Keys that are not strings, read per script call. */
+const OTHERS_PER_CALL = 200;
 
 /** Batches read at the same time (a bound on memory, not a tuning knob). */
 const MAX_IN_FLIGHT = 16;
@@ -248,8 +251,11 @@ async function captureShard(shard: RedisAdapter, p: Plan, sink: Sink): Promise<v
   try {
     for await (const page of shard.scan({ match: p.serverMatch, count: p.batchSize })) {
       if (failure !== undefined) break;
-      const keys = p.filter ? page.filter(p.filter) : page;
-      if (keys.length === 0) continue;
+      const selected = p.filter ? page.filter(p.filter) : page;
+      if (selected.length === 0) continue;
+      // Decoded once: the entry's key, and the command argument (valid UTF-8 text is sent as a string,
+      // which encodes back to the same bytes and is much cheaper for the client to write than a Buffer).
+      const keys = selected.map(decode);
       inflight.push(readBatch(shard, keys, p, state, sink).catch(note));
       // Several batches in flight: the server works on the next while this process decodes the last.
       if (inflight.length >= MAX_IN_FLIGHT) await inflight.shift();
@@ -276,7 +282,7 @@ function isConnectionError(err: unknown): boolean {
  * when the server has keys with a TTL at all); the keys MGET has no value for are read by type, by the
  * batch script or, without scripting or on a cluster, by pipelined commands.
  */
-async function readBatch(shard: RedisAdapter, keys: Buffer[], p: Plan, state: ShardState, sink: Sink): Promise<void> {
+async function readBatch(shard: RedisAdapter, keys: RedisText[], p: Plan, state: ShardState, sink: Sink): Promise<void> {
   if (!state.multiKey) return readOthers(shard, keys, p, state, sink);
   let values: RedisReply;
   let ttls: number[] | undefined;
@@ -296,7 +302,7 @@ async function readBatch(shard: RedisAdapter, keys: Buffer[], p: Plan, state: Sh
   // server then has the next batches queued while this process decodes.
   await yieldToIo();
   if (!Array.isArray(values) || values.length !== keys.length) throw new KeyspaceReadError(undefined, 'unexpected MGET reply');
-  const others: Buffer[] = [];
+  const others: RedisText[] = [];
   for (let i = 0; i < keys.length; i++) {
     const value = values[i];
     if (!Buffer.isBuffer(value)) {
@@ -306,11 +312,16 @@ async function readBatch(shard: RedisAdapter, keys: Buffer[], p: Plan, state: Sh
     const pttl = ttls ? ttls[i]! : -1;
     if (pttl !== -2) collectString(sink, keys[i]!, pttl, value);
   }
-  if (others.length > 0) await readOthers(shard, others, p, state, sink);
+  // Collections in small groups: a group's reply holds up to chunkSize elements per key.
+  const groups: Array<Promise<void>> = [];
+  for (let i = 0; i < others.length; i += OTHERS_PER_CALL) {
+    groups.push(readOthers(shard, others.slice(i, i + OTHERS_PER_CALL), p, state, sink));
+  }
+  await Promise.all(groups);
 }
 
 /** PTTL of every key: one script call, or (without scripting) pipelined PTTL commands. */
-async function readTtls(shard: RedisAdapter, keys: Buffer[], state: ShardState): Promise<number[]> {
+async function readTtls(shard: RedisAdapter, keys: RedisText[], state: ShardState): Promise<number[]> {
   if (state.script) {
     const reply = await runScript(shard, TTL_SCRIPT, TTL_SCRIPT_SHA, keys, []);
     if (Array.isArray(reply) && reply.length === keys.length) return reply as number[];
@@ -325,7 +336,7 @@ async function runScript(
   shard: RedisAdapter,
   script: string,
   sha: string,
-  keys: Buffer[],
+  keys: RedisText[],
   args: Array<string | number>,
 ): Promise<RedisReply | undefined> {
   try {
@@ -341,7 +352,7 @@ async function runScript(
 }
 
 /** Keys that are not strings (or gone): type, TTL and value by the batch script, else by pipelines. */
-async function readOthers(shard: RedisAdapter, keys: Buffer[], p: Plan, state: ShardState, sink: Sink): Promise<void> {
+async function readOthers(shard: RedisAdapter, keys: RedisText[], p: Plan, state: ShardState, sink: Sink): Promise<void> {
   if (state.script) {
     if (await readWithScript(shard, keys, p.chunkSize, sink)) return;
     state.script = false; // scripting not allowed here: pipelines from now on
@@ -354,7 +365,7 @@ async function readOthers(shard: RedisAdapter, keys: Buffer[], p: Plan, state: S
 }
 
 /** False when scripts cannot run on this server (disabled, ACL, read-only replica, CROSSSLOT, ...). */
-async function readWithScript(shard: RedisAdapter, keys: Buffer[], chunkSize: number, sink: Sink): Promise<boolean> {
+async function readWithScript(shard: RedisAdapter, keys: RedisText[], chunkSize: number, sink: Sink): Promise<boolean> {
   const reply = await runScript(shard, READ_SCRIPT, READ_SCRIPT_SHA, keys, [chunkSize]);
   const n = keys.length;
   if (!Array.isArray(reply) || reply.length !== n * 2) return false;
@@ -391,14 +402,14 @@ function textOf(reply: RedisReply | Error | undefined): string {
   return Buffer.isBuffer(reply) ? reply.toString('latin1') : typeof reply === 'number' ? String(reply) : '';
 }
 
-function check(reply: RedisReply | Error | undefined, key: Buffer): RedisReply {
-  if (reply instanceof Error) throw new KeyspaceReadError(toRedisText(key).toString(), reply);
+function check(reply: RedisReply | Error | undefined, key: RedisText): RedisReply {
+  if (reply instanceof Error) throw new KeyspaceReadError(key.toString(), reply);
   return reply ?? null;
 }
 
 async function readWithPipeline(
   shard: RedisAdapter,
-  keys: Buffer[],
+  keys: RedisText[],
   chunkSize: number,
 ): Promise<RawEntry[]> {
   const meta = await shard.batch(keys.flatMap((k): RedisCommand[] => [['TYPE', k], ['PTTL', k]]));
@@ -433,7 +444,7 @@ async function readWithPipeline(
   return live.filter((e) => !(e.type === 'string' && e.value === undefined));
 }
 
-function fullRead(type: string, key: Buffer): RedisCommand {
+function fullRead(type: string, key: RedisText): RedisCommand {
   switch (type) {
     case 'hash':
       return ['HGETALL', key];
@@ -449,12 +460,12 @@ function fullRead(type: string, key: Buffer): RedisCommand {
 }
 
 /** A large collection in pages: HSCAN/SSCAN/ZSCAN (deduplicated), LRANGE windows, XRANGE pages. */
-async function readLarge(shard: RedisAdapter, key: Buffer, type: string, chunkSize: number): Promise<RedisReply[]> {
+async function readLarge(shard: RedisAdapter, key: RedisText, type: string, chunkSize: number): Promise<RedisReply[]> {
   const send = async (command: string, ...args: Array<string | number | Buffer>) => {
     try {
       return await shard.send(command, ...args);
     } catch (err) {
-      throw new KeyspaceReadError(toRedisText(key).toString(), err);
+      throw new KeyspaceReadError(key.toString(), err);
     }
   };
   if (type === 'list') {
@@ -516,17 +527,16 @@ function decode(bytes: Buffer): RedisText {
 }
 
 
-function collectString(sink: Sink, key: Buffer, pttl: number, value: Buffer): void {
-  sink.entries.push({ type: 'string', key: decode(key), ttlMs: pttl >= 0 ? pttl : null, value: decode(value) });
+function collectString(sink: Sink, key: RedisText, pttl: number, value: Buffer): void {
+  sink.entries.push({ type: 'string', key, ttlMs: pttl >= 0 ? pttl : null, value: decode(value) });
 }
 
 /** Builds a typed entry from raw replies (or an "other type" entry for a type this library does not read). */
-function collect(sink: Sink, keyBytes: Buffer, type: string, pttl: number, raw: RawValue | undefined): void {
+function collect(sink: Sink, key: RedisText, type: string, pttl: number, raw: RawValue | undefined): void {
   if (type === 'string') {
-    if (Buffer.isBuffer(raw)) collectString(sink, keyBytes, pttl, raw);
+    if (Buffer.isBuffer(raw)) collectString(sink, key, pttl, raw);
     return;
   }
-  const key = decode(keyBytes);
   const ttlMs = pttl >= 0 ? pttl : null;
   const list = Array.isArray(raw) ? raw : [];
   switch (type) {

@@ -1,0 +1,177 @@
+#!/usr/bin/env node
+/*
+ * bench/keyspace: captureKeyspace (SCAN + one Lua read per batch) against the blocking baseline,
+ * `KEYS *` + MGET, measured in the same run on the same redis-server.
+ *
+ *   npm run build && node bench/keyspace.js [--runs 7] [--strings 100000] [--mixed 20000]
+ *
+ * 1. 100k string keys, no TTL; 2. the same with a TTL on every 10th key: captureKeyspace against
+ *    KEYS * + MGET (1000 keys per MGET, pipelined) in its two usual forms: values as strings (ioredis'
+ *    keys/mget, decoding UTF-8 as captureKeyspace does) and as Buffers (keysBuffer/mgetBuffer, no decoding).
+ *    Target: ≤ 1.2x.
+ * 3. 20k keys of every type (a TTL on every 10th): captureKeyspace against KEYS * + pipelined TYPE, then the
+ *    type's full read (GET, HGETALL, LRANGE, SMEMBERS, ZRANGE WITHSCORES, XRANGE), 1000 keys per pipeline.
+ * The baselines read less (no TTLs, no sorting, no binary check) and block the server for the whole KEYS.
+ * Each figure is the median of --runs runs; the sides take turns going first.
+ */
+const Redis = require('ioredis');
+const { median, timeIt, requireBuilt, fmt, REPO } = require('./lib');
+
+const args = process.argv.slice(2);
+function arg(name, fallback) {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+}
+const RUNS = arg('runs', 7);
+const STRINGS = arg('strings', 100_000);
+const MIXED = arg('mixed', 20_000);
+const CHUNK = 1000;
+
+const { captureKeyspace, findRedisServerBinary } = requireBuilt();
+const { startRedisServer } = require(`${REPO}/dist/server/redisServer`);
+
+function chunks(list, size) {
+  const out = [];
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+  return out;
+}
+
+async function loadStrings(r, n, withTtl) {
+  for (const part of chunks(Array.from({ length: n }, (_, i) => i), 5000)) {
+    const p = r.pipeline();
+    for (const i of part) {
+      const value = JSON.stringify({ id: i, name: `user ${i}`, email: `user${i}@example.com`, active: i % 2 === 0 });
+      if (withTtl && i % 10 === 0) p.set(`user:${i}`, value, 'EX', 3600);
+      else p.set(`user:${i}`, value);
+    }
+    await p.exec();
+  }
+}
+
+async function loadMixed(r, n) {
+  for (const part of chunks(Array.from({ length: n }, (_, i) => i), 2000)) {
+    const p = r.pipeline();
+    for (const i of part) {
+      switch (i % 6) {
+        case 0: p.set(`s:${i}`, JSON.stringify({ id: i, v: 'x'.repeat(20) })); break;
+        case 1: p.hset(`h:${i}`, Object.fromEntries(Array.from({ length: 10 }, (_, f) => [`f${f}`, `v${i}.${f}`]))); break;
+        case 2: p.rpush(`l:${i}`, ...Array.from({ length: 10 }, (_, e) => `item${e}`)); break;
+        case 3: p.sadd(`set:${i}`, ...Array.from({ length: 10 }, (_, e) => `m${e}`)); break;
+        case 4: p.zadd(`z:${i}`, ...Array.from({ length: 10 }, (_, e) => [e % 3, `m${e}`]).flat()); break;
+        default:
+          for (let e = 1; e <= 5; e++) p.xadd(`x:${i}`, `${e}-0`, 'type', 'event', 'n', String(e));
+      }
+      if (i % 10 === 0) p.expire(Object.values({ 0: `s:${i}`, 1: `h:${i}`, 2: `l:${i}`, 3: `set:${i}`, 4: `z:${i}`, 5: `x:${i}` })[i % 6], 600);
+    }
+    await p.exec();
+  }
+}
+
+/** The blocking baseline for strings: KEYS *, then MGET 1000 keys at a time, all pipelined; UTF-8 decoded. */
+async function keysMgetStrings(r) {
+  const keys = await r.keys('*');
+  const p = r.pipeline();
+  for (const part of chunks(keys, CHUNK)) p.mget(...part);
+  const replies = await p.exec();
+  let n = 0;
+  for (const [, values] of replies) n += values.length;
+  return n;
+}
+
+/** The same, with Buffers (no decoding at all). */
+async function keysMgetBuffers(r) {
+  const keys = await r.keysBuffer('*');
+  const p = r.pipeline();
+  for (const part of chunks(keys, CHUNK)) p.mgetBuffer(...part);
+  const replies = await p.exec();
+  let n = 0;
+  for (const [, values] of replies) n += values.length;
+  return n;
+}
+
+const READ = {
+  string: (p, k) => p.getBuffer(k),
+  hash: (p, k) => p.hgetallBuffer(k),
+  list: (p, k) => p.lrangeBuffer(k, 0, -1),
+  set: (p, k) => p.smembersBuffer(k),
+  zset: (p, k) => p.zrangeBuffer(k, 0, -1, 'WITHSCORES'),
+  stream: (p, k) => p.xrangeBuffer(k, '-', '+'),
+};
+
+/** The blocking baseline for every type: KEYS *, then per 1000 keys one pipeline of TYPE and one of reads. */
+async function keysTypeRead(r) {
+  const keys = await r.keysBuffer('*');
+  let n = 0;
+  for (const part of chunks(keys, CHUNK)) {
+    const tp = r.pipeline();
+    for (const k of part) tp.type(k);
+    const types = await tp.exec();
+    const rp = r.pipeline();
+    part.forEach((k, i) => READ[types[i][1]](rp, k));
+    n += (await rp.exec()).length;
+  }
+  return n;
+}
+
+async function compare(label, r, expected, baselines) {
+  const times = new Map([['captureKeyspace', []], ...baselines.map((b) => [b.name, []])]);
+  const sides = [
+    async () => {
+      const snap = await captureKeyspace(r);
+      if (snap.entries.length !== expected) throw new Error(`capture read ${snap.entries.length} keys, expected ${expected}`);
+    },
+    ...baselines.map((b) => async () => {
+      const n = await b(r);
+      if (n !== expected) throw new Error(`${b.name} read ${n} keys, expected ${expected}`);
+    }),
+  ];
+  const names = [...times.keys()];
+  for (let run = 0; run < RUNS; run++) {
+    for (let j = 0; j < sides.length; j++) {
+      const k = (j + run) % sides.length; // each side takes its turn going first
+      times.get(names[k]).push(await timeIt(sides[k]));
+    }
+  }
+  const capture = median(times.get('captureKeyspace'));
+  console.log(`\n${label}: ${expected} keys, median of ${RUNS} runs`);
+  const ratios = {};
+  for (const name of names) {
+    const t = median(times.get(name));
+    const ratio = name === 'captureKeyspace' ? '' : `   capture / this = ${fmt(capture / t, 2)}x`;
+    if (name !== 'captureKeyspace') ratios[name] = capture / t;
+    console.log(`  ${name.padEnd(18)} ${fmt(t).padStart(7)} ms ${fmt(expected / (t / 1000), 0).padStart(8)} keys/s${ratio}`);
+  }
+  return ratios;
+}
+
+async function main() {
+  const binary = await findRedisServerBinary();
+  const server = await startRedisServer({ binary: binary.path });
+  const r = new Redis(server.port, server.host);
+  try {
+    console.log(`redis-server ${binary.path} on port ${server.port}; node ${process.version}`);
+    const results = [];
+    await loadStrings(r, STRINGS, false);
+    results.push(['strings, no TTL', await compare('string keys, no TTL', r, STRINGS, [keysMgetStrings, keysMgetBuffers])]);
+    await r.flushall();
+    await loadStrings(r, STRINGS, true);
+    results.push(['strings, 10% TTL', await compare('string keys, every 10th with a TTL', r, STRINGS, [keysMgetStrings, keysMgetBuffers])]);
+    await r.flushall();
+    await loadMixed(r, MIXED);
+    await compare('mixed keys (string, hash, list, set, zset, stream; every 10th with a TTL)', r, MIXED, [keysTypeRead]);
+    console.log('\nstring target: captureKeyspace ≤ 1.20x KEYS * + MGET');
+    for (const [label, ratios] of results) {
+      for (const [name, ratio] of Object.entries(ratios)) {
+        console.log(`  ${label.padEnd(17)} vs ${name.padEnd(16)} ${fmt(ratio, 2)}x  ${ratio <= 1.2 ? 'met' : 'NOT met'}`);
+      }
+    }
+  } finally {
+    await r.quit();
+    await server.stop();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
