@@ -12,6 +12,7 @@ import {
   type KeyspaceSnapshot,
 } from '../../src';
 import { DEFAULT_PRINT_OPTIONS } from '../../src/keyspace/serializer';
+import * as plugin from '../../src/keyspace/snapshotSerializer';
 
 function print(value: unknown, options: Parameters<typeof format>[1] = {}): string {
   return format(value, { plugins: [keyspaceSerializer], escapeString: false, printBasicPrototype: false, ...options });
@@ -426,5 +427,15 @@ describe('stream IDs', () => {
     expect(exact).toMatch(/\n {4}\d{13}-\d+ \{/);
     const index = print(await captureKeyspace(r, { streamIds: 'index' }));
     expect(index).toContain('"chosen" (stream) [\n    #1 {');
+  });
+});
+
+describe('the serializer module for snapshotSerializers', () => {
+  it('exports test and serialize, as Jest expects of a snapshotSerializers entry', async () => {
+    await testRedis().set('k', 'v');
+    const snap = await captureKeyspace(testRedis());
+    expect(plugin.test(snap)).toBe(true);
+    expect(plugin.test({ entries: [] })).toBe(false);
+    expect(format(snap, { plugins: [{ test: plugin.test, serialize: plugin.serialize }] })).toBe('Keyspace {\n  "k" (string) "v",\n}');
   });
 });
