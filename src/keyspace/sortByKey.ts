@@ -17,11 +17,6 @@ function fixup(c: number): number {
   return c < 0xd800 ? c : c >= 0xe000 ? c - 0x800 : c + 0x2000;
 }
 
-function charAt(item: Keyed, d: number): number {
-  const k = item.key as string;
-  return d < k.length ? fixup(k.charCodeAt(d)) : -1;
-}
-
 function compareFrom(a: string, b: string, d: number): number {
   const n = Math.min(a.length, b.length);
   for (let i = d; i < n; i++) {
@@ -32,45 +27,45 @@ function compareFrom(a: string, b: string, d: number): number {
   return a.length - b.length;
 }
 
-function multikeyQuicksort(a: Keyed[], lo: number, hi: number, d: number): void {
+function charAt(keys: string[], i: number, d: number): number {
+  const k = keys[i]!;
+  return d < k.length ? fixup(k.charCodeAt(d)) : -1;
+}
+
+function swap(keys: string[], items: unknown[], i: number, j: number): void {
+  const k = keys[i]!;
+  keys[i] = keys[j]!;
+  keys[j] = k;
+  const t = items[i];
+  items[i] = items[j];
+  items[j] = t;
+}
+
+/** Sorts `items` by `keys` (parallel arrays, swapped together: the keys are read without an indirection). */
+function multikeyQuicksort(keys: string[], items: unknown[], lo: number, hi: number, d: number): void {
   while (hi - lo > 12) {
-    const mid = (lo + hi) >>> 1;
-    const x = charAt(a[lo]!, d);
-    const y = charAt(a[mid]!, d);
-    const z = charAt(a[hi - 1]!, d);
+    const x = charAt(keys, lo, d);
+    const y = charAt(keys, (lo + hi) >>> 1, d);
+    const z = charAt(keys, hi - 1, d);
     const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
     let lt = lo;
     let gt = hi - 1;
     let i = lo;
     while (i <= gt) {
-      const c = charAt(a[i]!, d);
-      if (c < pivot) {
-        const t = a[lt]!;
-        a[lt++] = a[i]!;
-        a[i++] = t;
-      } else if (c > pivot) {
-        const t = a[gt]!;
-        a[gt--] = a[i]!;
-        a[i] = t;
-      } else {
-        i++;
-      }
+      const c = charAt(keys, i, d);
+      if (c < pivot) swap(keys, items, lt++, i++);
+      else if (c > pivot) swap(keys, items, i, gt--);
+      else i++;
     }
-    multikeyQuicksort(a, lo, lt, d);
-    multikeyQuicksort(a, gt + 1, hi, d);
+    multikeyQuicksort(keys, items, lo, lt, d);
+    multikeyQuicksort(keys, items, gt + 1, hi, d);
     if (pivot < 0) return; // the middle part is keys that ended here: all equal
     lo = lt;
     hi = gt + 1;
     d++;
   }
   for (let i = lo + 1; i < hi; i++) {
-    const v = a[i]!;
-    let j = i - 1;
-    while (j >= lo && compareFrom(a[j]!.key as string, v.key as string, d) > 0) {
-      a[j + 1] = a[j]!;
-      j--;
-    }
-    a[j + 1] = v;
+    for (let j = i; j > lo && compareFrom(keys[j - 1]!, keys[j]!, d) > 0; j--) swap(keys, items, j - 1, j);
   }
 }
 
@@ -83,7 +78,17 @@ function sameKey(a: RedisText, b: RedisText): boolean {
  * than once); returns the same array.
  */
 export function sortByKey<T extends Keyed>(list: T[]): T[] {
-  if (list.every((item) => typeof item.key === 'string')) multikeyQuicksort(list, 0, list.length, 0);
+  const keys: string[] = new Array<string>(list.length);
+  let allText = true;
+  for (let i = 0; i < list.length; i++) {
+    const key = list[i]!.key;
+    if (typeof key !== 'string') {
+      allText = false;
+      break;
+    }
+    keys[i] = key;
+  }
+  if (allText) multikeyQuicksort(keys, list, 0, list.length, 0);
   else list.sort((a, b) => compareRedisText(a.key, b.key));
   let w = 0;
   for (let r = 0; r < list.length; r++) {
