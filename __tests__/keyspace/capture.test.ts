@@ -17,17 +17,20 @@ import {
 import { findFreePort } from '../../src/server/redisServer';
 
 let nodeClient: ReturnType<typeof createClient>;
+let resp3Client: ReturnType<typeof createClient>;
 beforeAll(async () => {
   nodeClient = createClient({ url: redisUrl() });
-  await nodeClient.connect();
+  resp3Client = createClient({ url: redisUrl(), RESP: 3 });
+  await Promise.all([nodeClient.connect(), resp3Client.connect()]);
 });
 afterAll(async () => {
-  if (nodeClient.isOpen) await nodeClient.close();
+  for (const c of [nodeClient, resp3Client]) if (c.isOpen) await c.close();
 });
 
 const clients: Array<[string, () => unknown]> = [
   ['ioredis', () => testRedis()],
   ['node-redis', () => nodeClient],
+  ['node-redis (RESP3)', () => resp3Client],
 ];
 
 function entry(snap: KeyspaceSnapshot, key: string | Buffer): KeyEntry | undefined {

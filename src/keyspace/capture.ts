@@ -6,7 +6,6 @@ import { isLiteralGlob, keyFilter, type KeyMatcher } from './glob';
 import { compileRedactRules, redactEntry, type RedactRule } from './redact';
 import { isUtf8 } from 'node:buffer';
 import { sortByKey } from './sortByKey';
-import { toRedisText } from './text';
 import { validateTtlRendering } from './ttl';
 import {
   KEYSPACE_BRAND,
