@@ -1,6 +1,7 @@
 import Redis from 'ioredis';
 import { createClient } from 'redis';
-import { redisUrl, testRedis } from '../../src';
+import { MatcherNotAwaitedError, redisUrl, testRedis } from '../../src';
+import { assertMatchersAwaited } from '../../src/matchers/pending';
 import { findFreePort } from '../../src/server/redisServer';
 
 // eslint-disable-next-line no-control-regex
@@ -73,6 +74,18 @@ Keyspace {
   ],
 }
 `);
+  });
+});
+
+describe('a call left un-awaited', () => {
+  it('is tracked, so the setup file can fail the test', async () => {
+    await write();
+    const forgotten = expect(testRedis()).toMatchKeyspaceSnapshot({ match: 'tags' }, 'not awaited');
+    const test = (expect.getState() as { currentTestIdentity?: () => object }).currentTestIdentity?.();
+    const err = await assertMatchersAwaited(test).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MatcherNotAwaitedError);
+    expect((err as Error).message).toContain('toMatchKeyspaceSnapshot');
+    await forgotten;
   });
 });
 
