@@ -33,6 +33,11 @@ function normalizeLoadResult(c: CompiledContract, key: string, result: unknown):
   throw new CacheLoadError(c.name, key, `load returned ${describe(result)}; return a row, an array of rows, or null/undefined/[] for none`);
 }
 
+/** The first line of an error's message (pg-mem appends paragraphs of advice; the cause keeps them). */
+function firstLine(err: unknown): string {
+  return String((err as Error)?.message ?? err).split('\n')[0]!.trim();
+}
+
 function describe(v: unknown): string {
   return v === null ? 'null' : Array.isArray(v) ? 'an array' : `${typeof v} ${typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : typeof v === 'object' ? '' : String(v)}`.trim();
 }
@@ -49,7 +54,7 @@ async function loadOneFromTable(db: DatabaseHandle, c: CompiledContract, req: Lo
   try {
     return await db.query(selectSql(c, condition), params);
   } catch (err) {
-    throw new CacheLoadError(c.name, req.key, `${db.describe()}: ${(err as Error)?.message ?? String(err)}`, err);
+    throw new CacheLoadError(c.name, req.key, `${db.describe()}: ${firstLine(err)}`, err);
   }
 }
 
@@ -120,7 +125,7 @@ async function loadCustom(db: DatabaseHandle, c: CompiledContract, requests: rea
     try {
       result = await load(db, req.params as never);
     } catch (err) {
-      throw new CacheLoadError(c.name, req.key, `load threw: ${(err as Error)?.message ?? String(err)}`, err);
+      throw new CacheLoadError(c.name, req.key, `load threw: ${firstLine(err)}`, err);
     }
     out[i] = normalizeLoadResult(c, req.key, result);
   });
