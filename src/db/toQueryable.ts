@@ -1,6 +1,7 @@
 import { UnsupportedDatabaseHandleError } from '../errors';
 import { describeMysql2, isMysql2, mysql2Query } from './mysql';
 import { describeNodePostgres, isNodePostgres, rowsOfPgResult, type PgLike } from './postgres';
+import { realTestDbInfo } from './realTestDb';
 import type { Queryable, Row } from './types';
 
 /** Which kind of handle a {@link DatabaseHandle} wraps. */
@@ -74,6 +75,12 @@ function build(value: unknown): DatabaseHandle | undefined {
     return make('function', 'unknown', value, what, async (sql, params) => rowsOf(await fn(sql, params), what, sql));
   }
   if (value === null || typeof value !== 'object') return undefined;
+  // testDb() on a real PostgreSQL / MySQL (database.kind): its own dialect (checked first: its `mem` throws).
+  const real = realTestDbInfo(value);
+  if (real) {
+    const db = value as Queryable;
+    return make('testDb', real.kind, value, real.describe, (sql, params) => db.query(sql, params));
+  }
   if (isTestDb(value)) {
     const db = value as Queryable;
     return make('testDb', 'postgres', value, 'testDb() (pg-mem)', (sql, params) => db.query(sql, params));

@@ -7,6 +7,7 @@ import { startRedisCluster, type RedisCluster } from '../server/cluster';
 import { claimExternalRedis, releaseExternalRedis, type ExternalClaim } from '../server/externalRedis';
 import { startRedisServer, type RedisServer } from '../server/redisServer';
 import { startWatchdog, type Watchdog } from '../server/watchdog';
+import { provisionDatabases, type ProvisionedDatabases } from '../db/provision';
 import { validateOptions, type ResolvedOptions } from './options';
 import { writeState, STATE_ENV, type PresetState } from './state';
 
@@ -128,11 +129,31 @@ export async function startServers(
     projectConfig?.rootDir ?? globalConfig.rootDir,
   );
   const count = Math.max(1, globalConfig.maxWorkers || 1);
-  const { stop, ...redis } = options.redis.external
+  const { stop: stopRedis, ...redis } = options.redis.external
     ? await useExternalServer(options, count)
     : await startOwnServers(options, count);
+  // A real database per worker (database.kind 'postgres' | 'mysql'): created now, dropped after the servers stop.
+  let databases: ProvisionedDatabases | undefined;
+  const { kind, url, reset } = options.database;
+  if (kind && url && reset) {
+    try {
+      databases = await provisionDatabases({ kind, url, reset, schema: options.database.schema }, count, { projectConfig });
+    } catch (err) {
+      await stopRedis();
+      throw err;
+    }
+  }
+  const stop = databases
+    ? async () => {
+        try {
+          await stopRedis();
+        } finally {
+          await databases.drop();
+        }
+      }
+    : stopRedis;
   holder[RUNNING] = { previousEnv: process.env[STATE_ENV], stop };
-  writeState({ version: 1, ...redis, options });
+  writeState({ version: 1, ...redis, ...(databases && { database: databases.state }), options });
 }
 
 /** Stops what startServers started. Safe to call twice, or without startServers. */

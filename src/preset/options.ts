@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { DATABASE_KINDS, URL_EXAMPLE, databaseUrlProblem, redactUrl, type RealDatabaseKind } from '../db/databaseUrl';
 import { InvalidOptionsError } from '../errors';
 
 /** Everything under `testEnvironmentOptions.cacheConsistency`. docs/configuration.md documents each key. */
@@ -29,6 +30,16 @@ export interface CacheConsistencyOptions {
      * export is `(db: TestDb) => void | Promise<void>`. Paths are relative to Jest's rootDir.
      */
     schema?: string | string[];
+    /**
+     * Which database `testDb()` gives: the embedded `'pg-mem'` (default), or one database per Jest worker on a
+     * real PostgreSQL (`'postgres'`) or MySQL/MariaDB (`'mysql'`) server, created from `schema` in globalSetup and
+     * dropped at teardown. docs/real-databases.md.
+     */
+    kind?: 'pg-mem' | 'postgres' | 'mysql';
+    /** The real server (required for `'postgres'` / `'mysql'`), e.g. `postgres://postgres@127.0.0.1:5432/postgres`. */
+    url?: string;
+    /** How a real database is put back before each test. Default `'delete'` (measured fastest: bench/db-reset.js). */
+    reset?: 'delete' | 'truncate';
   };
   /** Defaults of `expect(redis).toBeConsistentWith(db)`: docs/contracts.md#registering-contracts-once. */
   consistency?: {
@@ -55,7 +66,13 @@ export interface ResolvedOptions {
     /** Set for an external server. */
     external?: { url: string; isolation: 'database' | 'prefix'; allowFlush: boolean };
   };
-  database: { schema: string[] };
+  database: {
+    schema: string[];
+    /** Set for a real database (absent: pg-mem), with its `url` and `reset` strategy. */
+    kind?: 'postgres' | 'mysql';
+    url?: string;
+    reset?: 'delete' | 'truncate';
+  };
   /** Present when `consistency` was configured. */
   consistency?: { contracts: string[]; strict: boolean; maxReported: number };
 }
@@ -109,6 +126,40 @@ const stringArray: Check = (v, path) => {
   v.forEach((item, i) => nonEmptyString(item, `${path}[${i}]`));
 };
 const FORBIDDEN_ARGS = ['--port', '--bind', '--daemonize', '--unixsocket'];
+
+const RESET_STRATEGIES = ['delete', 'truncate'] as const;
+
+/** `database.kind`, `database.url` and `database.reset` (docs/real-databases.md). */
+function validateRealDatabase(d: Record<string, unknown>, path: string, out: ResolvedOptions['database']): void {
+  const kind = d.kind ?? 'pg-mem';
+  if (typeof kind !== 'string' || !(DATABASE_KINDS as readonly string[]).includes(kind)) {
+    const aliases: Record<string, string> = { postgresql: 'postgres', pg: 'postgres', mariadb: 'mysql', pgmem: 'pg-mem' };
+    const lower = typeof kind === 'string' ? kind.toLowerCase().replace(/[^a-z]/g, '') : '';
+    const close = aliases[lower] ?? DATABASE_KINDS.find((k) => distance(k, lower) <= 2);
+    throw new InvalidOptionsError(`${path}.kind`, `expected ${DATABASE_KINDS.map((k) => `'${k}'`).join(', ')}, got ${describe(d.kind)}.${close ? ` Did you mean '${close}'?` : ''}`);
+  }
+  if (kind === 'pg-mem') {
+    for (const key of ['url', 'reset'] as const)
+      if (d[key] !== undefined)
+        throw new InvalidOptionsError(`${path}.${key}`, `applies only to a real database (database.kind 'postgres' or 'mysql'); the embedded pg-mem database needs none. Set database.kind, or remove ${key}.`);
+    return;
+  }
+  const real = kind as RealDatabaseKind;
+  if (d.url === undefined)
+    throw new InvalidOptionsError(`${path}.url`, `is required with database.kind '${real}': the server to create the per-worker databases on, e.g. ${URL_EXAMPLE[real]}.`);
+  nonEmptyString(d.url, `${path}.url`);
+  const problem = databaseUrlProblem(real, d.url as string);
+  if (problem) {
+    const raw = d.url as string;
+    const shown = URL.canParse(raw) ? redactUrl(raw) : raw.includes('@') ? '(not shown: it may hold a password)' : JSON.stringify(raw);
+    throw new InvalidOptionsError(`${path}.url`, `${shown} is ${problem}`);
+  }
+  if (d.reset !== undefined && !(RESET_STRATEGIES as readonly unknown[]).includes(d.reset))
+    throw new InvalidOptionsError(`${path}.reset`, `expected ${RESET_STRATEGIES.map((k) => `'${k}'`).join(' or ')}, got ${describe(d.reset)}.`);
+  out.kind = real;
+  out.url = d.url as string;
+  out.reset = (d.reset as 'delete' | 'truncate' | undefined) ?? 'delete';
+}
 
 export function validateOptions(raw: unknown, rootDir: string): ResolvedOptions {
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(rootDir, p));
@@ -183,7 +234,8 @@ export function validateOptions(raw: unknown, rootDir: string): ResolvedOptions 
     const path = `${ROOT}.database`;
     const d = raw.database;
     if (!isPlainObject(d)) throw new InvalidOptionsError(path, `expected an object, got ${describe(d)}.`);
-    checkKeys(d, path, ['schema']);
+    checkKeys(d, path, ['schema', 'kind', 'url', 'reset']);
+    validateRealDatabase(d, path, out.database);
     if (d.schema !== undefined) {
       const list = typeof d.schema === 'string' ? [d.schema] : d.schema;
       if (typeof d.schema !== 'string') stringArray(list, `${path}.schema`);

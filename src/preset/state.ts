@@ -1,3 +1,4 @@
+import type { RealDatabaseState } from '../db/realTestDb';
 import type { ResolvedOptions } from './options';
 
 /**
@@ -20,6 +21,8 @@ export interface PresetState {
    * then name each worker's first master.
    */
   clusters?: Array<{ masters: Array<{ host: string; port: number; socket: string }>; replicas: number }>;
+  /** A real database per worker (`database.kind` 'postgres' or 'mysql'): URLs, names and the reset plan. */
+  database?: RealDatabaseState;
   /** The watchdog process that kills the servers if this Jest process dies without its teardown. */
   watchdogPid: number;
   options: ResolvedOptions;

@@ -1,5 +1,6 @@
 import type { Cluster, default as Redis } from 'ioredis';
 import { createEmbeddedDb, type TestDb } from '../db/embedded';
+import { RealDatabase, type MysqlTestDb, type PostgresTestDb } from '../db/realTestDb';
 import { PresetNotActiveError } from '../errors';
 import { CLEANUP, type CleanupSlot } from '../preset/cleanup';
 import { readState, type PresetState } from '../preset/state';
@@ -12,6 +13,8 @@ import { DELETE_PREFIX_SCRIPT, globEscape } from '../server/externalRedis';
  */
 let client: Redis | Cluster | undefined;
 let db: TestDb | undefined;
+/** `database.kind` 'postgres' | 'mysql': this worker's own database (its pool, and the reset's connection). */
+let realDb: RealDatabase | undefined;
 /** One per server to reset: the worker's server, or every master of its cluster. */
 let resets: ResetConnection[] | undefined;
 let cleanupRegistered = false;
@@ -116,16 +119,32 @@ export function testRedis<T extends Redis | Cluster = Redis>(): T {
   return client as T;
 }
 
+/** This worker's real database (`database.kind` 'postgres' | 'mysql'), or undefined for pg-mem. */
+function ownRealDatabase(s: PresetState): RealDatabase | undefined {
+  if (!s.database) return undefined;
+  if (!realDb) {
+    realDb = new RealDatabase(s.database, workerIndex(s.database.urls.length));
+    registerCleanup();
+  }
+  return realDb;
+}
+
 /**
  * This test file's embedded pg-mem database with the configured schema, back to the state right after the
  * schema at the start of every test.
+ *
+ * With `database.kind: 'postgres'` or `'mysql'` it is this worker's own database on that server instead
+ * (docs/real-databases.md): say so in the type argument, `testDb<PostgresTestDb>()` / `testDb<MysqlTestDb>()`.
  */
-export function testDb(): TestDb {
+export function testDb<T extends TestDb | PostgresTestDb<unknown> | MysqlTestDb<unknown> = TestDb>(): T {
   if (!db) {
-    db = createEmbeddedDb(state('testDb()').options.database.schema);
+    const s = state('testDb()');
+    const real = ownRealDatabase(s);
+    if (real) return real.handle() as unknown as T;
+    db = createEmbeddedDb(s.options.database.schema);
     registerCleanup();
   }
-  return db;
+  return db as T;
 }
 
 /** Runs before every test: empties this worker's Redis and resets the embedded database. */
@@ -140,7 +159,7 @@ export async function resetTestContext(): Promise<void> {
     registerCleanup();
   }
   const commands = resetCommands(s);
-  await Promise.all([...resets.flatMap((r) => commands.map((c) => r.command(...c))), db?.reset()]);
+  await Promise.all([...resets.flatMap((r) => commands.map((c) => r.command(...c))), db?.reset(), ownRealDatabase(s)?.reset()]);
 }
 
 /** Closes this file's connections. Safe to call more than once. */
@@ -165,6 +184,10 @@ export async function closeTestContext(): Promise<void> {
   if (db) {
     tasks.push(db.pool.end().catch(() => {}));
     db = undefined;
+  }
+  if (realDb) {
+    tasks.push(realDb.close());
+    realDb = undefined;
   }
   cleanupRegistered = false;
   await Promise.all(tasks);

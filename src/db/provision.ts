@@ -1,0 +1,302 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SchemaError } from '../errors';
+import { redactUrl, withDatabase, type RealDatabaseKind } from './databaseUrl';
+import type { MysqlConnection, PgClient } from './drivers';
+import {
+  connectMysql,
+  createMysqlDatabase,
+  dropMysqlDatabase,
+  listMysqlDatabases,
+  readMysqlPlan,
+  quoteMysqlIdent,
+} from './mysqlEngine';
+import {
+  connectPostgres,
+  createPostgresDatabase,
+  dropPostgresDatabase,
+  listPostgresDatabases,
+  postgresAdminUrl,
+  readPostgresPlan,
+} from './postgresEngine';
+import { createMysqlHandle, createPostgresHandle, type RealDatabaseState, type ResetPlan, type ResetStrategy } from './realTestDb';
+import { applySchema, schemaModuleLoader, splitMysqlStatements, type ModuleLoader } from './schemaApply';
+import { splitSqlStatements } from './sqlStatements';
+
+/**
+ * Per-worker databases on a real server (`database.kind: 'postgres' | 'mysql'`), created in globalSetup and
+ * dropped in globalTeardown.
+ *
+ * Names: `jcc_<host>_<pid>_<role>`, where `<host>` is 6 hex digits of a hash of this machine's host name,
+ * `<pid>` the Jest process and `<role>` `t` (template) or `w<n>` (worker n). A later run on the same machine drops
+ * the databases of a Jest process that no longer exists (a killed run); nothing without this prefix, and nothing
+ * of another machine sharing the server, is ever touched.
+ */
+
+export interface RealDatabaseOptions {
+  kind: RealDatabaseKind;
+  url: string;
+  schema: string[];
+  reset: ResetStrategy;
+}
+
+export interface ProvisionedDatabases {
+  state: RealDatabaseState;
+  /** The template database, while it exists (MySQL keeps it as the source of the schema's rows). */
+  template: string | undefined;
+  /** Drops every database this run created, and the plan. Safe to call twice. */
+  drop(): Promise<void>;
+}
+
+export interface ProvisionContext {
+  /** The project config Jest passed to globalSetup: schema modules go through its transform. */
+  projectConfig?: unknown;
+  /** The process whose id goes into the names (default: this one, the Jest parent process). */
+  pid?: number;
+  /** Whether a process is alive (tests replace it). */
+  isAlive?: (pid: number) => boolean;
+  /** Machine tag (tests replace it). */
+  host?: string;
+}
+
+/** 6 hex digits naming this machine, so runs on machines sharing a database server never touch each other's. */
+export function hostTag(name = hostname()): string {
+  return createHash('sha1').update(name).digest('hex').slice(0, 6);
+}
+
+export function databasePrefix(host = hostTag()): string {
+  return `jcc_${host}_`;
+}
+
+export function databaseName(pid: number, role: string, host = hostTag()): string {
+  return `${databasePrefix(host)}${pid}_${role}`;
+}
+
+/** The parts of one of our names, or undefined for any other name. */
+export function parseDatabaseName(name: string): { host: string; pid: number; role: string } | undefined {
+  const m = /^jcc_([0-9a-f]{6})_([1-9][0-9]*)_(t|w[1-9][0-9]*)$/.exec(name);
+  return m ? { host: m[1]!, pid: Number(m[2]), role: m[3]! } : undefined;
+}
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+type Admin = { kind: 'postgres'; client: PgClient; url: string } | { kind: 'mysql'; client: MysqlConnection; url: string };
+
+async function connectAdmin(kind: RealDatabaseKind, url: string): Promise<Admin> {
+  if (kind === 'postgres') {
+    const adminUrl = postgresAdminUrl(url);
+    return { kind, client: await connectPostgres(adminUrl), url: adminUrl };
+  }
+  const conn = await connectMysql(url);
+  // DROP DATABASE waits for metadata locks of open transactions: don't wait a year (the server default).
+  await conn.query('SET SESSION lock_wait_timeout = 10');
+  return { kind, client: conn, url };
+}
+
+function list(admin: Admin, prefix: string): Promise<string[]> {
+  return admin.kind === 'postgres' ? listPostgresDatabases(admin.client, admin.url, prefix) : listMysqlDatabases(admin.client, admin.url, prefix);
+}
+
+async function drop(admin: Admin, name: string): Promise<void> {
+  if (admin.kind === 'postgres') return dropPostgresDatabase(admin.client, admin.url, name);
+  // Like PostgreSQL's DROP ... WITH (FORCE): end the connections still using it (a pool the tests never ended).
+  const [users] = await admin.client.query('SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()', [name]);
+  for (const { id } of users as Array<{ id: number }>) await admin.client.query(`KILL ${Number(id)}`).catch(() => {});
+  return dropMysqlDatabase(admin.client, admin.url, name);
+}
+
+async function end(admin: Admin): Promise<void> {
+  await admin.client.end().catch(() => {});
+}
+
+/**
+ * Drops the databases (and plan folders) a Jest run on this machine left behind when it was killed: ours by
+ * prefix, whose process is gone (or is this very process, which is not running a provisioned run).
+ * Returns the names dropped.
+ */
+export async function dropLeftoverDatabases(kind: RealDatabaseKind, url: string, context: ProvisionContext = {}): Promise<string[]> {
+  const admin = await connectAdmin(kind, url);
+  try {
+    return await dropLeftovers(admin, context);
+  } finally {
+    await end(admin);
+  }
+}
+
+async function dropLeftovers(admin: Admin, context: ProvisionContext): Promise<string[]> {
+  const host = context.host ?? hostTag();
+  const self = context.pid ?? process.pid;
+  const alive = context.isAlive ?? processAlive;
+  const stale = (await list(admin, databasePrefix(host))).filter((name) => {
+    const parsed = parseDatabaseName(name);
+    return parsed !== undefined && parsed.host === host && (parsed.pid === self || !alive(parsed.pid));
+  });
+  for (const name of stale) await drop(admin, name);
+  // Plan folders of runs that are gone.
+  for (const entry of safeReaddir(tmpdir())) {
+    const m = /^jcc-db-([0-9]+)-/.exec(entry);
+    if (m && (Number(m[1]) === self || !alive(Number(m[1])))) rmSync(join(tmpdir(), entry), { recursive: true, force: true });
+  }
+  return stale;
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+function notAvailable(): Promise<void> {
+  return Promise.reject(new SchemaError('(schema module)', 'reset() is not available while the schema is being applied'));
+}
+
+/** Applies the schema to the PostgreSQL database `name`: `.sql` statements one by one, modules in between. */
+export async function applyPostgresSchema(url: string, name: string, schema: string[], load: ModuleLoader): Promise<void> {
+  const client = await connectPostgres(url);
+  const handle = createPostgresHandle(url, name, notAvailable);
+  try {
+    await applySchema(
+      schema,
+      {
+        exec: async (sql) => {
+          await client.query(sql);
+        },
+        handle,
+        split: splitSqlStatements,
+      },
+      load,
+    );
+  } finally {
+    await handle.close().catch(() => {});
+    await client.end().catch(() => {});
+  }
+}
+
+/** Applies the schema to the MySQL database `name` (DELIMITER lines honoured). */
+export async function applyMysqlSchema(url: string, name: string, schema: string[], load: ModuleLoader): Promise<void> {
+  const conn = await connectMysql(url);
+  const handle = createMysqlHandle(url, name, notAvailable);
+  try {
+    await applySchema(
+      schema,
+      {
+        exec: async (sql) => {
+          await conn.query(sql);
+        },
+        handle,
+        split: splitMysqlStatements,
+      },
+      load,
+    );
+  } finally {
+    await handle.close().catch(() => {});
+    await conn.end().catch(() => {});
+  }
+}
+
+/**
+ * Creates one database per Jest worker with `options.schema` applied, first dropping the leftovers of killed
+ * runs. PostgreSQL: the schema goes into a template database once, each worker's database is a
+ * `CREATE DATABASE ... TEMPLATE` clone of it, and the template is dropped. MySQL: the schema is applied to each
+ * worker's database, and to a template kept as the source of the schema's rows for the reset.
+ * The reset plan is read from the template and written to a private temporary file.
+ */
+export async function provisionDatabases(options: RealDatabaseOptions, workers: number, context: ProvisionContext = {}): Promise<ProvisionedDatabases> {
+  const pid = context.pid ?? process.pid;
+  const host = context.host ?? hostTag();
+  const load = await schemaModuleLoader(context.projectConfig);
+  const admin = await connectAdmin(options.kind, options.url);
+  const created: string[] = [];
+  const template = databaseName(pid, 't', host);
+  const names = Array.from({ length: workers }, (_, i) => databaseName(pid, `w${i + 1}`, host));
+  let dir: string | undefined;
+  let templateKept: string | undefined;
+
+  const dropAll = async (): Promise<void> => {
+    const failures: unknown[] = [];
+    const again = await connectAdmin(options.kind, options.url).catch((err: unknown) => {
+      failures.push(err);
+      return undefined;
+    });
+    if (again) {
+      for (const name of [...created].reverse()) await drop(again, name).catch((err: unknown) => failures.push(err));
+      await end(again);
+    }
+    created.length = 0;
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    dir = undefined;
+    if (failures.length > 0) throw failures[0];
+  };
+
+  try {
+    await dropLeftovers(admin, { ...context, pid, host });
+    let plan: ResetPlan;
+    if (admin.kind === 'postgres') {
+      const adminUrl = admin.url;
+      await createPostgresDatabase(admin.client, adminUrl, template);
+      created.push(template);
+      await applyPostgresSchema(withDatabase(adminUrl, template), template, options.schema, load);
+      const reader = await connectPostgres(withDatabase(adminUrl, template));
+      try {
+        plan = await readPostgresPlan(reader);
+      } finally {
+        await reader.end().catch(() => {});
+      }
+      // Clones in parallel, each from its own admin connection (CREATE DATABASE cannot share one).
+      await Promise.all(
+        names.map(async (name) => {
+          const own = await connectPostgres(adminUrl);
+          try {
+            await createPostgresDatabase(own, adminUrl, name, template);
+            created.push(name);
+          } finally {
+            await own.end().catch(() => {});
+          }
+        }),
+      );
+      await dropPostgresDatabase(admin.client, adminUrl, template);
+      created.splice(created.indexOf(template), 1);
+    } else {
+      for (const name of [template, ...names]) {
+        await createMysqlDatabase(admin.client, admin.url, name);
+        created.push(name);
+      }
+      await Promise.all([template, ...names].map((name) => applyMysqlSchema(withDatabase(admin.url, name), name, options.schema, load)));
+      plan = await readMysqlPlan(admin.client, template);
+      templateKept = template;
+    }
+    dir = mkdtempSync(join(tmpdir(), `jcc-db-${pid}-`));
+    const planFile = join(dir, 'plan.json');
+    writeFileSync(planFile, JSON.stringify(plan));
+    return {
+      state: {
+        kind: options.kind,
+        urls: names.map((name) => withDatabase(admin.url, name)),
+        names,
+        planFile,
+        strategy: options.reset,
+      },
+      template: templateKept,
+      drop: dropAll,
+    };
+  } catch (err) {
+    await dropAll().catch(() => {});
+    throw err;
+  } finally {
+    await end(admin);
+  }
+}
+
+/** For messages and the bench: the URL without its password. */
+export { redactUrl, quoteMysqlIdent };
