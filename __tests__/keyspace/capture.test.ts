@@ -10,6 +10,7 @@ import {
   RedisUnreachableError,
   redisUrl,
   testRedis,
+  toRedisAdapter,
   type CaptureKeyspaceOptions,
   type KeyEntry,
   type KeyspaceSnapshot,
@@ -207,6 +208,58 @@ describe('captureKeyspace without scripting (ACL forbids EVAL): pipelined reads,
     const viaScript = await captureKeyspace(r);
     expect(withoutTtl(viaPipelines)).toEqual(withoutTtl(viaScript));
     expect(viaPipelines.entries).toHaveLength(9);
+  });
+});
+
+describe('a client with a key prefix (ioredis keyPrefix)', () => {
+  let prefixed: Redis;
+  beforeEach(() => {
+    prefixed = new Redis(redisUrl(), { keyPrefix: 'app*1:' }); // `*` in the prefix: escaped in SCAN MATCH
+  });
+  afterEach(async () => {
+    await prefixed.quit();
+  });
+
+  it('captures only the keys under its prefix, named as the application names them', async () => {
+    await prefixed.set('user:1', '{"id":1}', 'EX', 60);
+    await prefixed.hset('cart:1', { total: '3' });
+    await prefixed.rpush('queue', 'a');
+    await prefixed.sadd('tags', 'x');
+    await prefixed.zadd('board', 1, 'ada');
+    await prefixed.xadd('events', '1-0', 'type', 'login');
+    const other = testRedis();
+    await other.set('user:1', 'outside the prefix');
+    await other.set('app*2:user:1', 'another prefix');
+    await other.set('appX1:user:1', 'would match an unescaped *');
+
+    const snap = await captureKeyspace(prefixed);
+    expect(snap.entries.map((e) => [e.key, e.type])).toEqual([
+      ['board', 'zset'],
+      ['cart:1', 'hash'],
+      ['events', 'stream'],
+      ['queue', 'list'],
+      ['tags', 'set'],
+      ['user:1', 'string'],
+    ]);
+    expect(entry(snap, 'user:1')).toMatchObject({ value: '{"id":1}', ttlMs: expect.any(Number) });
+    expect(entry(snap, 'cart:1')!.value).toEqual([['total', '3']]);
+
+    // globs apply to the names without the prefix
+    expect((await captureKeyspace(prefixed, { match: 'user:*' })).entries.map((e) => e.key)).toEqual(['user:1']);
+    expect((await captureKeyspace(prefixed, { match: ['user:*', 'tags'], exclude: 'tags' })).entries.map((e) => e.key)).toEqual(['user:1']);
+    // the client still applies its prefix to its own commands afterwards
+    expect(await prefixed.get('user:1')).toBe('{"id":1}');
+  });
+
+  it('the adapter sends full key names: its keyPrefix is not applied', async () => {
+    await prefixed.set('k', 'inside');
+    await testRedis().set('k', 'outside');
+    const adapter = toRedisAdapter(prefixed)!;
+    expect(adapter.keyPrefix).toEqual(Buffer.from('app*1:'));
+    expect(String(await adapter.send('GET', 'k'))).toBe('outside');
+    expect(String(await adapter.send('GET', 'app*1:k'))).toBe('inside');
+    const [reply] = await adapter.batch([['GET', 'app*1:k']]);
+    expect(String(reply)).toBe('inside');
   });
 });
 

@@ -2,10 +2,11 @@ import { createHash } from 'node:crypto';
 import { InvalidKeyspaceOptionError, KeyspaceReadError, NotARedisClientError } from '../errors';
 import type { RedisAdapter, RedisCommand, RedisReply } from '../redis/adapter';
 import { toRedisAdapter } from '../redis/toRedisAdapter';
-import { isLiteralGlob, keyFilter, type KeyMatcher } from './glob';
+import { escapeGlob, keyFilter, type KeyMatcher } from './glob';
 import { compileRedactRules, redactEntry, type RedactRule } from './redact';
 import { isUtf8 } from 'node:buffer';
 import { sortByKey } from './sortByKey';
+import { redisTextBytes } from './text';
 import { validateTtlRendering } from './ttl';
 import {
   KEYSPACE_BRAND,
@@ -52,8 +53,10 @@ export interface CaptureKeyspaceOptions {
 const OPTION_KEYS = ['match', 'exclude', 'redact', 'ttl', 'decode', 'streamIds', 'batchSize', 'chunkSize'] as const;
 
 interface Plan {
-  serverMatch: string | undefined;
+  serverMatch: string | Buffer | undefined;
   filter: KeyMatcher | undefined;
+  /** The client's key prefix (ioredis keyPrefix): only keys under it are read, and printed without it. */
+  prefix: Buffer | undefined;
   batchSize: number;
   chunkSize: number;
   print: KeyspacePrintOptions;
@@ -74,6 +77,8 @@ interface RawEntry {
 interface Sink {
   entries: KeyEntry[];
   others: OtherTypeEntry[];
+  /** The key as the entry shows it (without the client's key prefix). */
+  name: (key: RedisText) => RedisText;
 }
 
 /**
@@ -181,6 +186,7 @@ function plan(options: CaptureKeyspaceOptions): Plan {
     // One glob goes to the server (SCAN MATCH); several, or excludes, are filtered here.
     serverMatch: match.length === 1 ? match[0] : undefined,
     filter: keyFilter(match.length === 1 ? [] : match, exclude),
+    prefix: undefined,
     batchSize: positiveInt(options.batchSize, 'batchSize', 1000),
     chunkSize: positiveInt(options.chunkSize, 'chunkSize', 1000),
     print: {
@@ -190,6 +196,25 @@ function plan(options: CaptureKeyspaceOptions): Plan {
       streamIds: options.streamIds ?? 'auto',
     },
     redact: compileRedactRules(options.redact),
+  };
+}
+
+/**
+ * A client with a key prefix (ioredis `keyPrefix`) sees only the keys under it, by their names without it:
+ * so does its capture (SCAN MATCH the escaped prefix; globs apply to the names without it). The snapshot then
+ * holds the names the application uses, the same whatever prefix a run chose.
+ */
+function withPrefix(p: Plan, prefix: Buffer | undefined): Plan {
+  if (!prefix || prefix.length === 0) return p;
+  const escaped = escapeGlob(prefix);
+  const userMatch = p.serverMatch;
+  const rest = p.filter;
+  const n = prefix.length;
+  return {
+    ...p,
+    prefix,
+    serverMatch: Buffer.concat([escaped, Buffer.isBuffer(userMatch) ? userMatch : Buffer.from(userMatch ?? '*', 'utf8')]),
+    filter: (key) => key.length >= n && key.subarray(0, n).equals(prefix) && (!rest || rest(key.subarray(n))),
   };
 }
 
@@ -208,9 +233,9 @@ function plan(options: CaptureKeyspaceOptions): Plan {
 export async function captureKeyspace(client: unknown, options: CaptureKeyspaceOptions = {}): Promise<KeyspaceSnapshot> {
   const adapter = toRedisAdapter(client);
   if (!adapter) throw new NotARedisClientError('captureKeyspace', describeValue(client));
-  const p = plan(options);
+  const p = withPrefix(plan(options), adapter.keyPrefix);
   await adapter.ready();
-  const sink: Sink = { entries: [], others: [] };
+  const sink: Sink = { entries: [], others: [], name: nameWithout(p.prefix) };
   try {
     for (const shard of adapter.shards()) await captureShard(shard, p, sink);
   } catch (err) {
@@ -526,16 +551,27 @@ function decode(bytes: Buffer): RedisText {
 }
 
 
+/** Strips the client's key prefix from a key read by SCAN (which starts with it). */
+function nameWithout(prefix: Buffer | undefined): (key: RedisText) => RedisText {
+  if (!prefix) return (key) => key;
+  const text = decode(prefix);
+  return (key) =>
+    typeof key === 'string' && typeof text === 'string' && key.startsWith(text)
+      ? key.slice(text.length)
+      : decode(redisTextBytes(key).subarray(prefix.length));
+}
+
 function collectString(sink: Sink, key: RedisText, pttl: number, value: Buffer): void {
-  sink.entries.push({ type: 'string', key, ttlMs: pttl >= 0 ? pttl : null, value: decode(value) });
+  sink.entries.push({ type: 'string', key: sink.name(key), ttlMs: pttl >= 0 ? pttl : null, value: decode(value) });
 }
 
 /** Builds a typed entry from raw replies (or an "other type" entry for a type this library does not read). */
-function collect(sink: Sink, key: RedisText, type: string, pttl: number, raw: RawValue | undefined): void {
+function collect(sink: Sink, fullKey: RedisText, type: string, pttl: number, raw: RawValue | undefined): void {
   if (type === 'string') {
-    if (Buffer.isBuffer(raw)) collectString(sink, key, pttl, raw);
+    if (Buffer.isBuffer(raw)) collectString(sink, fullKey, pttl, raw);
     return;
   }
+  const key = sink.name(fullKey);
   const ttlMs = pttl >= 0 ? pttl : null;
   const list = Array.isArray(raw) ? raw : [];
   switch (type) {

@@ -88,7 +88,12 @@ export function keyFilter(match: readonly string[], exclude: readonly string[]):
   };
 }
 
-/** True when the glob has no special characters (a literal key). */
-export function isLiteralGlob(pattern: string): boolean {
-  return !/[*?[\\]/.test(pattern);
+/** The bytes with the glob's special characters (`*`, `?`, `[`, `]`, `\`) escaped: a glob matching them literally. */
+export function escapeGlob(bytes: Buffer): Buffer {
+  const out: number[] = [];
+  for (const b of bytes) {
+    if (b === 0x2a || b === 0x3f || b === 0x5b || b === 0x5d || b === 0x5c) out.push(0x5c);
+    out.push(b);
+  }
+  return Buffer.from(out);
 }

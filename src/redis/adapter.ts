@@ -17,7 +17,7 @@ export type RedisCommand = readonly [command: string, ...args: RedisArg[]];
 
 export interface ScanOptions {
   /** SCAN MATCH glob, applied by the server. Default: every key. */
-  match?: string;
+  match?: string | Buffer;
   /** SCAN COUNT hint (keys the server looks at per call). Default 1000. */
   count?: number;
   /** SCAN TYPE filter (Redis ≥ 6). */
@@ -36,6 +36,11 @@ export interface RedisAdapter {
    * multi-key reads (MGET, a Lua script over a batch of keys) are then not used.
    */
   readonly multiKey: boolean;
+  /**
+   * The client's own key prefix (ioredis `keyPrefix`), as bytes, or undefined. The adapter never applies it:
+   * `send`, `batch` and `scan` work on full key names, so keys read from SCAN can be sent back as they are.
+   */
+  readonly keyPrefix?: Buffer;
   /** A short description for error messages, e.g. `ioredis client (redis://127.0.0.1:6380, status ready)`. */
   describe(): string;
   /**

@@ -23,10 +23,15 @@ interface IoredisPipelineLike {
   exec(): Promise<Array<[Error | null, unknown]> | null>;
 }
 
+/** The ioredis options read here; `keyPrefix` is switched off around each call (see `withoutPrefix`). */
+interface PrefixOptions {
+  keyPrefix?: string | Buffer;
+}
+
 export interface IoredisLike extends Emitter {
   status: string;
   isCluster: boolean;
-  options?: { host?: string; port?: number; path?: string | null; db?: number };
+  options?: PrefixOptions & { host?: string; port?: number; path?: string | null; db?: number };
   callBuffer(command: string, ...args: RedisArg[]): Promise<unknown>;
   pipeline(): IoredisPipelineLike;
   connect(): Promise<unknown>;
@@ -35,6 +40,7 @@ export interface IoredisLike extends Emitter {
 export interface IoredisClusterLike extends Emitter {
   status: string;
   isCluster: boolean;
+  options?: PrefixOptions;
   callBuffer(command: string, ...args: RedisArg[]): Promise<unknown>;
   nodes(role?: 'all' | 'master' | 'slave'): IoredisLike[];
   connect(): Promise<unknown>;
@@ -67,6 +73,28 @@ export function isIoredisCluster(value: unknown): value is IoredisClusterLike {
     typeof value.nodes === 'function' &&
     typeof value.on === 'function'
   );
+}
+
+/**
+ * Runs `fn` (which builds ioredis commands synchronously) with the client's keyPrefix switched off, so that
+ * full key names go out unchanged. ioredis reads `options.keyPrefix` when it builds each command (its
+ * pipelines share the client's options object); JavaScript runs `fn` to completion before anything else.
+ */
+function withoutPrefix<T>(options: PrefixOptions | undefined, fn: () => T): T {
+  const prefix = options?.keyPrefix;
+  if (!options || !prefix) return fn();
+  options.keyPrefix = undefined;
+  try {
+    return fn();
+  } finally {
+    options.keyPrefix = prefix;
+  }
+}
+
+function prefixBytes(options: PrefixOptions | undefined): Buffer | undefined {
+  const prefix = options?.keyPrefix;
+  if (!prefix || prefix.length === 0) return undefined;
+  return Buffer.isBuffer(prefix) ? prefix : Buffer.from(prefix, 'utf8');
 }
 
 /** Waits for `ready`, failing on the first `error` or `end` (ioredis retries forever by default). */
@@ -127,6 +155,10 @@ export class IoredisAdapter implements RedisAdapter {
     this.multiKey = options.multiKey ?? true;
   }
 
+  get keyPrefix(): Buffer | undefined {
+    return prefixBytes(this.client.options);
+  }
+
   describe(): string {
     const o = this.client.options ?? {};
     const where = o.path ? `unix:${o.path}` : `redis://${o.host ?? '127.0.0.1'}:${o.port ?? 6379}`;
@@ -139,13 +171,15 @@ export class IoredisAdapter implements RedisAdapter {
   }
 
   send(command: string, ...args: RedisArg[]): Promise<RedisReply> {
-    return this.client.callBuffer(command, ...args) as Promise<RedisReply>;
+    return withoutPrefix(this.client.options, () => this.client.callBuffer(command, ...args)) as Promise<RedisReply>;
   }
 
   async batch(commands: readonly RedisCommand[]): Promise<Array<RedisReply | Error>> {
     if (commands.length === 0) return [];
     const pipeline = this.client.pipeline();
-    for (const [command, ...args] of commands) pipeline.callBuffer(command, ...args);
+    withoutPrefix(this.client.options, () => {
+      for (const [command, ...args] of commands) pipeline.callBuffer(command, ...args);
+    });
     const results = await pipeline.exec();
     if (!results) throw new RedisConnectionClosedError(this.describe());
     return results.map(([err, reply]) => err ?? (reply as RedisReply));
@@ -174,6 +208,10 @@ export class IoredisClusterAdapter implements RedisAdapter {
     this.client = client;
   }
 
+  get keyPrefix(): Buffer | undefined {
+    return prefixBytes(this.client.options);
+  }
+
   describe(): string {
     return `ioredis cluster client (${this.client.nodes('master').length} masters, status ${this.client.status})`;
   }
@@ -183,7 +221,7 @@ export class IoredisClusterAdapter implements RedisAdapter {
   }
 
   send(command: string, ...args: RedisArg[]): Promise<RedisReply> {
-    return this.client.callBuffer(command, ...args) as Promise<RedisReply>;
+    return withoutPrefix(this.client.options, () => this.client.callBuffer(command, ...args)) as Promise<RedisReply>;
   }
 
   async batch(commands: readonly RedisCommand[]): Promise<Array<RedisReply | Error>> {
