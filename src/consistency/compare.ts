@@ -286,7 +286,7 @@ function judge(check: Check, rows: Row[]): Inconsistency | undefined {
     case 'notFound':
       return exp === ABSENT
         ? undefined
-        : { ...base, kind: 'stale-not-found', cached: decoded.value, expected, detail: 'the key holds the not-found marker, but the row exists' };
+        : { ...base, kind: 'stale-not-found', cached: decoded.value, expected };
     case 'version': {
       if (rows.length === 0) return { ...base, kind: 'orphaned', cached: decoded.hasValue ? decoded.value : { version: decoded.version }, expected: undefined, detail: `version ${String(decoded.version)} of a row that no longer exists` };
       const column = c.options.versionColumn ?? 'version';
@@ -366,7 +366,7 @@ export async function compareEntries(
     if (!hit) {
       report.unmapped++;
       if (options.strict) {
-        found.push({ key: entry.key, keyText, type: entry.type, ttlMs: entry.ttlMs, kind: 'unmapped', cached: displayValue(entry), expected: undefined, detail: 'no contract covers this key' });
+        found.push({ key: entry.key, keyText, type: entry.type, ttlMs: entry.ttlMs, kind: 'unmapped', cached: displayValue(entry), expected: undefined });
       }
       continue;
     }

@@ -239,14 +239,18 @@ export function defineCache<const K extends string>(options: CacheContractOption
   if (options.versionColumn !== undefined && (typeof options.versionColumn !== 'string' || !options.versionColumn))
     fail('versionColumn', 'must be a column name');
 
-  const contract: CacheContract<K> = Object.freeze({
+  const contract: CacheContract<K> = {
     [CONTRACT_BRAND]: true as const,
     name: label,
     key: options.key,
     options: Object.freeze({ ...options }),
     match: (key: string) => pattern.match(key) as KeyParams<K> | undefined,
     keyFor: (params: Record<string, unknown>) => pattern.format(params),
-  });
+  };
+
+  // How messages print a contract (pretty-format calls toJSON): its name, not its functions.
+  Object.defineProperty(contract, 'toJSON', { value: () => `[CacheContract ${label}]`, enumerable: false });
+  Object.freeze(contract);
   compiled.set(contract, {
     contract,
     name: label,

@@ -83,6 +83,6 @@ export function formatPass(report: ConsistencyReport): string {
   const what =
     report.checked === 0
       ? 'no key was checked'
-      : `all ${report.checked} checked key${report.checked === 1 ? ' is' : 's are'} consistent with the database`;
+      : `${report.checked === 1 ? 'the 1 checked key holds' : `all ${report.checked} checked keys hold`} what a fresh read-through would store`;
   return [`Expected the cache not to be consistent with the database, but ${what}.`, `${counts(report)}.`, contractsLine(report)].join('\n');
 }

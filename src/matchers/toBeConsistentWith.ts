@@ -36,7 +36,7 @@ async function run(
   contractsOrOptions: unknown,
   options: unknown,
 ): Promise<{ pass: boolean; message: () => string; actual?: unknown; expected?: unknown }> {
-  const hintOptions = { isNot: context.isNot, promise: context.promise, secondArgument: contractsOrOptions === undefined ? undefined : 'contracts' };
+  const hintOptions = { isNot: context.isNot, promise: context.promise, secondArgument: contractsOrOptions === undefined ? undefined : Array.isArray(contractsOrOptions) ? 'contracts' : 'options' };
   const hint = matcherHint(NAME, 'redis', 'db', hintOptions);
 
   const redis = toRedisAdapter(received);
