@@ -37,5 +37,6 @@ export function describeNodePostgres(value: object): string {
   const v = value as { constructor?: { name?: string }; options?: Record<string, unknown>; connectionParameters?: Record<string, unknown> };
   const p = v.connectionParameters ?? v.options ?? {};
   const where = p.host !== undefined ? ` (${String(p.host)}:${String(p.port ?? 5432)}/${String(p.database ?? '')})` : '';
-  return `node-postgres ${v.constructor?.name ?? 'client'}${where}`;
+  const name = v.constructor?.name === 'BoundPool' ? 'Pool' : (v.constructor?.name ?? 'client');
+  return `node-postgres ${name}${where}`;
 }
