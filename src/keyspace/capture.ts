@@ -117,13 +117,19 @@ return out
 `;
 const READ_SCRIPT_SHA = createHash('sha1').update(READ_SCRIPT).digest('hex');
 
-/** The PTTL of every key of a batch, in one round trip. */
-const TTL_SCRIPT = `
+/** The string value (MGET, so nil for other types) and the PTTL of every key of a batch, in one round trip. */
+const VALUES_TTL_SCRIPT = `
+local n = #KEYS
 local out = {}
-for i = 1, #KEYS do out[i] = redis.call('PTTL', KEYS[i]) end
+for i = 1, n, 1000 do
+  local last = math.min(i + 999, n)
+  local part = redis.call('MGET', unpack(KEYS, i, last))
+  for j = 1, last - i + 1 do out[i + j - 1] = part[j] end
+end
+for i = 1, n do out[n + i] = redis.call('PTTL', KEYS[i]) end
 return out
 `;
-const TTL_SCRIPT_SHA = createHash('sha1').update(TTL_SCRIPT).digest('hex');
+const VALUES_TTL_SCRIPT_SHA = createHash('sha1').update(VALUES_TTL_SCRIPT).digest('hex');
 
 /** Keys that are not strings, read per script call. */
 const OTHERS_PER_CALL = 200;
@@ -308,13 +314,10 @@ function isConnectionError(err: unknown): boolean {
  */
 async function readBatch(shard: RedisAdapter, keys: RedisText[], p: Plan, state: ShardState, sink: Sink): Promise<void> {
   if (!state.multiKey) return readOthers(shard, keys, p, state, sink);
-  let values: RedisReply;
+  let values: RedisReply[];
   let ttls: number[] | undefined;
   try {
-    [values, ttls] = await Promise.all([
-      shard.send('MGET', ...keys),
-      state.volatile ? readTtls(shard, keys, state) : undefined,
-    ]);
+    [values, ttls] = await readValuesAndTtls(shard, keys, state);
   } catch (err) {
     // A cluster node reached by a plain client (CROSSSLOT), or an ACL without MGET: key by key from now on.
     if (!isReplyError(err)) throw err;
@@ -325,7 +328,6 @@ async function readBatch(shard: RedisAdapter, keys: RedisText[], p: Plan, state:
   // Decode after the replies that arrived with these were handled (the next SCAN page above all): the
   // server then has the next batches queued while this process decodes.
   await yieldToIo();
-  if (!Array.isArray(values) || values.length !== keys.length) throw new KeyspaceReadError(undefined, 'unexpected MGET reply');
   const others: RedisText[] = [];
   for (let i = 0; i < keys.length; i++) {
     const value = values[i];
@@ -344,15 +346,27 @@ async function readBatch(shard: RedisAdapter, keys: RedisText[], p: Plan, state:
   await Promise.all(groups);
 }
 
-/** PTTL of every key: one script call, or (without scripting) pipelined PTTL commands. */
-async function readTtls(shard: RedisAdapter, keys: RedisText[], state: ShardState): Promise<number[]> {
-  if (state.script) {
-    const reply = await runScript(shard, TTL_SCRIPT, TTL_SCRIPT_SHA, keys, []);
-    if (Array.isArray(reply) && reply.length === keys.length) return reply as number[];
+/**
+ * The string values of a batch (null for other types) and, when the server has keys with a TTL, their PTTLs:
+ * one script call doing MGET and PTTL (keys sent once), else MGET and pipelined PTTL commands.
+ */
+async function readValuesAndTtls(
+  shard: RedisAdapter,
+  keys: RedisText[],
+  state: ShardState,
+): Promise<[RedisReply[], number[] | undefined]> {
+  const n = keys.length;
+  if (state.volatile && state.script) {
+    const reply = await runScript(shard, VALUES_TTL_SCRIPT, VALUES_TTL_SCRIPT_SHA, keys, []);
+    if (Array.isArray(reply) && reply.length === 2 * n) return [reply.slice(0, n), reply.slice(n) as number[]];
     state.script = false;
   }
-  const replies = await shard.batch(keys.map((k): RedisCommand => ['PTTL', k]));
-  return replies.map((r, i) => check(r, keys[i]!) as number);
+  const [values, ttls] = await Promise.all([
+    shard.send('MGET', ...keys),
+    state.volatile ? shard.batch(keys.map((k): RedisCommand => ['PTTL', k])) : undefined,
+  ]);
+  if (!Array.isArray(values) || values.length !== n) throw new KeyspaceReadError(undefined, 'unexpected MGET reply');
+  return [values, ttls?.map((r, i) => check(r, keys[i]!) as number)];
 }
 
 /** A script over `keys` (EVALSHA, loading it with EVAL on NOSCRIPT); undefined when scripts are refused. */
