@@ -38,7 +38,7 @@ const user = defineCache({ key: 'm-user:{id}', load: (q, { id }) => q.query(`SEL
 const userHash = defineCache({ key: 'm-hash:{id}', table, as: 'hash', fields: ['id', 'name'] });
 const ordered = defineCache({ key: 'm-order', load: (q) => q.query(`SELECT name FROM ${table} ORDER BY position`), as: 'list' });
 
-const handles: Array<[string, () => unknown]> = [
+const handles: Array<[string, () => object]> = [
   ['callback pool', () => callbackPool],
   ['callback connection', () => callbackConnection],
   ['promise pool', () => promisePool],
