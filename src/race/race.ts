@@ -87,7 +87,11 @@ class GateImpl implements Gate {
     this.#promise.catch(() => {});
   }
 
+  /** True once someone read `reached` (a rejection of it was then seen by the test). */
+  observed = false;
+
   get reached(): Promise<StepInfo> {
+    this.observed = true;
     this.#watch();
     return this.#promise;
   }
@@ -119,9 +123,13 @@ class GateImpl implements Gate {
     });
   }
 
+  /** True once `reached` was rejected: the gate is disarmed and lets the actor through. */
+  failed = false;
+
   fail(why: string): void {
     if (this.#settled) return;
     this.#settled = true;
+    this.failed = true;
     this.#reject(new GateNeverReachedError(this.actor.link.name, this.description, why, this.actor.labels()));
   }
 
@@ -218,7 +226,7 @@ class ActorState {
   }
 
   gateFor(when: 'before' | 'after', info: StepInfo): GateImpl | undefined {
-    return this.gates.find((g) => g.when === when && !g.isReached && stepMatches(g.pattern, info));
+    return this.gates.find((g) => g.when === when && !g.isReached && !g.failed && stepMatches(g.pattern, info));
   }
 }
 
@@ -392,12 +400,15 @@ class RaceImpl<R extends object, D> implements Race<R, D>, StepController {
     const problems: Error[] = [];
     for (const { state } of this.#actors.values()) {
       for (const g of state.gates) {
-        if (!g.isReached) {
+        if (g.failed && g.observed) continue;
+        if (g.failed) {
+          problems.push(new GateNeverReachedError(state.link.name, g.description, 'the actor finished', state.labels()));
+        } else if (!g.isReached) {
           g.fail('the test ended first');
           problems.push(new GateNeverReachedError(state.link.name, g.description, 'the test ended first', state.labels()));
         } else if (!g.isReleased) {
+          // The actor stays parked (abandoned): releasing it now would send its step over a closing connection.
           problems.push(new GateNotReleasedError(state.link.name, g.description));
-          g.release();
         }
       }
     }
