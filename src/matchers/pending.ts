@@ -1,4 +1,8 @@
+import { resolve } from 'node:path';
 import { MatcherNotAwaitedError } from '../errors';
+
+/** The library's own folder (src/ or dist/): its frames are left out of the call site. */
+const LIBRARY_ROOT = resolve(__dirname, '..');
 
 /**
  * Catching a forgotten `await`: every call of an async matcher of this library is tracked until it settles.
@@ -12,13 +16,17 @@ interface Pending {
   promise: Promise<unknown>;
   /** The test that made the call (Jest's `currentTestIdentity`), so concurrent tests only see their own. */
   test: object | undefined;
+  /** Stack frames of the call, outside the library: where the missing `await` is. */
+  site: string;
 }
 
 const pending = new Set<Pending>();
 
 /** Tracks an async matcher's work until it settles; returns the same promise. */
 export function trackPending<T>(matcher: string, promise: Promise<T>, test: object | undefined): Promise<T> {
-  const entry: Pending = { matcher, promise, test };
+  const frames = (new Error().stack ?? '').split('\n').slice(1);
+  const site = frames.filter((line) => !line.includes(LIBRARY_ROOT)).join('\n');
+  const entry: Pending = { matcher, promise, test, site };
   pending.add(entry);
   const done = () => {
     pending.delete(entry);
@@ -37,5 +45,8 @@ export async function assertMatchersAwaited(test?: object): Promise<void> {
   for (const p of mine) pending.delete(p);
   await Promise.allSettled(mine.map((p) => p.promise));
   const names = [...new Set(mine.map((p) => p.matcher))];
-  throw new MatcherNotAwaitedError(names.join(' and '), mine.length);
+  const error = new MatcherNotAwaitedError(names.join(' and '), mine.length);
+  // Point at the first call left without await, not at this hook.
+  error.stack = `${error.name}: ${error.message}\n${mine[0]!.site}`;
+  throw error;
 }
