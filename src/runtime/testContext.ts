@@ -43,10 +43,27 @@ export function redisUrl(): string {
   return redisUrls[workerIndex(redisUrls.length)]!;
 }
 
-/** This worker's server, by JEST_WORKER_ID (1..maxWorkers; 1 when running in band). */
+/**
+ * The variable that numbers this worker 1..maxWorkers: JEST_WORKER_ID under Jest; the Vitest setup file
+ * (jest-cache-consistency/vitest) switches to VITEST_POOL_ID. Chosen by the runner, not by which variable is
+ * set: a Vitest run started from a Jest worker inherits JEST_WORKER_ID, and the other way round.
+ */
+let workerIdVariable: 'JEST_WORKER_ID' | 'VITEST_POOL_ID' = 'JEST_WORKER_ID';
+
+/** Called by the Vitest setup file. */
+export function useWorkerIdVariable(name: 'JEST_WORKER_ID' | 'VITEST_POOL_ID'): void {
+  workerIdVariable = name;
+}
+
+/** This worker's number, from 1 (1 when running in band or when the variable is not set). */
+export function workerId(): number {
+  const worker = Number(process.env[workerIdVariable] ?? '1');
+  return Number.isInteger(worker) && worker > 0 ? worker : 1;
+}
+
+/** This worker's server, by its worker number (see workerId). */
 function workerIndex(servers: number): number {
-  const worker = Number(process.env.JEST_WORKER_ID ?? '1');
-  return (Number.isInteger(worker) && worker > 0 ? worker - 1 : 0) % servers;
+  return (workerId() - 1) % servers;
 }
 
 /** Where the library's own connections go: the unix socket (lower latency) when there is one, else TCP. */
