@@ -99,7 +99,7 @@ describe('race(): manual gates', () => {
     const w = writer.run(() => new UserCache(writer.db, writer.redis).updateUser(1, 'Jerry'));
     await expect(gate.reached).rejects.toThrow(GateNeverReachedError);
     await w;
-    const e = await gate.reached.catch((err: GateNeverReachedError) => err);
+    const e = (await gate.reached.catch((err: unknown) => err)) as GateNeverReachedError;
     expect(e.code).toBe('GATE_NEVER_REACHED');
     expect(e.message).toMatchSnapshot();
     // Seen by the test already: close() does not report it again.

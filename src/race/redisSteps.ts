@@ -273,7 +273,9 @@ export function guardUninstrumented(base: object, onUse: (link: ActorLink, comma
     patches.push([proto, method, original]);
     proto[method] = function (this: unknown, ...args: unknown[]) {
       const link = currentActor();
-      if (link && !isHousekeeping()) return fail(args, onUse(link, name(args)));
+      // ioredis' own handshake (ready check, CLIENT SETNAME) of a client connecting: not the actor's command.
+      const connecting = (this as { status?: unknown } | null)?.status === 'connect';
+      if (link && !isHousekeeping() && !connecting) return fail(args, onUse(link, name(args)));
       return original.apply(this, args);
     };
   };

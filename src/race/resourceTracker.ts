@@ -23,6 +23,7 @@ const ONE_SHOT = new Set([
   'Immediate',
   'FSREQCALLBACK',
   'FSREQPROMISE',
+  'FILEHANDLECLOSEREQ',
   'FSEVENTWRAP',
   'STATWATCHER',
   'GETADDRINFOREQWRAP',
@@ -68,7 +69,7 @@ export class ResourceTracker {
         if (type === 'PROMISE') return;
         const actor = actorStorage.getStore();
         if (!actor || !this.#actors.has(actor)) return;
-        if (ONE_SHOT.has(type)) this.#live.set(asyncId, { actor, type });
+        if (ONE_SHOT.has(type) || /REQ(?:UEST|WRAP)?$/.test(type)) this.#live.set(asyncId, { actor, type });
         else if (CONNECTIONS.has(type)) this.connections.push({ actor, type });
       },
       before: (asyncId) => {

@@ -9,6 +9,7 @@
  * Outside actors, and in `race()` (manual gates), timers are real and untouched.
  */
 import timersPromises = require('node:timers/promises');
+import { RaceUninstrumentedIoError } from '../errors';
 import { actorStorage, type ActorLink } from './actorLink';
 import { formatOutcome } from './labels';
 import type { StepRequest } from './step';
@@ -143,12 +144,28 @@ export function installVirtualTimers(global: typeof globalThis, options: Virtual
   };
   (setTimeoutPatched as unknown as Record<symbol, unknown>)[promisifyCustom] = sleepPatched;
 
+  const realSetInterval = g.setInterval as TimerFn;
+  const setIntervalPatched = function (callback: (...args: unknown[]) => unknown, ms?: number, ...args: unknown[]): unknown {
+    const link = virtualActor();
+    if (link) {
+      const error = new RaceUninstrumentedIoError(
+        link.name,
+        'started a setInterval timer: an interval never ends, so it cannot be ordered as steps (use setTimeout, which is virtual inside actors)',
+      );
+      (link.controller as { fail?(e: unknown): void } | undefined)?.fail?.(error);
+      throw error;
+    }
+    return realSetInterval(callback, ms, ...args);
+  };
+
   g.setTimeout = setTimeoutPatched;
   g.clearTimeout = clearTimeoutPatched;
+  g.setInterval = setIntervalPatched;
   tp.setTimeout = sleepPatched;
   return () => {
     g.setTimeout = realSetTimeout;
     g.clearTimeout = realClearTimeout;
+    g.setInterval = realSetInterval;
     tp.setTimeout = realSleep;
   };
 }

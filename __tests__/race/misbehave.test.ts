@@ -1,0 +1,203 @@
+import { promises as fs } from 'node:fs';
+import Redis from 'ioredis';
+import {
+  everyInterleaving,
+  RaceActorStuckError,
+  RaceFailureError,
+  RaceStepStalledError,
+  RaceUninstrumentedIoError,
+  redisUrl,
+  replay,
+} from '../../src';
+
+// Captured before any race: a real timer, which the race cannot make virtual.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const realSleep: (ms: number, value?: unknown, options?: { ref?: boolean; signal?: AbortSignal }) => Promise<unknown> = require('node:timers/promises').setTimeout;
+
+async function rejection(p: Promise<unknown>): Promise<Error> {
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  if (!(e instanceof Error)) throw new Error('expected a rejection');
+  return e;
+}
+
+describe('actors that misbehave', () => {
+  it('an actor that throws fails the run, and the report shows it', async () => {
+    const e = await rejection(
+      everyInterleaving({
+        actors: {
+          a: async ({ redis }) => {
+            await redis.get('k');
+            throw new TypeError('boom in a');
+          },
+          b: async ({ redis }) => redis.set('k', 'v'),
+        },
+      }),
+    );
+    expect(e).toBeInstanceOf(RaceFailureError);
+    expect(e.message).toContain('Actor "a" failed (no fault was injected into it):\n  TypeError: boom in a');
+    expect(e.message).toContain('a  threw TypeError: boom in a');
+  });
+
+  it('an actor that never finishes is reported as stuck, with its last step, never a hang', async () => {
+    const e = await rejection(
+      everyInterleaving({
+        actors: {
+          a: async ({ redis }) => {
+            await redis.get('k');
+            await new Promise(() => {});
+          },
+          b: async ({ redis }) => redis.set('k', 'v'),
+        },
+      }),
+    );
+    expect(e).toBeInstanceOf(RaceActorStuckError);
+    expect(e.message).toContain('Actor "a" never finishes');
+    expect(e.message).toMatch(/a: its last step was \d `redis GET k -> (null|v)`/);
+    expect(e.message).toContain('The schedule so far:');
+  });
+
+  it('an actor blocked on another actor (an in-process promise) waits for it; every order is explored', async () => {
+    let release!: () => void;
+    let shared!: Promise<void>;
+    const seen: string[] = [];
+    const summary = await everyInterleaving({
+      setup: () => {
+        shared = new Promise<void>((resolve) => (release = resolve));
+      },
+      actors: {
+        waiter: async ({ redis }) => {
+          await redis.get('a');
+          await shared;
+          await redis.get('b');
+        },
+        producer: async ({ redis }) => {
+          await redis.set('b', '1');
+          release();
+          await redis.set('c', '1');
+        },
+      },
+      check: ({ steps }) => void seen.push(steps.map((s) => `${s.actor[0]}:${s.command}`).join(' ')),
+    });
+    // waiter's second GET can only come after producer's SET b: 3 orders for the first two steps x the rest.
+    expect(seen.every((s) => s.indexOf('w:GET', s.indexOf('p:SET')) > 0)).toBe(true);
+    expect(summary.schedules).toBe(seen.length);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen).toMatchSnapshot();
+  });
+
+  it('an actor awaiting its own real timer or file read is waited for, so the order stays the same', async () => {
+    const runs: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const seen: string[] = [];
+      await everyInterleaving({
+        actors: {
+          a: async ({ redis }) => {
+            await redis.get('x');
+            await realSleep(2);
+            await fs.readFile(__filename);
+            await new Promise((resolve) => setImmediate(resolve));
+            await redis.set('x', 'a');
+          },
+          b: async ({ redis }) => redis.set('x', 'b'),
+        },
+        check: ({ timeline }) => void seen.push(timeline),
+      });
+      runs.push(seen.join('\n'));
+    }
+    expect(new Set(runs).size).toBe(1);
+    expect(runs[0]!.split('\n #').length).toBeGreaterThan(0);
+    expect(runs[0]).not.toContain('timer');
+  });
+
+  it('work of its own that never completes is a clear RACE_STEP_STALLED after stallTimeoutMs', async () => {
+    const abandoned = new AbortController();
+    const e = await rejection(
+      everyInterleaving({
+        stallTimeoutMs: 50,
+        actors: {
+          a: async ({ redis }) => {
+            await redis.get('x');
+            await realSleep(60_000, undefined, { ref: false, signal: abandoned.signal });
+          },
+        },
+      }),
+    );
+    abandoned.abort();
+    expect(e).toBeInstanceOf(RaceStepStalledError);
+    expect(e.message).toContain('a: work the actor started outside its steps (Timeout) did not complete within 50 ms');
+  });
+
+  it('a connection opened inside an actor is RACE_UNINSTRUMENTED_IO', async () => {
+    const opened: Redis[] = [];
+    const e = await rejection(
+      everyInterleaving({
+        actors: {
+          a: async ({ redis }) => {
+            await redis.get('x');
+            const own = new Redis(redisUrl());
+            opened.push(own);
+            await own.get('x');
+          },
+        },
+      }),
+    );
+    await Promise.all(opened.map((c) => c.quit().catch(() => c.disconnect())));
+    expect(e).toBeInstanceOf(RaceUninstrumentedIoError);
+    expect(e.message).toMatch(/Actor "a" (opened a network connection|sent GET over a Redis client)/);
+  });
+
+  it('a module-level client that is not bound is RACE_UNINSTRUMENTED_IO, not a silent unordered command', async () => {
+    const moduleClient = new Redis(redisUrl());
+    try {
+      await moduleClient.ping();
+      const e = await rejection(
+        everyInterleaving({
+          actors: {
+            a: async ({ redis }) => {
+              await redis.get('x');
+              await moduleClient.set('x', 'from a module client');
+            },
+            b: async ({ redis }) => redis.get('x'),
+          },
+        }),
+      );
+      expect(e).toBeInstanceOf(RaceUninstrumentedIoError);
+      expect(e.message).toContain('Actor "a" sent SET over a Redis client that is neither its own nor bound with bindToActors');
+      // Outside the race the client is untouched again.
+      expect(await moduleClient.set('y', '1')).toBe('OK');
+    } finally {
+      await moduleClient.quit();
+    }
+  });
+
+  it('setInterval inside an actor is RACE_UNINSTRUMENTED_IO', async () => {
+    const e = await rejection(
+      everyInterleaving({
+        actors: {
+          a: async () => {
+            setInterval(() => {}, 10);
+          },
+        },
+      }),
+    );
+    expect(e).toBeInstanceOf(RaceUninstrumentedIoError);
+    expect(e.message).toContain('started a setInterval timer');
+  });
+
+  it('an actor with two steps in flight at once: each is a choice, and the token names them', async () => {
+    const seen: string[] = [];
+    const summary = await everyInterleaving({
+      actors: {
+        a: async ({ redis }) => Promise.all([redis.get('p'), redis.get('q')]),
+        b: async ({ redis }) => redis.set('p', '1'),
+      },
+      check: ({ steps }) => void seen.push(steps.map((s) => s.description).join(' | ')),
+    });
+    expect(summary.schedules).toBe(6);
+    expect(new Set(seen).size).toBe(6);
+    await expect(replay('r1:a~1,b,a', { actors: { a: async ({ redis }) => Promise.all([redis.get('p'), redis.get('q')]), b: async ({ redis }) => redis.set('p', '1') } })).resolves.toMatchObject({ schedules: 1 });
+  });
+});
