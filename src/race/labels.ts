@@ -46,8 +46,8 @@ function isJsonDocument(text: string): boolean {
 export function formatRedisCommand(command: string, args: readonly unknown[]): string {
   const upper = command.toUpperCase();
   if ((upper === 'EVAL' || upper === 'EVAL_RO') && args.length > 0) {
-    const script = redisText(args[0]).replace(/\s+/g, ' ').trim();
-    return [upper, formatArg(script, 28), ...args.slice(1).map((a) => formatArg(a))].join(' ');
+    const script = truncate(redisText(args[0]).replace(/\s+/g, ' ').trim(), 30);
+    return [upper, JSON.stringify(script), ...args.slice(1).map((a) => formatArg(a))].join(' ');
   }
   if ((upper === 'EVALSHA' || upper === 'EVALSHA_RO') && args.length > 0) {
     return [upper, redisText(args[0]).slice(0, 8), ...args.slice(1).map((a) => formatArg(a))].join(' ');
