@@ -8,6 +8,20 @@ import type { KeyEntry, RedisText } from '../keyspace/types';
 
 /** A row or value as `JSON.stringify` then `JSON.parse` would give it back (Dates become ISO strings, ...). */
 export function jsonNormalize(value: unknown): unknown {
+  // Fast path, the common row: a plain object of strings, finite numbers, booleans and nulls.
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    const out: Record<string, unknown> = {};
+    let simple = true;
+    for (const key in value) {
+      const v = (value as Record<string, unknown>)[key];
+      if (v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v) && !Object.is(v, -0))) out[key] = v;
+      else if (v !== undefined) {
+        simple = false;
+        break;
+      }
+    }
+    if (simple) return out;
+  }
   const text = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? (Number.isSafeInteger(Number(v)) ? Number(v) : v.toString()) : v));
   return text === undefined ? undefined : JSON.parse(text);
 }
@@ -37,7 +51,16 @@ export function sameText(a: RedisText, b: RedisText): boolean {
 
 /** Byte-order comparison of two texts (the order Redis sorts in). */
 export function compareText(a: RedisText, b: RedisText): number {
-  if (typeof a === 'string' && typeof b === 'string' && /^[\x00-\x7f]*$/.test(a + b)) return a < b ? -1 : a > b ? 1 : 0;
+  if (typeof a === 'string' && typeof b === 'string') {
+    // UTF-16 order equals UTF-8 byte order below the surrogates (U+D800): decide there when possible.
+    const n = Math.min(a.length, b.length);
+    for (let i = 0; i < n; i++) {
+      const x = a.charCodeAt(i);
+      const y = b.charCodeAt(i);
+      if (x !== y) return x < 0xd800 && y < 0xd800 ? x - y : Buffer.compare(Buffer.from(a.slice(i)), Buffer.from(b.slice(i)));
+    }
+    return a.length - b.length;
+  }
   return Buffer.compare(typeof a === 'string' ? Buffer.from(a) : a, typeof b === 'string' ? Buffer.from(b) : b);
 }
 
