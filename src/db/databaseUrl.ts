@@ -28,10 +28,10 @@ export function databaseUrlProblem(kind: RealDatabaseKind, url: string): string 
     return `not a URL. Expected something like ${URL_EXAMPLE[kind]}.`;
   }
   if (!PROTOCOLS[kind].includes(parsed.protocol))
-    return `a ${kind} URL must start with ${PROTOCOLS[kind].map((p) => `${p}//`).join(' or ')}, got ${parsed.protocol}//. Expected something like ${URL_EXAMPLE[kind]}.`;
+    return `not a ${kind} URL: it must start with ${PROTOCOLS[kind].map((p) => `${p}//`).join(' or ')}, not ${parsed.protocol}//. Expected something like ${URL_EXAMPLE[kind]}.`;
   // A socket-only PostgreSQL URL (postgres:///db?host=/var/run/postgresql) has no hostname but a host parameter.
   if (!parsed.hostname && !parsed.searchParams.get('host') && !parsed.searchParams.get('socketPath'))
-    return `no host. Expected something like ${URL_EXAMPLE[kind]}.`;
+    return `missing a host. Expected something like ${URL_EXAMPLE[kind]}.`;
   return undefined;
 }
 

@@ -30,7 +30,8 @@ import { splitSqlStatements } from './sqlStatements';
  * dropped in globalTeardown.
  *
  * Names: `jcc_<host>_<pid>_<role>`, where `<host>` is 6 hex digits of a hash of this machine's host name,
- * `<pid>` the Jest process and `<role>` `t` (template) or `w<n>` (worker n). A later run on the same machine drops
+ * `<pid>` the Jest process and `<role>` `t` (template) or `w<n>` (worker n), prefixed `r<k>` for the k-th
+ * provisioning in the same process (watch mode re-runs, tests). A later run on the same machine drops
  * the databases of a Jest process that no longer exists (a killed run); nothing without this prefix, and nothing
  * of another machine sharing the server, is ever touched.
  */
@@ -76,7 +77,7 @@ export function databaseName(pid: number, role: string, host = hostTag()): strin
 
 /** The parts of one of our names, or undefined for any other name. */
 export function parseDatabaseName(name: string): { host: string; pid: number; role: string } | undefined {
-  const m = /^jcc_([0-9a-f]{6})_([1-9][0-9]*)_(t|w[1-9][0-9]*)$/.exec(name);
+  const m = /^jcc_([0-9a-f]{6})_([1-9][0-9]*)_((?:r[1-9][0-9]*)?(?:t|w[1-9][0-9]*))$/.exec(name);
   return m ? { host: m[1]!, pid: Number(m[2]), role: m[3]! } : undefined;
 }
 
@@ -118,10 +119,22 @@ async function end(admin: Admin): Promise<void> {
   await admin.client.end().catch(() => {});
 }
 
+// Databases a provisioning in this process created and has not dropped yet: never leftovers, even though they
+// carry this process's id. Shared through the process object (Jest may load this module more than once).
+const ACTIVE = Symbol.for('jest-cache-consistency.activeDatabases');
+const active: Set<string> = ((process as unknown as { [ACTIVE]?: Set<string> })[ACTIVE] ??= new Set<string>());
+const RUNS = Symbol.for('jest-cache-consistency.provisionings');
+/** 1 for this process's first provisioning, then 2, 3, ... */
+function nextRun(): number {
+  const slot = process as unknown as { [RUNS]?: number };
+  slot[RUNS] = (slot[RUNS] ?? 0) + 1;
+  return slot[RUNS];
+}
+
 /**
  * Drops the databases (and plan folders) a Jest run on this machine left behind when it was killed: ours by
- * prefix, whose process is gone (or is this very process, which is not running a provisioned run).
- * Returns the names dropped.
+ * prefix, whose process is gone, or this very process's from a run whose teardown never ran (not one that is
+ * still active). One that cannot be dropped (another user's) is left alone. Returns the names dropped.
  */
 export async function dropLeftoverDatabases(kind: RealDatabaseKind, url: string, context: ProvisionContext = {}): Promise<string[]> {
   const admin = await connectAdmin(kind, url);
@@ -138,15 +151,23 @@ async function dropLeftovers(admin: Admin, context: ProvisionContext): Promise<s
   const alive = context.isAlive ?? processAlive;
   const stale = (await list(admin, databasePrefix(host))).filter((name) => {
     const parsed = parseDatabaseName(name);
-    return parsed !== undefined && parsed.host === host && (parsed.pid === self || !alive(parsed.pid));
+    return parsed !== undefined && parsed.host === host && !active.has(name) && (parsed.pid === self || !alive(parsed.pid));
   });
-  for (const name of stale) await drop(admin, name);
+  const dropped: string[] = [];
+  for (const name of stale) {
+    try {
+      await drop(admin, name);
+      dropped.push(name);
+    } catch {
+      // Not ours to drop after all (created by another user of the server): leave it.
+    }
+  }
   // Plan folders of runs that are gone.
   for (const entry of safeReaddir(tmpdir())) {
     const m = /^jcc-db-([0-9]+)-/.exec(entry);
-    if (m && (Number(m[1]) === self || !alive(Number(m[1])))) rmSync(join(tmpdir(), entry), { recursive: true, force: true });
+    if (m && Number(m[1]) !== self && !alive(Number(m[1]))) rmSync(join(tmpdir(), entry), { recursive: true, force: true });
   }
-  return stale;
+  return dropped;
 }
 
 function safeReaddir(dir: string): string[] {
@@ -218,8 +239,10 @@ export async function provisionDatabases(options: RealDatabaseOptions, workers: 
   const load = await schemaModuleLoader(context.projectConfig);
   const admin = await connectAdmin(options.kind, options.url);
   const created: string[] = [];
-  const template = databaseName(pid, 't', host);
-  const names = Array.from({ length: workers }, (_, i) => databaseName(pid, `w${i + 1}`, host));
+  const run = nextRun();
+  const prefix = run > 1 ? `r${run}` : '';
+  const template = databaseName(pid, `${prefix}t`, host);
+  const names = Array.from({ length: workers }, (_, i) => databaseName(pid, `${prefix}w${i + 1}`, host));
   let dir: string | undefined;
   let templateKept: string | undefined;
 
@@ -230,7 +253,12 @@ export async function provisionDatabases(options: RealDatabaseOptions, workers: 
       return undefined;
     });
     if (again) {
-      for (const name of [...created].reverse()) await drop(again, name).catch((err: unknown) => failures.push(err));
+      for (const name of [...created].reverse()) {
+        await drop(again, name).then(
+          () => active.delete(name),
+          (err: unknown) => failures.push(err),
+        );
+      }
       await end(again);
     }
     created.length = 0;
@@ -246,6 +274,7 @@ export async function provisionDatabases(options: RealDatabaseOptions, workers: 
       const adminUrl = admin.url;
       await createPostgresDatabase(admin.client, adminUrl, template);
       created.push(template);
+      active.add(template);
       await applyPostgresSchema(withDatabase(adminUrl, template), template, options.schema, load);
       const reader = await connectPostgres(withDatabase(adminUrl, template));
       try {
@@ -260,6 +289,7 @@ export async function provisionDatabases(options: RealDatabaseOptions, workers: 
           try {
             await createPostgresDatabase(own, adminUrl, name, template);
             created.push(name);
+            active.add(name);
           } finally {
             await own.end().catch(() => {});
           }
@@ -267,10 +297,12 @@ export async function provisionDatabases(options: RealDatabaseOptions, workers: 
       );
       await dropPostgresDatabase(admin.client, adminUrl, template);
       created.splice(created.indexOf(template), 1);
+      active.delete(template);
     } else {
       for (const name of [template, ...names]) {
         await createMysqlDatabase(admin.client, admin.url, name);
         created.push(name);
+        active.add(name);
       }
       await Promise.all([template, ...names].map((name) => applyMysqlSchema(withDatabase(admin.url, name), name, options.schema, load)));
       plan = await readMysqlPlan(admin.client, template);
