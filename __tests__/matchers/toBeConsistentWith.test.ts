@@ -113,6 +113,27 @@ describe('the failure message', () => {
     }
   });
 
+  it("asks the active race (the race helpers' registry) about every inconsistent key", async () => {
+    await redis.set('user:1', JSON.stringify({ id: 1, name: 'Tom', email: 'old@example.com' }));
+    await redis.set('user:3', JSON.stringify({ id: 3 }));
+    const slot = Symbol.for('jest-cache-consistency.race.keyWriters');
+    const asked: unknown[] = [];
+    const registry = {
+      lastWriter: (key: string | Buffer) => {
+        asked.push(key);
+        return key === 'user:1' ? { label: 'reader  redis SET user:1 {"id":1,...} -> OK', step: 5 } : undefined;
+      },
+    };
+    (globalThis as Record<symbol, unknown>)[slot] = registry;
+    try {
+      const message = await withWriterLookup(() => undefined, () => failure(() => expect(redis).toBeConsistentWith(db, contracts)));
+      expect(message).toContain('  written by: reader  redis SET user:1 {"id":1,...} -> OK (step 5)\n');
+      expect(asked).toEqual(['user:1', 'user:3']);
+    } finally {
+      delete (globalThis as Record<symbol, unknown>)[slot];
+    }
+  });
+
   it('returns the inconsistent keys as actual and expected, for reporters and IDEs', async () => {
     await redis.set('user:1', JSON.stringify({ id: 1, name: 'Old', email: 'tom@example.com' }));
     let error: { matcherResult?: { actual: unknown; expected: unknown } } | undefined;

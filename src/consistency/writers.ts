@@ -11,6 +11,25 @@ const scoped = new AsyncLocalStorage<WriterLookup>();
 const global: WriterLookup[] = [];
 
 /**
+ * The race helpers' registry of the active race (src/race/keyWriters.ts), read from its registered
+ * `globalThis` slot so that this module does not import the race helpers (imports go race -> adapters only).
+ * It must be asked about every key reported as inconsistent: the race report lists those keys.
+ */
+const RACE_SLOT = Symbol.for('jest-cache-consistency.race.keyWriters');
+interface RaceKeyWriters {
+  lastWriter(key: string | Buffer): { label: string; step: number } | undefined;
+}
+
+function raceLookup(): WriterLookup | undefined {
+  const registry = (globalThis as { [RACE_SLOT]?: RaceKeyWriters })[RACE_SLOT];
+  if (!registry || typeof registry.lastWriter !== 'function') return undefined;
+  return (_key, inconsistency) => {
+    const writer = registry.lastWriter(inconsistency.key);
+    return writer ? `${writer.label} (step ${writer.step})` : undefined;
+  };
+}
+
+/**
  * Runs `fn` with `lookup` answering "written by" for every consistency check inside it (across awaits).
  * The innermost scope wins, then lookups registered with {@link registerWriterLookup}.
  */
@@ -27,13 +46,21 @@ export function registerWriterLookup(lookup: WriterLookup): () => void {
   };
 }
 
-/** The lookup in effect here, combining the scoped one and the registered ones; undefined when none. */
+/**
+ * The lookup in effect here, or undefined when none: the scoped one, then the active race's, then the
+ * registered ones (latest first). The active race is asked about every key, even when another lookup answers.
+ */
 export function currentWriterLookup(): WriterLookup | undefined {
   const inner = scoped.getStore();
-  if (!inner && global.length === 0) return undefined;
-  const chain = [...(inner ? [inner] : []), ...[...global].reverse()];
+  const race = raceLookup();
+  if (!inner && !race && global.length === 0) return undefined;
+  const registered = [...global].reverse();
   return (key, inconsistency) => {
-    for (const lookup of chain) {
+    const fromRace = race?.(key, inconsistency);
+    const fromScope = inner?.(key, inconsistency);
+    if (fromScope) return fromScope;
+    if (fromRace) return fromRace;
+    for (const lookup of registered) {
       const who = lookup(key, inconsistency);
       if (who) return who;
     }
