@@ -9,7 +9,7 @@ module.exports = {
   globalTeardown: '<rootDir>/src/preset/globalTeardown.ts',
   setupFilesAfterEnv: ['<rootDir>/src/setup.ts'],
   transform: { '^.+\\.tsx?$': 'ts-jest' },
-  testMatch: ['<rootDir>/__tests__/**/*.test.ts'],
+  testMatch: ['<rootDir>/__tests__/**/*.test.ts', '<rootDir>/examples/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/fixtures/'],
   testEnvironmentOptions: {
     cacheConsistency: { database: { schema: ['__tests__/fixtures/schema.sql'] } },

@@ -15,8 +15,8 @@ export interface User {
 
 export class UserCache {
   constructor(
-    private readonly db: Queryable,
-    private readonly redis: Redis,
+    protected readonly db: Queryable,
+    protected readonly redis: Redis,
   ) {}
 
   async getUser(id: number): Promise<User | null> {

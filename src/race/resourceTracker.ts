@@ -17,31 +17,23 @@
 import { createHook, type AsyncHook } from 'node:async_hooks';
 import { actorStorage, type ActorLink } from './actorLink';
 
-/** Requests that complete once, by themselves. */
+/**
+ * Requests that complete once, by themselves, and call back into JavaScript when they do (so their `before`
+ * hook fires). Work Node starts without a callback (the entropy pool refill behind crypto.randomUUID) never
+ * fires one, so crypto jobs are not listed: an actor awaiting one is treated as blocked until it resumes.
+ */
 const ONE_SHOT = new Set([
   'Timeout',
   'Immediate',
   'FSREQCALLBACK',
   'FSREQPROMISE',
   'FILEHANDLECLOSEREQ',
-  'FSEVENTWRAP',
   'STATWATCHER',
   'GETADDRINFOREQWRAP',
   'GETNAMEINFOREQWRAP',
   'QUERYWRAP',
   'TCPCONNECTWRAP',
   'PIPECONNECTWRAP',
-  'SHUTDOWNWRAP',
-  'PBKDF2REQUEST',
-  'RANDOMBYTESREQUEST',
-  'SCRYPTREQUEST',
-  'HASHREQUEST',
-  'SIGNREQUEST',
-  'KEYGENREQUEST',
-  'CHECKPRIMEREQUEST',
-  'HKDFREQUEST',
-  'ZLIB',
-  'WORKER',
 ]);
 
 /** Channels that carry I/O the race cannot see. */
@@ -69,7 +61,7 @@ export class ResourceTracker {
         if (type === 'PROMISE') return;
         const actor = actorStorage.getStore();
         if (!actor || !this.#actors.has(actor)) return;
-        if (ONE_SHOT.has(type) || /REQ(?:UEST|WRAP)?$/.test(type)) this.#live.set(asyncId, { actor, type });
+        if (ONE_SHOT.has(type)) this.#live.set(asyncId, { actor, type });
         else if (CONNECTIONS.has(type)) this.connections.push({ actor, type });
       },
       before: (asyncId) => {

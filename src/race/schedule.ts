@@ -29,6 +29,8 @@ export interface Choice {
   /** Position among this actor's pending steps (0 unless an actor has several steps in flight at once). */
   readonly ordinal: number;
   readonly description: string;
+  /** The step's kind and command (`redis SET`): what must be the same on every run of the same prefix. */
+  readonly shape: string;
 }
 
 export interface DecisionContext {
@@ -236,7 +238,8 @@ export class ScheduleRun implements StepController {
       let ordinal = 0;
       for (const p of this.#pending) {
         if (p.link !== link) continue;
-        out.push({ actor: link.name, actorIndex: link.index, ordinal: ordinal++, description: p.request.info.description });
+        const info = p.request.info;
+        out.push({ actor: link.name, actorIndex: link.index, ordinal: ordinal++, description: info.description, shape: `${info.kind} ${info.command}` });
       }
     }
     return out;

@@ -115,7 +115,8 @@ export class DfsExplorer implements Explorer {
           order = order.filter((i) => options[i]!.actor === ctx.previous);
         }
         const keys = order.map((i) => key(options[i]!));
-        const descriptions = order.map((i) => `${options[i]!.actor}: ${options[i]!.description}`);
+        // Arguments may differ between runs (a random lease token); the steps' shapes may not.
+        const descriptions = order.map((i) => `${options[i]!.actor}: ${options[i]!.shape}`);
         let node = this.#stack[ctx.depth];
         if (node) {
           if (node.keys.join() !== keys.join() || node.descriptions.join('\n') !== descriptions.join('\n')) {
