@@ -8,6 +8,7 @@ import { compareEntries, type ConsistencyReport, type ContractSet } from './comp
 import { compiledContract, type AnyCacheContract } from './contract';
 import { conventionContracts } from './convention';
 import { consistencyDefaults, contractsArgument, defaultContracts } from './registry';
+import { compareText, printableText } from './values';
 import { currentWriterLookup } from './writers';
 
 /** Options of `toBeConsistentWith` and `checkConsistency`. */
@@ -95,6 +96,13 @@ export async function checkAdapters(redis: RedisAdapter, db: DatabaseHandle, opt
   if (snapshot.otherTypes.length) {
     report.keys += snapshot.otherTypes.length;
     report.unmapped += snapshot.otherTypes.length;
+    if (options.strict) {
+      for (const other of snapshot.otherTypes) {
+        const keyText = printableText(other.key);
+        report.inconsistencies.push({ key: other.key, keyText, type: other.type, ttlMs: other.ttlMs, kind: 'unmapped', cached: `(a ${other.type} key: not read)`, expected: undefined });
+      }
+      report.inconsistencies.sort((a, b) => compareText(a.key, b.key));
+    }
   }
   return report;
 }

@@ -41,7 +41,8 @@ export interface Inconsistency {
   key: RedisText;
   /** The key as display text (bytes that are not UTF-8 escaped as \xNN). */
   keyText: string;
-  type: KeyType;
+  /** The Redis type; a module type (`ReJSON-RL`, ...) for a key captureKeyspace lists without reading. */
+  type: KeyType | (string & {});
   ttlMs: number | null;
   kind: InconsistencyKind;
   /** The contract that covers the key (absent for unmapped keys). */
