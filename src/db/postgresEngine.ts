@@ -3,8 +3,8 @@ import { databaseOf, redactUrl, withDatabase } from './databaseUrl';
 import { loadPg, type PgClient, type PgResult } from './drivers';
 
 /**
- * PostgreSQL: creating, cloning and dropping databases, and the reset plan: everything the reset needs, read
- * once from the template right after the schema was applied (so workers never introspect).
+ * PostgreSQL: creating and dropping databases, and the reset plan: everything the reset needs, read once in
+ * globalSetup from a worker's database right after the schema was applied (so workers never introspect).
  */
 
 /** How the database is put back before each test. docs/real-databases.md#reset has the measured costs. */
@@ -166,7 +166,7 @@ const SEQUENCES_SQL = `
 SELECT format('%I.%I', schemaname, sequencename) AS name, last_value::text AS last, start_value::text AS start
 FROM pg_sequences WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1`;
 
-/** Reads the reset plan of the database `client` is connected to (the template, right after the schema). */
+/** Reads the reset plan of the database `client` is connected to (right after the schema, before any test). */
 export async function readPostgresPlan(client: PgClient): Promise<PostgresResetPlan> {
   const tables = rowsOf(await client.query(TABLES_SQL)).map((r) => ({ oid: String(r.oid), name: String(r.name), only: r.kind === 'r' }));
   const byOid = new Map(tables.map((t) => [t.oid, t.name]));
