@@ -133,3 +133,19 @@ export {
   RedisNotOwnedError,
   InjectedFaultError,
 } from './errors';
+
+// Real databases in the preset (issue 6): database.kind 'postgres' | 'mysql', docs/real-databases.md.
+export type {
+  PostgresTestDb,
+  MysqlTestDb,
+  Mysql2CompatiblePool,
+  Mysql2CompatibleConnection,
+  ResetStrategy,
+} from './db/realTestDb';
+export {
+  DatabaseDriverMissingError,
+  DatabaseUnreachableError,
+  DatabaseProvisionError,
+  DatabaseResetError,
+  DatabaseKindMismatchError,
+} from './errors';
