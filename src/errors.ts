@@ -486,7 +486,8 @@ export class DatabaseKindMismatchError extends CacheConsistencyError {
     super(
       'DATABASE_KIND_MISMATCH',
       `${what} exists only for the embedded pg-mem database, but database.kind is '${kind}'. Use SQL through ` +
-        "testDb().query or testDb().pool instead, or remove database.kind. See docs/real-databases.md.",
+        'testDb().query or testDb().pool instead, or remove database.kind. The race helpers take the pool and a ' +
+        'reset: { db: testDb().pool, resetDb: () => testDb().reset() }. See docs/real-databases.md.',
     );
     this.kind = kind;
   }
