@@ -39,7 +39,7 @@ export function actorDb(link: ActorLink, base: object): ActorDbConnection {
 }
 
 export async function tidyConnections(link: ActorLink): Promise<void> {
-  for (const conn of connections(link).values()) await conn.tidy();
+  await Promise.all([...connections(link).values()].map((conn) => conn.tidy()));
 }
 
 export async function closeConnections(link: ActorLink): Promise<void> {

@@ -332,6 +332,11 @@ class RaceSession {
     };
   }
 
+  /** Rolls back what every actor's connections left open, all at once (one may be waiting on another's lock). */
+  async tidyAll(): Promise<void> {
+    await Promise.allSettled(this.links.map((l) => tidyConnections(l)));
+  }
+
   /** Puts Redis and the database back as they were before the call. */
   async restoreStart(): Promise<void> {
     await this.#redisStart.restore();
@@ -421,6 +426,8 @@ async function explore(scenario: Scenario<object, unknown>, explorer: Explorer, 
     return { schedules: count, complete: explorer.complete, strategy: explorer.name };
   } finally {
     try {
+      // A schedule abandoned by an error may have left a transaction open (its locks would block the reset).
+      await session.tidyAll();
       await session.restoreStart();
     } finally {
       await session.close();
