@@ -223,6 +223,33 @@ describe('options: database.kind, url, reset', () => {
   });
 });
 
+describe('schema modules in globalSetup', () => {
+  it('written in TypeScript, go through the project’s transform (as Jest loads a TypeScript globalSetup)', () => {
+    // In plain Node, as Jest's parent process is: inside this test, Jest's own require would transform anything.
+    const project = join(dir, 'ts-project');
+    mkdirSync(project, { recursive: true });
+    const file = join(project, 'seed.ts');
+    writeFileSync(file, `type Db = { query(sql: string): Promise<unknown> };\nexport default async function seed(db: Db): Promise<void> {\n  await db.query('SELECT 1');\n}\n`);
+    const probe = `
+      const { normalize } = require(${JSON.stringify(require.resolve('jest-config'))});
+      const { schemaModuleLoader } = require(${JSON.stringify(join(REPO, 'dist', 'db', 'schemaApply.js'))});
+      (async () => {
+        const transform = { '^.+\\\\.ts$': [${JSON.stringify(require.resolve('ts-jest'))}, { isolatedModules: true }] };
+        const { options } = await normalize({ rootDir: ${JSON.stringify(project)}, transform }, {});
+        let plain;
+        try { await (await schemaModuleLoader(undefined))(${JSON.stringify(file)}); plain = 'loaded'; } catch (e) { plain = e.name; }
+        const seen = [];
+        const mod = await (await schemaModuleLoader(options))(${JSON.stringify(file)});
+        await mod.default({ query: async (sql) => seen.push(sql) });
+        process.stdout.write(JSON.stringify({ seen, plain }));
+      })().catch((e) => { console.error(e); process.exit(1); });`;
+    const out = JSON.parse(execFileSync(process.execPath, ['-e', probe], { cwd: project }).toString()) as { seen: string[]; plain: string };
+    expect(out.seen).toEqual(['SELECT 1']);
+    // Without the project config (your own globalSetup passing none): plain require, which cannot read TypeScript.
+    expect(out.plain).toBe('SyntaxError');
+  });
+});
+
 describe('MySQL scripts', () => {
   it('honour DELIMITER lines, with the line each statement starts on', () => {
     const script = [
