@@ -251,12 +251,15 @@ export class RaceFailureError extends CacheConsistencyError {
   readonly schedules: number;
   /** The reported schedule's steps, one line each: `reader  redis GET user:1 -> null`. */
   readonly steps: readonly string[];
-  constructor(report: string, token: string, schedules: number, steps: readonly string[], cause?: unknown) {
-    super('RACE_FAILED', report, { cause });
+  /** What the check threw in that schedule (already part of the report), if it threw. */
+  readonly checkError: unknown;
+  constructor(report: string, token: string, schedules: number, steps: readonly string[], checkError?: unknown) {
+    super('RACE_FAILED', report);
     this.report = report;
     this.token = token;
     this.schedules = schedules;
     this.steps = steps;
+    this.checkError = checkError;
   }
 }
 

@@ -296,8 +296,13 @@ class RaceSession {
     try {
       result = await schedule.run(starts, chooser);
     } catch (error) {
-      if (error instanceof CacheConsistencyError && schedule.records.length > 0) {
-        error.message += `\n\nThe schedule so far:\n${indent(formatTimeline(this.names, schedule.records))}`;
+      if (error instanceof CacheConsistencyError) {
+        if (schedule.records.length > 0) {
+          const extra = `\n\nThe schedule so far:\n${indent(formatTimeline(this.names, schedule.records))}`;
+          if (typeof error.stack === 'string') error.stack = error.stack.replace(error.message, error.message + extra);
+          error.message += extra;
+        }
+        trimStack(error);
       }
       throw error;
     }
@@ -380,6 +385,19 @@ async function shrink(session: RaceSession, failing: Verdict, budget: number): P
   return { verdict: best, runs };
 }
 
+/** Drops the race helpers' own frames from a stack, so Jest points at the test that ran the race. */
+export function trimStack<E extends Error>(error: E): E {
+  if (typeof error.stack === 'string') {
+    const lines = error.stack.split('\n');
+    const firstFrame = lines.findIndex((l) => /^\s+at /.test(l));
+    if (firstFrame > 0) {
+      const frames = lines.slice(firstFrame).filter((l) => !/[\\/]race[\\/][A-Za-z]+\.(?:ts|js)/.test(l));
+      error.stack = [...lines.slice(0, firstFrame), ...frames].join('\n');
+    }
+  }
+  return error;
+}
+
 function stepLines(v: Verdict): string[] {
   return v.result.records.map((r) => `${r.actor}  ${r.fault ? '! ' : ''}${r.label}`);
 }
@@ -410,7 +428,7 @@ async function explore(scenario: Scenario<object, unknown>, explorer: Explorer, 
       explorer.done(verdict.result);
       if (!verdict.failed) continue;
       if (kind === 'replay') {
-        throw new RaceFailureError(report(session, verdict, `replay: the schedule ${verdict.token} fails.`), verdict.token, 1, stepLines(verdict), verdict.checkError);
+        throw trimStack(new RaceFailureError(report(session, verdict, `replay: the schedule ${verdict.token} fails.`), verdict.token, 1, stepLines(verdict), verdict.checkError));
       }
       const budget = scenario.shrinkBudget ?? 500;
       const { verdict: best, runs } = await shrink(session, verdict, budget);
@@ -421,7 +439,7 @@ async function explore(scenario: Scenario<object, unknown>, explorer: Explorer, 
           ? `It has ${best.result.switches} context switch${best.result.switches === 1 ? '' : 'es'}; no failing schedule with fewer preemptions was found${runs ? ` (${runs} more schedule${runs === 1 ? '' : 's'} tried)` : ''}.`
           : `Shrunk from ${verdict.result.switches} to ${best.result.switches} context switch${best.result.switches === 1 ? '' : 'es'} (${runs} more schedule${runs === 1 ? '' : 's'} tried).`;
       const headline = `everyInterleaving found a failing schedule: schedule ${count} of the ${explorer.name} search failed. ${shrunk}`;
-      throw new RaceFailureError(report(session, final, headline), final.token, count, stepLines(final), final.checkError);
+      throw trimStack(new RaceFailureError(report(session, final, headline), final.token, count, stepLines(final), final.checkError));
     }
     return { schedules: count, complete: explorer.complete, strategy: explorer.name };
   } finally {
