@@ -88,3 +88,22 @@ describe('createEmbeddedDb', () => {
     await expect(throws.query('SELECT 1')).rejects.toMatchObject({ code: 'SCHEMA_FAILED', message: expect.stringContaining('boom') });
   });
 });
+
+describe('createEmbeddedDb after a test changed the schema', () => {
+  it('builds the database again from the schema: the new table is gone, the pool keeps working', async () => {
+    const db = createEmbeddedDb([
+      file('base.sql', 'CREATE TABLE users (id int PRIMARY KEY, name text);'),
+      file('base-seed.js', "module.exports = (db) => db.query(\"INSERT INTO users VALUES (1, 'seed')\");"),
+    ]);
+    const pool = db.pool;
+    await db.query('CREATE TABLE scratch (id int)');
+    await db.query("INSERT INTO users VALUES (2, 'Tom')");
+    await db.reset();
+    await expect(db.query('SELECT * FROM scratch')).rejects.toThrow(/scratch/);
+    expect((await pool.query('SELECT id, name FROM users')).rows).toEqual([{ id: 1, name: 'seed' }]);
+    expect(db.mem.public.many('SELECT count(*) AS n FROM users')).toEqual([{ n: 1 }]);
+    await db.query("INSERT INTO users VALUES (3, 'Jerry')");
+    await db.reset(); // and the O(1) restore works again on the new instance
+    expect(await db.query('SELECT id FROM users')).toEqual([{ id: 1 }]);
+  });
+});

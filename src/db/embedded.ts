@@ -65,59 +65,104 @@ function loadSchemaModule(file: string): SchemaModule {
   return fn as SchemaModule;
 }
 
+/** One pg-mem instance with the schema applied; rebuilt whole when a test changed the schema. */
+interface Core {
+  mem: IMemoryDb;
+  pool: PgCompatiblePool;
+  /** Resolves once async schema modules have run and the backup is taken. */
+  ready: Promise<void>;
+  backup?: IBackup;
+}
+
 /**
  * Creates a pg-mem database and applies `schema` in order. `.sql` files are applied synchronously (so the
  * handle is usable at once); modules run asynchronously, and `ready` / `query` wait for them.
+ *
+ * `reset()` restores pg-mem's backup, in O(1). pg-mem cannot restore a backup once the schema changed (a test
+ * ran CREATE/ALTER/DROP): then the whole database is built again from the schema, and `pool` and `mem` follow
+ * (`pool` always forwards to the current instance; read `mem` again after a reset).
  */
 export function createEmbeddedDb(schema: readonly string[]): TestDb {
   // Loaded lazily: test files that never touch the database don't pay for pg-mem.
   const { newDb } = require('pg-mem') as typeof import('pg-mem');
-  const mem = newDb();
-  const { Pool } = mem.adapters.createPg() as { Pool: new () => PgCompatiblePool };
-  const pool = new Pool();
-  let backup: IBackup | undefined;
-
-  // Leading .sql files are applied now; from the first module on, the rest runs in order in `ready`.
-  let syncPrefix = 0;
-  while (syncPrefix < schema.length && /\.sql$/i.test(schema[syncPrefix]!)) {
-    applySqlFile(mem, schema[syncPrefix]!);
-    syncPrefix++;
-  }
 
   const rawQuery = async <T extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<T[]> => {
-    const result = await pool.query(sql, params);
+    const result = await core.pool.query(sql, params);
     return (result.rows ?? []) as T[];
   };
+
+  const build = (): Core => {
+    const mem = newDb();
+    const { Pool } = mem.adapters.createPg() as { Pool: new () => PgCompatiblePool };
+    const next: Core = { mem, pool: new Pool(), ready: Promise.resolve() };
+    // Leading .sql files are applied now; from the first module on, the rest runs in order in `ready`.
+    let syncPrefix = 0;
+    while (syncPrefix < schema.length && /\.sql$/i.test(schema[syncPrefix]!)) {
+      applySqlFile(mem, schema[syncPrefix]!);
+      syncPrefix++;
+    }
+    next.ready = (async () => {
+      for (const file of schema.slice(syncPrefix)) {
+        if (/\.sql$/i.test(file)) applySqlFile(mem, file);
+        else {
+          const fn = loadSchemaModule(file);
+          try {
+            // Schema modules run before `ready` resolves: hand them a handle on this very instance that
+            // does not wait for it.
+            await fn({
+              pool: next.pool,
+              mem,
+              ready: Promise.resolve(),
+              query: async <T extends Row = Row>(sql: string, params?: readonly unknown[]) =>
+                ((await next.pool.query(sql, params)).rows ?? []) as T[],
+              reset: () => db.reset(),
+            });
+          } catch (err) {
+            if (err instanceof SchemaError) throw err;
+            throw new SchemaError(file, `the schema module threw: ${(err as Error)?.message ?? String(err)}`, undefined, undefined, err);
+          }
+        }
+      }
+      next.backup = mem.backup();
+    })();
+    // The rejection is reported through query()/reset(); don't let it count as unhandled meanwhile.
+    next.ready.catch(() => {});
+    return next;
+  };
+
+  // Forwards to the current instance's pool, so a service built with `db.pool` survives a rebuild.
+  const pool = new Proxy({} as PgCompatiblePool, {
+    get(_target, prop) {
+      const value = (core.pool as unknown as Record<PropertyKey, unknown>)[prop];
+      return typeof value === 'function' ? value.bind(core.pool) : value;
+    },
+  });
+
   const db: TestDb = {
     pool,
-    mem,
-    ready: undefined as unknown as Promise<void>,
+    get mem() {
+      return core.mem;
+    },
+    get ready() {
+      return core.ready;
+    },
     async query<T extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<T[]> {
-      await db.ready;
+      await core.ready;
       return rawQuery<T>(sql, params);
     },
     async reset() {
-      await db.ready;
-      backup!.restore();
+      await core.ready;
+      try {
+        core.backup!.restore();
+      } catch (err) {
+        if (!/schema has been changed/i.test((err as Error)?.message ?? '')) throw err;
+        const old = core;
+        core = build();
+        await old.pool.end().catch(() => {});
+        await core.ready;
+      }
     },
   };
-  (db as { ready: Promise<void> }).ready = (async () => {
-    for (const file of schema.slice(syncPrefix)) {
-      if (/\.sql$/i.test(file)) applySqlFile(mem, file);
-      else {
-        const fn = loadSchemaModule(file);
-        try {
-          // Schema modules run before `ready` resolves: hand them a handle that does not wait for it.
-          await fn({ ...db, query: rawQuery, ready: Promise.resolve() });
-        } catch (err) {
-          if (err instanceof SchemaError) throw err;
-          throw new SchemaError(file, `the schema module threw: ${(err as Error)?.message ?? String(err)}`, undefined, undefined, err);
-        }
-      }
-    }
-    backup = mem.backup();
-  })();
-  // The rejection is reported through query()/reset(); don't let it count as unhandled meanwhile.
-  db.ready.catch(() => {});
+  let core: Core = build();
   return db;
 }
