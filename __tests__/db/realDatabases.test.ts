@@ -27,8 +27,8 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Jest on the fixture: two workers, a fresh cache folder (no timings: Jest really uses its workers). */
-function runFixture(kind: Kind, files: string[], env: Record<string, string> = {}): Running {
-  return spawnJest(FIXTURE, ['--maxWorkers=2', `--cacheDirectory=${join(dir, 'cache')}`, ...files], {
+function runFixture(kind: Kind, files: string[], env: Record<string, string> = {}, workers = 2): Running {
+  return spawnJest(FIXTURE, [`--maxWorkers=${workers}`, `--cacheDirectory=${join(dir, 'cache')}`, ...files], {
     DB_KIND: kind,
     DB_URL: URLS[kind],
     OUT_DIR: dir,
@@ -73,6 +73,14 @@ describe.each(['postgres', 'mysql'] as const)('database.kind %s', (kind) => {
     const result = await runFixture(kind, ['reset.test.js'], { DB_RESET: 'truncate' }).done;
     expect({ code: result.code, output: result.code === 0 ? '' : explain(result) }).toEqual({ code: 0, output: '' });
     expect(result.stderr).toMatch(/Tests: +4 passed, 4 total/);
+  });
+
+  it('ends a file that never released a pool client, and the next file finds its database reset, not locked', async () => {
+    // In band, in name order: leak.test.js leaves a transaction open on a checked-out client, then reset.test.js.
+    const result = await runFixture(kind, ['leak.test.js', 'reset.test.js'], {}, 1).done;
+    expect({ code: result.code, output: result.code === 0 ? '' : explain(result) }).toEqual({ code: 0, output: '' });
+    expect(result.stderr.indexOf('leak.test.js')).toBeLessThan(result.stderr.indexOf('reset.test.js'));
+    expect(result.stderr).toMatch(/Tests: +5 passed, 5 total/);
   });
 
   it('drops the databases after a failing run too', async () => {

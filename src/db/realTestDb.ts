@@ -114,6 +114,10 @@ export function createPostgresHandle(url: string, name: string, reset: () => Pro
   const pool: PgPool = new Pool({ connectionString: url });
   // An idle client ended by the server (teardown drops the database WITH (FORCE)) must not crash the worker.
   pool.on('error', () => {});
+  // Clients checked out and never released: pool.end() would wait for them for ever (mysql2's pool ends them).
+  const checkedOut = new Set<{ release(err?: Error | boolean): void }>();
+  (pool as unknown as NodeJS.EventEmitter).on('acquire', (client: { release(err?: Error | boolean): void }) => checkedOut.add(client));
+  (pool as unknown as NodeJS.EventEmitter).on('release', (_err: unknown, client: { release(err?: Error | boolean): void }) => checkedOut.delete(client));
   const handle = {
     kind: 'postgres' as const,
     url,
@@ -124,7 +128,12 @@ export function createPostgresHandle(url: string, name: string, reset: () => Pro
       return (rowsOfPgResult(await pool.query(sql, params ? [...params] : undefined)) ?? []) as T[];
     },
     reset,
-    close: () => pool.end(),
+    async close() {
+      const ended = pool.end();
+      // A client a test never released: ended too (its open transaction rolls back with it).
+      for (const client of [...checkedOut]) client.release(true);
+      await ended;
+    },
   };
   Object.defineProperty(handle, 'close', { enumerable: false });
   return finish(handle, 'postgres', name);
