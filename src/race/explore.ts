@@ -253,10 +253,9 @@ class RaceSession {
       invalid('resetDb', 'this database cannot be snapshotted by the race: pass resetDb: (db) => ... that puts it back in its starting state (e.g. TRUNCATE the tables your setup fills)');
     }
     try {
-      for (const link of session.links) {
-        await actorRedis(link, redis).ready();
-        if (db !== undefined) await actorDb(link, db as object).ready();
-      }
+      await Promise.all(
+        session.links.flatMap((link) => [actorRedis(link, redis).ready(), ...(db !== undefined ? [actorDb(link, db as object).ready()] : [])]),
+      );
     } catch (e) {
       await session.close();
       throw e;
@@ -306,19 +305,22 @@ class RaceSession {
       }
       throw error;
     }
-    for (const link of this.links) await tidyConnections(link);
+    await Promise.all(this.links.map((link) => tidyConnections(link)));
     const writers = new KeyWriterRegistry(result.records);
     this.#writers?.deactivate();
     this.#writers = writers;
     writers.activate();
     let checkError: unknown;
+    const names = this.names;
     try {
       await this.scenario.check?.({
         redis: this.redis,
         db: this.db,
         outcomes: result.outcomes,
         steps: result.records,
-        timeline: formatTimeline(this.names, result.records),
+        get timeline() {
+          return formatTimeline(names, result.records);
+        },
       });
     } catch (error) {
       checkError = error ?? new Error('the check threw undefined');
@@ -432,8 +434,7 @@ async function explore(scenario: Scenario<object, unknown>, explorer: Explorer, 
       }
       const budget = scenario.shrinkBudget ?? 500;
       const { verdict: best, runs } = await shrink(session, verdict, budget);
-      // Run the reported schedule once more, last: the report and the state left behind are that schedule's.
-      const final = await session.run(new ReplayExplorer(best.token, decodeToken(best.token) as Array<{ actor: string; ordinal: number }>).next()!);
+      const final = best;
       const shrunk =
         best === verdict
           ? `It has ${best.result.switches} context switch${best.result.switches === 1 ? '' : 'es'}; no failing schedule with fewer preemptions was found${runs ? ` (${runs} more schedule${runs === 1 ? '' : 's'} tried)` : ''}.`

@@ -118,6 +118,7 @@ export function instrumentIoredis(
   client: object,
   route: () => { link: ActorLink; target: object } | undefined,
   ready?: () => Promise<void>,
+  onCommand?: (name: string) => void,
 ): void {
   const c = client as IoredisLike;
   const sendCommand = c.sendCommand;
@@ -130,6 +131,7 @@ export function instrumentIoredis(
     const to = route();
     if (!to) return sendCommand.call(this, command, stream);
     if (to.target !== client) return (to.target as IoredisLike).sendCommand(command);
+    onCommand?.(command.name);
     // The raw reply, before ioredis chains anything (a script's NOSCRIPT retry) onto command.promise.
     let raw!: Promise<unknown>;
     const wrapRaw = () => {
@@ -202,7 +204,12 @@ export function nodeRedisSelf(client: object): NodeRedisInstance {
   return ((client as { _self?: object })._self ?? client) as NodeRedisInstance;
 }
 
-export function instrumentNodeRedis(client: object, route: () => { link: ActorLink; target: object } | undefined, ready?: () => Promise<void>): void {
+export function instrumentNodeRedis(
+  client: object,
+  route: () => { link: ActorLink; target: object } | undefined,
+  ready?: () => Promise<void>,
+  onCommand?: (name: string) => void,
+): void {
   const self = nodeRedisSelf(client);
   const sendCommand = self.sendCommand;
   const executeMulti = self._executeMulti;
@@ -213,6 +220,7 @@ export function instrumentNodeRedis(client: object, route: () => { link: ActorLi
     if (!to) return sendCommand.call(this, args, options);
     if (to.target !== client) return nodeRedisSelf(to.target).sendCommand(args, options);
     const [name, ...rest] = args;
+    onCommand?.(redisText(name));
     const snapshot = rest.slice();
     return to.link.issue({
       info: redisStepInfo(to.link.name, redisText(name), snapshot),
@@ -331,10 +339,17 @@ export function openActorRedis(base: object, link: ActorLink): ActorRedisConnect
   const kind = redisClientKind(base);
   const route = () => (isHousekeeping() ? undefined : { link, target: dup });
   let dup: object;
+  // Connection state a step may leave behind (a WATCH, a MULTI never executed): cleared after the schedule.
+  let dirty = false;
+  const onCommand = (name: string) => {
+    const upper = name.toUpperCase();
+    if (upper === 'WATCH' || upper === 'MULTI' || upper === 'SUBSCRIBE' || upper === 'SELECT') dirty = true;
+  };
   if (kind === 'ioredis') {
     const io = (base as { duplicate(o: object): object }).duplicate({
       lazyConnect: true,
       enableAutoPipelining: false,
+      enableReadyCheck: false,
       connectionName: `race:${link.name}`,
     }) as {
       status: string;
@@ -349,13 +364,15 @@ export function openActorRedis(base: object, link: ActorLink): ActorRedisConnect
     io.on('error', () => {});
     let connecting: Promise<void> | undefined;
     const ready = () => (connecting ??= housekeep(() => io.connect()));
-    instrumentIoredis(io, route, ready);
+    instrumentIoredis(io, route, ready, onCommand);
     return {
       kind,
       client: io,
       ready,
       async tidy() {
-        if (io.status === 'ready') await housekeep(() => io.call('UNWATCH'));
+        if (!dirty || io.status !== 'ready') return;
+        dirty = false;
+        await housekeep(() => Promise.allSettled([io.call('DISCARD'), io.call('UNWATCH'), io.call('SELECT', '0')]));
       },
       async close() {
         if (io.status === 'end') return;
@@ -365,7 +382,7 @@ export function openActorRedis(base: object, link: ActorLink): ActorRedisConnect
         }
         await new Promise<void>((resolve) => {
           io.once('end', () => resolve());
-          housekeep(() => io.quit()).catch(() => io.disconnect());
+          io.disconnect();
         });
       },
     };
@@ -382,13 +399,16 @@ export function openActorRedis(base: object, link: ActorLink): ActorRedisConnect
     nr.on('error', () => {});
     let connecting: Promise<void> | undefined;
     const ready = () => (connecting ??= housekeep(() => nr.connect()).then(() => undefined));
-    instrumentNodeRedis(nr, route, ready);
+    instrumentNodeRedis(nr, route, ready, onCommand);
     return {
       kind,
       client: nr,
       ready,
       async tidy() {
-        if (nr.isOpen) await housekeep(() => nodeRedisSelf(nr).sendCommand(['UNWATCH']));
+        if (!dirty || !nr.isOpen) return;
+        dirty = false;
+        const self = nodeRedisSelf(nr);
+        await housekeep(() => Promise.allSettled([self.sendCommand(['DISCARD']), self.sendCommand(['UNWATCH']), self.sendCommand(['SELECT', '0'])]));
       },
       async close() {
         if (connecting) await connecting.catch(() => {});

@@ -1,0 +1,200 @@
+#!/usr/bin/env node
+// bench/race: the race helpers, measured in one run against baselines from the same run.
+//  (a) schedules per second: the seed scenario (RACES.md row 1: reader 3 steps, writer 2 = 10 orders) and one
+//      reader plus two writers (3 + 2 + 2 steps = 210 orders)
+//  (b) the seed scenario's 10 orders through everyInterleaving vs a minimal hand-written gate enumerator
+//      (bench/handEnumerator.js) on the same service, real redis-server and pg-mem        target: <= 1.5x
+//  (c) detection vs fast-check's fc.scheduler() over 30 seeds (100 runs each): how many seeds find the race
+//      and the median time to detect; everyInterleaving must find it every run, >= 5x sooner than fast-check's
+//      best setup
+// Usage: npm run build && node bench/race.js [--runs N]
+'use strict';
+const path = require('path');
+const { setTimeout: sleep } = require('timers/promises');
+const Redis = require('ioredis');
+const { median, ms, fmt, requireBuilt, REPO } = require('./lib');
+const { UserCache, consistent } = require('./raceService');
+const { orders, runOrder } = require('./handEnumerator');
+
+const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 30;
+const { startRedisServer, findRedisServerBinary, everyInterleaving, RaceFailureError } = requireBuilt();
+const { createEmbeddedDb } = require(path.join(REPO, 'dist', 'db', 'embedded'));
+let fc;
+try {
+  fc = require('fast-check');
+} catch {
+  fc = undefined;
+}
+
+const now = () => process.hrtime.bigint();
+
+async function main() {
+  const { path: binary } = await findRedisServerBinary();
+  const server = await startRedisServer({ binary });
+  const redis = new Redis(server.url);
+  const db = createEmbeddedDb([path.join(REPO, '__tests__', 'fixtures', 'schema.sql')]);
+  await db.ready;
+  const start = db.mem.backup();
+  const setup = () => db.query(`INSERT INTO users (id, name) VALUES (1, 'Tom')`);
+  const base = { redis, db, allowFlush: true, setup: ({ db: d }) => d.query(`INSERT INTO users (id, name) VALUES (1, 'Tom')`) };
+  const reader = ({ redis: r, db: d }) => new UserCache(d, r).getUser(1);
+  const writer = (name) => ({ redis: r, db: d }) => new UserCache(d, r).updateUser(1, name);
+  try {
+    // the seed scenario, with a check that counts inconsistent schedules instead of failing
+    let inconsistent = 0;
+    const countingCheck = async ({ redis: r, db: d }) => {
+      if (!(await consistent(r, d))) inconsistent++;
+    };
+    const seedScenario = { ...base, actors: { reader, writer: writer('Jerry') }, check: countingCheck };
+    // ---------------------------------------------------------------- (b) vs a hand-written gate enumerator
+    const own = { reader: redis.duplicate(), writer: redis.duplicate() };
+    const clients = { reader: { redis: own.reader, db }, writer: { redis: own.writer, db } };
+    const hand = async () => {
+      let bad = 0;
+      for (const order of orders({ reader: 3, writer: 2 })) {
+        const ok = await runOrder(order, {
+          reset: async () => {
+            await redis.flushall();
+            start.restore();
+          },
+          setup,
+          clients,
+          actors: { reader: (d, r) => new UserCache(d, r).getUser(1), writer: (d, r) => new UserCache(d, r).updateUser(1, 'Jerry') },
+          check: () => consistent(redis, db),
+        });
+        if (!ok) bad++;
+      }
+      return bad;
+    };
+    const ours = async () => {
+      inconsistent = 0;
+      await everyInterleaving(seedScenario);
+      return inconsistent;
+    };
+    // everyInterleaving starts every schedule from the state before the call: give it the empty one.
+    const fresh = async () => {
+      await redis.flushall();
+      start.restore();
+    };
+    let t = now();
+    const handCold = await hand();
+    const handColdMs = ms(t);
+    const handTimes = [];
+    const ourTimes = [];
+    for (let i = 0; i < runs; i++) {
+      t = now();
+      await hand();
+      handTimes.push(ms(t));
+      await fresh();
+      t = now();
+      await ours();
+      ourTimes.push(ms(t));
+    }
+    const handMed = median(handTimes);
+    const ourMed = median(ourTimes);
+    console.log('(b) the seed scenario\'s 10 orders: everyInterleaving vs a hand-written gate enumerator (bench/handEnumerator.js)');
+    console.log(`    hand enumerator: cold ${fmt(handColdMs)} ms, median ${fmt(handMed, 2)} ms per 10 orders (${fmt(handMed / 10, 2)} ms/order), ${handCold} of 10 inconsistent`);
+    await fresh();
+    console.log(`    everyInterleaving: median ${fmt(ourMed, 2)} ms per 10 orders (${fmt(ourMed / 10, 2)} ms/order), ${await ours()} of 10 inconsistent`);
+    console.log(`    ratio: ${fmt(ourMed / handMed, 2)}x (target <= 1.5x)`);
+
+    // ---------------------------------------------------------------- (a) schedules per second
+    await fresh();
+    await everyInterleaving(seedScenario); // warm-up
+    t = now();
+    let schedules = 0;
+    for (let i = 0; i < runs; i++) {
+      await fresh();
+      schedules += (await everyInterleaving(seedScenario)).schedules;
+    }
+    const seedRate = schedules / (ms(t) / 1000);
+    inconsistent = 0;
+    const three = { ...base, actors: { reader, writer1: writer('Jerry'), writer2: writer('Spike') }, check: countingCheck };
+    await fresh();
+    t = now();
+    const s210 = await everyInterleaving(three);
+    const rate210 = s210.schedules / (ms(t) / 1000);
+    console.log('\n(a) schedules per second (everyInterleaving, real redis-server + pg-mem, check after every schedule)');
+    console.log(`    seed scenario (10 orders) x ${runs}: ${fmt(seedRate, 0)} schedules/s`);
+    console.log(`    1 reader + 2 writers: ${s210.schedules} orders (${inconsistent} inconsistent) in ${fmt(s210.schedules / rate210 * 1000, 0)} ms: ${fmt(rate210, 0)} schedules/s`);
+
+    // ---------------------------------------------------------------- (c) detection vs fast-check
+    const seeds = Array.from({ length: 30 }, (_, i) => i + 1);
+    const detectScenario = {
+      ...base,
+      actors: { reader, writer: writer('Jerry') },
+      check: async ({ redis: r, db: d }) => {
+        if (!(await consistent(r, d))) throw new Error('user:1 is stale');
+      },
+    };
+    const oursFound = [];
+    for (const _ of seeds) {
+      await fresh();
+      t = now();
+      const e = await everyInterleaving(detectScenario).catch((err) => err);
+      oursFound.push({ found: e instanceof RaceFailureError, ms: ms(t), schedules: e.schedules });
+    }
+    console.log('\n(c) detection over 30 runs / seeds (time to detect includes, for everyInterleaving, shrinking and the report)');
+    const okOurs = oursFound.filter((r) => r.found);
+    console.log(`    everyInterleaving (exhaustive): found in ${okOurs.length}/30, after ${okOurs[0]?.schedules} schedules, median ${fmt(median(okOurs.map((r) => r.ms)), 1)} ms`);
+    if (!fc) {
+      console.log('    fast-check is not installed (npm install -D fast-check): comparison skipped');
+      return;
+    }
+    const readerC = { redis: own.reader, db };
+    const writerC = { redis: own.writer, db };
+    const fcRun = async (seed, variant) => {
+      const settings = variant === 'timer-act' ? { act: async (f) => { await f(); await sleep(1); } } : undefined;
+      const prop = fc.asyncProperty(fc.scheduler(settings), async (s) => {
+        await redis.flushall();
+        start.restore();
+        await setup();
+        // literal: the docs' scheduleFunction (the call is made at once, its result is delivered when the
+        // scheduler says); timer-act: every call first waits for a scheduled go, and act waits 1 ms after each.
+        const wrap = (client, methods) =>
+          Object.fromEntries(
+            methods.map((m) => [
+              m,
+              variant === 'literal'
+                ? s.scheduleFunction(function call(...args) { return client[m](...args); })
+                : async (...args) => {
+                    await s.schedule(Promise.resolve(), `${m}(${args[0]})`);
+                    return client[m](...args);
+                  },
+            ]),
+          );
+        const r = new UserCache(wrap(readerC.db, ['query']), wrap(readerC.redis, ['get', 'set', 'del']));
+        const w = new UserCache(wrap(writerC.db, ['query']), wrap(writerC.redis, ['get', 'set', 'del']));
+        await s.waitFor(Promise.all([r.getUser(1), w.updateUser(1, 'Jerry')]));
+        return consistent(redis, db);
+      });
+      const t0 = now();
+      const result = await fc.check(prop, { seed, numRuns: 100, endOnFailure: true });
+      return { found: result.failed, runs: result.numRuns, ms: ms(t0) };
+    };
+    const summary = {};
+    for (const variant of ['literal', 'timer-act']) {
+      const rs = [];
+      for (const seed of seeds) rs.push(await fcRun(seed, variant));
+      const found = rs.filter((r) => r.found);
+      summary[variant] = found;
+      console.log(
+        `    fast-check fc.scheduler() ${variant === 'literal' ? '(scheduleFunction, as documented)' : '(gate before each call + 1 ms timer act)'}: ` +
+          `found in ${found.length}/30 seeds within 100 runs` +
+          (found.length ? `, median ${median(found.map((r) => r.runs))} runs and ${fmt(median(found.map((r) => r.ms)), 1)} ms to detect` : ''),
+      );
+    }
+    const best = ['timer-act', 'literal'].map((v) => summary[v]).find((f) => f.length > 0);
+    if (best) console.log(`    time to detect: fast-check's best ${fmt(median(best.map((r) => r.ms)), 1)} ms / everyInterleaving ${fmt(median(okOurs.map((r) => r.ms)), 1)} ms = ${fmt(median(best.map((r) => r.ms)) / median(okOurs.map((r) => r.ms)), 1)}x (target >= 5x)`);
+    await Promise.all([own.reader.quit(), own.writer.quit()]);
+  } finally {
+    await redis.quit();
+    await db.pool.end();
+    await server.stop();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
