@@ -249,6 +249,10 @@ class RaceSession {
       await t.ready;
       const backup = t.mem.backup();
       session.#resetDb = async () => backup.restore();
+    } else if (db !== undefined && dbHandleKind(db) === 'real-testDb') {
+      // A real database cannot be snapshotted cheaply: every schedule starts from right after the schema.
+      const t = db as { reset(): Promise<void> };
+      session.#resetDb = () => t.reset();
     } else if (db !== undefined && dbHandleKind(db) !== 'function' && dbHandleKind(db) !== 'queryable') {
       invalid('resetDb', 'this database cannot be snapshotted by the race: pass resetDb: (db) => ... that puts it back in its starting state (e.g. TRUNCATE the tables your setup fills)');
     }
