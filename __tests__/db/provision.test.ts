@@ -234,7 +234,7 @@ describe('schema modules in globalSetup', () => {
       const { normalize } = require(${JSON.stringify(require.resolve('jest-config'))});
       const { schemaModuleLoader } = require(${JSON.stringify(join(REPO, 'dist', 'db', 'schemaApply.js'))});
       (async () => {
-        const transform = { '^.+\\\\.ts$': [${JSON.stringify(require.resolve('ts-jest'))}, { isolatedModules: true }] };
+        const transform = { '^.+\\\\.ts$': [${JSON.stringify(require.resolve('ts-jest'))}, { tsconfig: { isolatedModules: true, esModuleInterop: true } }] };
         const { options } = await normalize({ rootDir: ${JSON.stringify(project)}, transform }, {});
         let plain;
         try { await (await schemaModuleLoader(undefined))(${JSON.stringify(file)}); plain = 'loaded'; } catch (e) { plain = e.name; }
@@ -243,7 +243,7 @@ describe('schema modules in globalSetup', () => {
         await mod.default({ query: async (sql) => seen.push(sql) });
         process.stdout.write(JSON.stringify({ seen, plain }));
       })().catch((e) => { console.error(e); process.exit(1); });`;
-    const out = JSON.parse(execFileSync(process.execPath, ['-e', probe], { cwd: project }).toString()) as { seen: string[]; plain: string };
+    const out = JSON.parse(execFileSync(process.execPath, ['-e', probe], { cwd: project, stdio: ['ignore', 'pipe', 'pipe'] }).toString()) as { seen: string[]; plain: string };
     expect(out.seen).toEqual(['SELECT 1']);
     // Without the project config (your own globalSetup passing none): plain require, which cannot read TypeScript.
     expect(out.plain).toBe('SyntaxError');
