@@ -157,10 +157,10 @@ async function dropLeftovers(admin: Admin, context: ProvisionContext): Promise<s
   // One that cannot be dropped (created by another user of the server) is not ours after all: left alone.
   await dropEach(admin.kind, admin.url, stale, (name) => dropped.push(name)).catch(() => {});
   dropped.sort();
-  // Plan folders of runs that are gone.
+  // Plan folders of runs that are gone (always this machine's real processes, whatever the context says).
   for (const entry of safeReaddir(tmpdir())) {
     const m = /^jcc-db-([0-9]+)-/.exec(entry);
-    if (m && Number(m[1]) !== self && !alive(Number(m[1]))) rmSync(join(tmpdir(), entry), { recursive: true, force: true });
+    if (m && Number(m[1]) !== process.pid && !processAlive(Number(m[1]))) rmSync(join(tmpdir(), entry), { recursive: true, force: true });
   }
   return dropped;
 }
