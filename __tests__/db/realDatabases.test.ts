@@ -99,8 +99,8 @@ describe.each(['postgres', 'mysql'] as const)('database.kind %s', (kind) => {
     expect(await admin.existing(names)).toEqual(names);
     killed.child.kill('SIGKILL');
     await killed.done;
-    // Still there: nothing ran the killed run's teardown.
-    expect(await admin.existing(names)).toEqual(names);
+    // Nothing ran the killed run's teardown. (Not asserted that they are still there now: any run starting on
+    // this machine meanwhile, e.g. another test file of this suite, may already have dropped them, rightly.)
     // A database of a Jest process that is alive (this one) follows the same pattern and must survive.
     const alive = `jcc_${hostTag()}_${process.pid}_w1`;
     await admin.create(alive);
