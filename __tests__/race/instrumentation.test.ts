@@ -170,51 +170,6 @@ describe('every SQL statement is one step, on the actor own connection', () => {
     }
   });
 
-  it("testDb() on a real database (database.kind 'postgres' | 'mysql'): handles shaped like it, reset between schedules", async () => {
-    const mysql = createPool({ host: '127.0.0.1', port: 3306, user: 'root', database: 'test', connectionLimit: 4 });
-    const mtable = `race_real_${process.pid}`;
-    try {
-      await mysql.query(`DROP TABLE IF EXISTS ${mtable}`);
-      await mysql.query(`CREATE TABLE ${mtable} (id int PRIMARY KEY, name varchar(20) NOT NULL)`);
-      let resets = 0;
-      // The shape testDb() has with a real database (src/db/realTestDb.ts), over pools of this test.
-      const real = (kind: 'postgres' | 'mysql') => ({
-        kind,
-        url: 'postgres://127.0.0.1/test',
-        name: 'test',
-        ready: Promise.resolve(),
-        pool: kind === 'postgres' ? pg : mysql,
-        query: async (sql: string, params?: unknown[]) =>
-          kind === 'postgres' ? (await pg.query(sql, params)).rows : ((await mysql.query(sql.replace(/\$\d+/g, '?'), params))[0] as unknown[]),
-        reset: async () => {
-          resets++;
-          if (kind === 'postgres') await pg.query(`TRUNCATE ${table}`);
-          else await mysql.query(`TRUNCATE ${mtable}`);
-        },
-      });
-      for (const kind of ['postgres', 'mysql'] as const) {
-        const t = kind === 'postgres' ? table : mtable;
-        const seen: string[] = [];
-        resets = 0;
-        const summary = await everyInterleaving({
-          db: real(kind),
-          setup: ({ db }) => db.query(`INSERT INTO ${t} (id, name) VALUES ($1, $2)`, [1, 'Tom']),
-          actors: {
-            a: async ({ db }) => db.query(`UPDATE ${t} SET name = $1 WHERE id = $2`, ['Jerry', 1]),
-            b: async ({ db }) => db.query(`SELECT name FROM ${t} WHERE id = $1`, [1]),
-          },
-          check: ({ outcomes, steps }) => void seen.push(`${steps.map((s) => s.actor).join('')} ${JSON.stringify(outcomes.b)}`),
-        });
-        expect(summary.schedules).toBe(2);
-        expect(seen).toEqual(['ab {"ok":true,"value":[{"name":"Jerry"}]}', 'ba {"ok":true,"value":[{"name":"Tom"}]}']);
-        expect(resets).toBe(3); // before each schedule, and once more at the end
-      }
-    } finally {
-      await mysql.query(`DROP TABLE IF EXISTS ${mtable}`);
-      await mysql.end();
-    }
-  });
-
   it('a plain query function and a { query } object', async () => {
     const calls: string[] = [];
     const fn = async (sql: string) => {

@@ -12,12 +12,11 @@
  * | `{ query(sql, params) }`          | `{ query }`                                      | shared (no connections)   |
  * | `(sql, params) => rows`           | a function                                       | shared (no connections)   |
  */
-import { mysql2Query } from '../db/mysql';
 import type { ActorLink } from './actorLink';
 import { formatOutcome, formatRows, formatSql, sqlKeyword } from './labels';
 import type { StepInfo, StepOutcome, StepRequest } from './step';
 
-export type DbHandleKind = 'testDb' | 'real-testDb' | 'pg-pool' | 'pg-client' | 'mysql2-pool' | 'queryable' | 'function';
+export type DbHandleKind = 'testDb' | 'pg-pool' | 'pg-client' | 'mysql2-pool' | 'queryable' | 'function';
 
 type AnyFn = (...args: unknown[]) => unknown;
 type Obj = Record<string, unknown>;
@@ -27,10 +26,6 @@ export function dbHandleKind(handle: unknown): DbHandleKind | undefined {
   if (handle === null || typeof handle !== 'object') return undefined;
   const h = handle as Obj;
   if (typeof h.query === 'function' && typeof h.reset === 'function' && h.mem && h.pool) return 'testDb';
-  // testDb() with database.kind 'postgres' | 'mysql' (docs/real-databases.md): this worker's real database.
-  if (typeof h.query === 'function' && typeof h.reset === 'function' && (h.kind === 'postgres' || h.kind === 'mysql') && h.pool && typeof h.url === 'string') {
-    return 'real-testDb';
-  }
   if (typeof h.getConnection === 'function' && typeof h.query === 'function') return 'mysql2-pool';
   if (typeof h.query === 'function' && typeof h.connect === 'function') {
     if ('connectionParameters' in h) return 'pg-client';
@@ -179,44 +174,6 @@ export function openActorDb(base: unknown, link: ActorLink): ActorDbConnection {
         reset: () => db.reset(),
       };
       return pgConnection(kind, handle, conn, tx);
-    }
-    case 'real-testDb': {
-      const db = base as { kind: 'postgres' | 'mysql'; url: string; name: string; pool: object; reset(): Promise<void> };
-      if (db.kind === 'postgres') {
-        const conn = lazy(() => (db.pool as { connect(): Promise<PgClientLike> }).connect());
-        const pool = pgFacade(link, conn, tx);
-        const handle = {
-          kind: db.kind,
-          url: db.url,
-          name: db.name,
-          pool,
-          ready: Promise.resolve(),
-          async query(sql: string, params?: readonly unknown[]) {
-            const result = (await (pool.query as AnyFn)(sql, params)) as { rows?: unknown[] };
-            return result?.rows ?? [];
-          },
-          reset: () => db.reset(),
-        };
-        return pgConnection(kind, handle, conn, tx);
-      }
-      const conn = lazy(() => (db.pool as { getConnection(): Promise<MysqlConnLike> }).getConnection());
-      const facade = mysqlFacade(link, tx, conn);
-      let rowsQuery: ((sql: string, params?: readonly unknown[]) => Promise<unknown[]>) | undefined;
-      const handle = {
-        kind: db.kind,
-        url: db.url,
-        name: db.name,
-        pool: facade,
-        ready: Promise.resolve(),
-        // Like testDb().query: rows, and `$1` placeholders accepted.
-        query: (sql: string, params?: readonly unknown[]) =>
-          step(link, tx, sql, params, async () => {
-            rowsQuery ??= mysql2Query(await conn());
-            return rowsQuery(sql, params);
-          }),
-        reset: () => db.reset(),
-      };
-      return mysqlConnection(kind, handle, conn, tx);
     }
     case 'pg-pool': {
       const pool = base as { connect(): Promise<PgClientLike> };

@@ -230,7 +230,17 @@ class RaceSession {
     if (!redis || !redisClientKind(redis)) {
       invalid('redis', redis ? 'an ioredis client or a node-redis client (connected)' : 'no Redis client: pass redis (the preset is not active, so there is no testRedis())');
     }
-    const db = scenario.db !== undefined ? scenario.db : preset ? testDb() : undefined;
+    let defaultReset: (() => Promise<void>) | undefined;
+    let db: unknown = scenario.db;
+    if (db === undefined && preset) {
+      const t = testDb();
+      const real = (t as { kind?: unknown }).kind;
+      if (real === 'postgres' || real === 'mysql') {
+        // The preset's real database (database.kind): its pool, reset to right after the schema.
+        db = t.pool;
+        defaultReset = () => t.reset();
+      } else db = t;
+    }
     if (db !== undefined && !dbHandleKind(db)) {
       invalid('db', 'testDb(), a node-postgres or pg-mem Pool or Client, a mysql2 pool, a { query(sql, params) } object or a function (sql, params) => rows');
     }
@@ -244,15 +254,13 @@ class RaceSession {
       session.#resetDb = async () => {
         await reset(db);
       };
+    } else if (defaultReset) {
+      session.#resetDb = defaultReset;
     } else if (db !== undefined && dbHandleKind(db) === 'testDb') {
       const t = db as TestDb;
       await t.ready;
       const backup = t.mem.backup();
       session.#resetDb = async () => backup.restore();
-    } else if (db !== undefined && dbHandleKind(db) === 'real-testDb') {
-      // A real database cannot be snapshotted cheaply: every schedule starts from right after the schema.
-      const t = db as { reset(): Promise<void> };
-      session.#resetDb = () => t.reset();
     } else if (db !== undefined && dbHandleKind(db) !== 'function' && dbHandleKind(db) !== 'queryable') {
       invalid('resetDb', 'this database cannot be snapshotted by the race: pass resetDb: (db) => ... that puts it back in its starting state (e.g. TRUNCATE the tables your setup fills)');
     }

@@ -441,11 +441,17 @@ export function race<R extends object = Redis, D = TestDb>(options: RaceOptions<
   if (!redis || !redisClientKind(redis)) {
     throw new InvalidRaceScenarioError('redis', redis ? 'an ioredis client or a node-redis client' : 'no Redis client: pass redis (the preset is not active, so there is no testRedis())');
   }
-  const db = (options.db !== undefined ? options.db : preset ? testDb() : undefined) as D;
+  let db = options.db as unknown;
+  if (db === undefined && preset) {
+    const t = testDb();
+    const real = (t as { kind?: unknown }).kind;
+    // The preset's real database (database.kind): its pool (testDb().mem exists only for pg-mem).
+    db = real === 'postgres' || real === 'mysql' ? t.pool : t;
+  }
   if (db !== undefined && !dbHandleKind(db)) {
     throw new InvalidRaceScenarioError('db', 'testDb(), a node-postgres or pg-mem Pool or Client, a mysql2 pool, a { query(sql, params) } object or a function (sql, params) => rows');
   }
-  const r = new RaceImpl<R, D>(redis, db);
+  const r = new RaceImpl<R, D>(redis, db as D);
   open.add(r as unknown as RaceImpl<object, unknown>);
   return r;
 }
