@@ -1,8 +1,8 @@
 import { createClient } from 'redis';
-import { Pool } from 'pg';
+import { Client, Pool } from 'pg';
 import { createPool } from 'mysql2/promise';
 import type Redis from 'ioredis';
-import { everyInterleaving, race, redisUrl, type Race, type RaceOptions, type TestDb } from '../../src';
+import { bindToActors, everyInterleaving, race, redisUrl, type Race, type RaceOptions, type TestDb } from '../../src';
 
 async function labels<R extends object = Redis, D = TestDb>(fn: (r: Race<R, D>) => Promise<unknown>, options: RaceOptions<R, D> = {}): Promise<string[]> {
   const r = race<R, D>(options);
@@ -167,6 +167,48 @@ describe('every SQL statement is one step, on the actor own connection', () => {
       expect(steps).toEqual(['a  db SELECT 1 AS x -> {x: 1}', "a  db SELECT ? AS y [2] -> {y: 2}"]);
     } finally {
       await pool.end();
+    }
+  });
+
+  it('a node-postgres Client: each actor gets a new Client with the same config', async () => {
+    const client = new Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' });
+    await client.connect();
+    try {
+      const own = (await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
+      const pids: number[] = [];
+      await labels(
+        async (r) => {
+          for (const name of ['a', 'b']) pids.push((await r.actor(name).db.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number);
+        },
+        { db: client },
+      );
+      expect(new Set([own, ...pids]).size).toBe(3);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('a module-level pool bound with bindToActors: each actor its own connection, its statements its steps', async () => {
+    const modulePool = new Pool({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test', max: 4 });
+    try {
+      bindToActors(modulePool);
+      const service = { pid: async () => (await modulePool.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number };
+      const seen: string[] = [];
+      await everyInterleaving({
+        db: modulePool,
+        resetDb: async () => {},
+        actors: { a: () => service.pid(), b: () => service.pid() },
+        check: ({ outcomes, steps }) => {
+          const a = (outcomes.a as { value: number }).value;
+          const b = (outcomes.b as { value: number }).value;
+          seen.push(`${steps.map((st) => st.actor).join('')} ${a !== b}`);
+        },
+      });
+      expect(seen).toEqual(['ab true', 'ba true']);
+      // Outside actors the pool is the plain pool.
+      expect((await modulePool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await modulePool.end();
     }
   });
 
