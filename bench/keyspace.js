@@ -12,7 +12,8 @@
  * 3. 20k keys of every type (a TTL on every 10th): captureKeyspace against KEYS * + pipelined TYPE, then the
  *    type's full read (GET, HGETALL, LRANGE, SMEMBERS, ZRANGE WITHSCORES, XRANGE), 1000 keys per pipeline.
  * The baselines read less (no TTLs, no sorting, no binary check) and block the server for the whole KEYS.
- * Each figure is the median of --runs runs; the sides take turns going first.
+ * Each figure is the median of --runs runs; the sides take turns going first. Wall times depend on what else
+ * the machine runs (the load average is printed); client and server CPU times much less.
  */
 const Redis = require('ioredis');
 const { median, timeIt, requireBuilt, fmt, REPO } = require('./lib');
@@ -113,8 +114,26 @@ async function keysTypeRead(r) {
   return n;
 }
 
+/** CPU time the redis-server process has used so far, in ms (INFO cpu). */
+async function serverCpu(r) {
+  const info = await r.info('cpu');
+  const user = Number(/used_cpu_user:([\d.]+)/.exec(info)[1]);
+  const sys = Number(/used_cpu_sys:([\d.]+)/.exec(info)[1]);
+  return (user + sys) * 1000;
+}
+
+/** Wall time, this process's CPU time and the server's CPU time of one run (CPU times do not depend on load). */
+async function measure(r, fn) {
+  const server0 = await serverCpu(r);
+  const cpu0 = process.cpuUsage();
+  const wall = await timeIt(fn);
+  const cpu = process.cpuUsage(cpu0);
+  const server = (await serverCpu(r)) - server0;
+  return { wall, client: (cpu.user + cpu.system) / 1000, server };
+}
+
 async function compare(label, r, expected, baselines) {
-  const times = new Map([['captureKeyspace', []], ...baselines.map((b) => [b.name, []])]);
+  const runs = new Map([['captureKeyspace', []], ...baselines.map((b) => [b.name, []])]);
   const sides = [
     async () => {
       const snap = await captureKeyspace(r);
@@ -125,21 +144,26 @@ async function compare(label, r, expected, baselines) {
       if (n !== expected) throw new Error(`${b.name} read ${n} keys, expected ${expected}`);
     }),
   ];
-  const names = [...times.keys()];
+  const names = [...runs.keys()];
   for (let run = 0; run < RUNS; run++) {
     for (let j = 0; j < sides.length; j++) {
       const k = (j + run) % sides.length; // each side takes its turn going first
-      times.get(names[k]).push(await timeIt(sides[k]));
+      runs.get(names[k]).push(await measure(r, sides[k]));
     }
   }
-  const capture = median(times.get('captureKeyspace'));
+  const stat = (name, field) => median(runs.get(name).map((m) => m[field]));
+  const capture = stat('captureKeyspace', 'wall');
   console.log(`\n${label}: ${expected} keys, median of ${RUNS} runs`);
+  console.log(`  ${''.padEnd(18)} ${'wall'.padStart(9)} ${'keys/s'.padStart(8)}   ${'client CPU'.padStart(10)} ${'server CPU'.padStart(10)}`);
   const ratios = {};
   for (const name of names) {
-    const t = median(times.get(name));
+    const t = stat(name, 'wall');
     const ratio = name === 'captureKeyspace' ? '' : `   capture / this = ${fmt(capture / t, 2)}x`;
     if (name !== 'captureKeyspace') ratios[name] = capture / t;
-    console.log(`  ${name.padEnd(18)} ${fmt(t).padStart(7)} ms ${fmt(expected / (t / 1000), 0).padStart(8)} keys/s${ratio}`);
+    console.log(
+      `  ${name.padEnd(18)} ${fmt(t).padStart(6)} ms ${fmt(expected / (t / 1000), 0).padStart(8)}   ` +
+        `${fmt(stat(name, 'client')).padStart(7)} ms ${fmt(stat(name, 'server')).padStart(7)} ms${ratio}`,
+    );
   }
   return ratios;
 }
@@ -149,7 +173,8 @@ async function main() {
   const server = await startRedisServer({ binary: binary.path });
   const r = new Redis(server.port, server.host);
   try {
-    console.log(`redis-server ${binary.path} on port ${server.port}; node ${process.version}`);
+    const load = require('os').loadavg()[0];
+    console.log(`redis-server ${binary.path} on port ${server.port}; node ${process.version}; load average ${fmt(load, 2)} on ${require('os').cpus().length} CPUs`);
     const results = [];
     await loadStrings(r, STRINGS, false);
     results.push(['strings, no TTL', await compare('string keys, no TTL', r, STRINGS, [keysMgetStrings, keysMgetBuffers])]);

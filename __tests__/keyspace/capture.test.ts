@@ -110,6 +110,7 @@ describe.each(clients)('captureKeyspace with %s', (_name, client) => {
     const badValue = Buffer.from([0x00, 0xc3, 0x28, 0x0a]);
     await r.set(badKey, badValue);
     await r.set('ünïcødé ✓', '😀');
+    await r.set('real-fffd', 'a\uFFFDb'); // a real U+FFFD is text, not a sign of bad bytes
     await r.hset('h', Buffer.from([0xfe]), Buffer.from([0xfd]));
     await r.sadd('s', Buffer.from([0x80]), 'ok');
     const snap = await captureKeyspace(client());
@@ -117,6 +118,7 @@ describe.each(clients)('captureKeyspace with %s', (_name, client) => {
     expect(Buffer.isBuffer(bin.key)).toBe(true);
     expect(bin.value).toEqual(badValue);
     expect(entry(snap, 'ünïcødé ✓')!.value).toBe('😀');
+    expect(entry(snap, 'real-fffd')!.value).toBe('a\uFFFDb');
     expect(entry(snap, 'h')!.value).toEqual([[Buffer.from([0xfe]), Buffer.from([0xfd])]]);
     // byte order: "ok" (0x6f) before 0x80
     expect(entry(snap, 's')!.value).toEqual(['ok', Buffer.from([0x80])]);
@@ -124,6 +126,7 @@ describe.each(clients)('captureKeyspace with %s', (_name, client) => {
     expect(snap.entries.map((e) => (Buffer.isBuffer(e.key) ? e.key.toString('hex') : e.key))).toEqual([
       'h',
       '6bff',
+      'real-fffd',
       's',
       'ünïcødé ✓',
     ]);

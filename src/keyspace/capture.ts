@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { InvalidKeyspaceOptionError, KeyspaceReadError, NotARedisClientError } from '../errors';
-import type { RedisAdapter, RedisCommand, RedisReply } from '../redis/adapter';
+import type { RedisAdapter, RedisArg, RedisCommand, RedisReply, TextReply } from '../redis/adapter';
 import { toRedisAdapter } from '../redis/toRedisAdapter';
 import { escapeGlob, keyFilter, type KeyMatcher } from './glob';
 import { compileRedactRules, redactEntry, type RedactRule } from './redact';
@@ -314,7 +314,7 @@ function isConnectionError(err: unknown): boolean {
  */
 async function readBatch(shard: RedisAdapter, keys: RedisText[], p: Plan, state: ShardState, sink: Sink): Promise<void> {
   if (!state.multiKey) return readOthers(shard, keys, p, state, sink);
-  let values: RedisReply[];
+  let values: Array<TextReply | RedisReply>;
   let ttls: number[] | undefined;
   try {
     [values, ttls] = await readValuesAndTtls(shard, keys, state);
@@ -329,14 +329,28 @@ async function readBatch(shard: RedisAdapter, keys: RedisText[], p: Plan, state:
   // server then has the next batches queued while this process decodes.
   await yieldToIo();
   const others: RedisText[] = [];
+  const suspect: number[] = [];
   for (let i = 0; i < keys.length; i++) {
     const value = values[i];
-    if (!Buffer.isBuffer(value)) {
-      others.push(keys[i]!);
-      continue;
-    }
     const pttl = ttls ? ttls[i]! : -1;
-    if (pttl !== -2) collectString(sink, keys[i]!, pttl, value);
+    if (pttl === -2) continue; // deleted or expired since SCAN
+    if (typeof value === 'string') {
+      // Decoded by the client: exact unless it holds U+FFFD (invalid bytes, or a real U+FFFD): re-read those.
+      if (value.includes('\uFFFD')) suspect.push(i);
+      else sink.entries.push({ type: 'string', key: sink.name(keys[i]!), ttlMs: pttl >= 0 ? pttl : null, value });
+    } else if (Buffer.isBuffer(value)) {
+      collectString(sink, keys[i]!, pttl, value);
+    } else {
+      others.push(keys[i]!);
+    }
+  }
+  if (suspect.length > 0) {
+    const exact = await shard.batch(suspect.map((i): RedisCommand => ['GET', keys[i]!]));
+    suspect.forEach((i, j) => {
+      const value = exact[j];
+      if (Buffer.isBuffer(value)) collectString(sink, keys[i]!, ttls ? ttls[i]! : -1, value);
+      else if (value instanceof Error) others.push(keys[i]!); // no longer a string
+    });
   }
   // Collections in small groups: a group's reply holds up to chunkSize elements per key.
   const groups: Array<Promise<void>> = [];
@@ -348,41 +362,48 @@ async function readBatch(shard: RedisAdapter, keys: RedisText[], p: Plan, state:
 
 /**
  * The string values of a batch (null for other types) and, when the server has keys with a TTL, their PTTLs:
- * one script call doing MGET and PTTL (keys sent once), else MGET and pipelined PTTL commands.
+ * one script call doing MGET and PTTL (keys sent once), else MGET and pipelined PTTL commands. Values come
+ * decoded by the client where the adapter can (`sendText`), else as Buffers.
  */
 async function readValuesAndTtls(
   shard: RedisAdapter,
   keys: RedisText[],
   state: ShardState,
-): Promise<[RedisReply[], number[] | undefined]> {
+): Promise<[Array<TextReply | RedisReply>, number[] | undefined]> {
   const n = keys.length;
   if (state.volatile && state.script) {
-    const reply = await runScript(shard, VALUES_TTL_SCRIPT, VALUES_TTL_SCRIPT_SHA, keys, []);
+    const reply = await runScript(shard, VALUES_TTL_SCRIPT, VALUES_TTL_SCRIPT_SHA, keys, [], true);
     if (Array.isArray(reply) && reply.length === 2 * n) return [reply.slice(0, n), reply.slice(n) as number[]];
     state.script = false;
   }
   const [values, ttls] = await Promise.all([
-    shard.send('MGET', ...keys),
+    shard.sendText ? shard.sendText('MGET', ...keys) : shard.send('MGET', ...keys),
     state.volatile ? shard.batch(keys.map((k): RedisCommand => ['PTTL', k])) : undefined,
   ]);
   if (!Array.isArray(values) || values.length !== n) throw new KeyspaceReadError(undefined, 'unexpected MGET reply');
   return [values, ttls?.map((r, i) => check(r, keys[i]!) as number)];
 }
 
-/** A script over `keys` (EVALSHA, loading it with EVAL on NOSCRIPT); undefined when scripts are refused. */
+/**
+ * A script over `keys` (EVALSHA, loading it with EVAL on NOSCRIPT); undefined when scripts are refused.
+ * `text`: strings decoded by the client, where the adapter can.
+ */
 async function runScript(
   shard: RedisAdapter,
   script: string,
   sha: string,
   keys: RedisText[],
   args: Array<string | number>,
-): Promise<RedisReply | undefined> {
+  text = false,
+): Promise<RedisReply | TextReply | undefined> {
+  const send = (command: string, ...rest: RedisArg[]): Promise<RedisReply | TextReply> =>
+    text && shard.sendText ? shard.sendText(command, ...rest) : shard.send(command, ...rest);
   try {
-    return await shard.send('EVALSHA', sha, keys.length, ...keys, ...args);
+    return await send('EVALSHA', sha, keys.length, ...keys, ...args);
   } catch (err) {
     if (!/NOSCRIPT/.test(String((err as Error)?.message))) return undefined;
     try {
-      return await shard.send('EVAL', script, keys.length, ...keys, ...args);
+      return await send('EVAL', script, keys.length, ...keys, ...args);
     } catch {
       return undefined;
     }

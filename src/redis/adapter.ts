@@ -12,6 +12,9 @@ export type RedisArg = string | Buffer | number;
 /** A raw reply: strings as Buffers, integers (and RESP3 doubles) as numbers, nil as null, arrays nested. */
 export type RedisReply = Buffer | number | null | RedisReply[];
 
+/** A reply with bulk strings decoded as UTF-8 (lossy: invalid bytes become U+FFFD), for {@link RedisAdapter.sendText}. */
+export type TextReply = string | number | null | TextReply[];
+
 /** A command and its arguments, for {@link RedisAdapter.batch}. */
 export type RedisCommand = readonly [command: string, ...args: RedisArg[]];
 
@@ -51,6 +54,12 @@ export interface RedisAdapter {
   ready(): Promise<void>;
   /** Sends one command. Rejects with the server's error reply (an `Error`). */
   send(command: string, ...args: RedisArg[]): Promise<RedisReply>;
+  /**
+   * Optional: the same, with strings decoded by the client as UTF-8 (cheaper than Buffers for bulk reads).
+   * Lossy: bytes that are not UTF-8 come back as U+FFFD, so a caller must re-read any value containing U+FFFD
+   * with {@link RedisAdapter.send}.
+   */
+  sendText?(command: string, ...args: RedisArg[]): Promise<TextReply>;
   /**
    * Sends many commands in one round trip (a pipeline, not a transaction). Replies come back in order; a
    * command the server rejected yields its `Error` in its slot instead of rejecting the whole batch.

@@ -7,6 +7,7 @@ import {
   type RedisCommand,
   type RedisReply,
   type ScanOptions,
+  type TextReply,
 } from './adapter';
 
 /*
@@ -33,6 +34,7 @@ export interface IoredisLike extends Emitter {
   isCluster: boolean;
   options?: PrefixOptions & { host?: string; port?: number; path?: string | null; db?: number };
   callBuffer(command: string, ...args: RedisArg[]): Promise<unknown>;
+  call(command: string, ...args: RedisArg[]): Promise<unknown>;
   pipeline(): IoredisPipelineLike;
   connect(): Promise<unknown>;
 }
@@ -42,6 +44,7 @@ export interface IoredisClusterLike extends Emitter {
   isCluster: boolean;
   options?: PrefixOptions;
   callBuffer(command: string, ...args: RedisArg[]): Promise<unknown>;
+  call(command: string, ...args: RedisArg[]): Promise<unknown>;
   nodes(role?: 'all' | 'master' | 'slave'): IoredisLike[];
   connect(): Promise<unknown>;
 }
@@ -57,6 +60,7 @@ export function isIoredis(value: unknown): value is IoredisLike {
     value.isCluster === false &&
     typeof value.status === 'string' &&
     typeof value.callBuffer === 'function' &&
+    typeof value.call === 'function' &&
     typeof value.pipeline === 'function' &&
     typeof value.connect === 'function' &&
     typeof value.on === 'function'
@@ -70,6 +74,7 @@ export function isIoredisCluster(value: unknown): value is IoredisClusterLike {
     value.isCluster === true &&
     typeof value.status === 'string' &&
     typeof value.callBuffer === 'function' &&
+    typeof value.call === 'function' &&
     typeof value.nodes === 'function' &&
     typeof value.on === 'function'
   );
@@ -174,6 +179,10 @@ export class IoredisAdapter implements RedisAdapter {
     return withoutPrefix(this.client.options, () => this.client.callBuffer(command, ...args)) as Promise<RedisReply>;
   }
 
+  sendText(command: string, ...args: RedisArg[]): Promise<TextReply> {
+    return withoutPrefix(this.client.options, () => this.client.call(command, ...args)) as Promise<TextReply>;
+  }
+
   async batch(commands: readonly RedisCommand[]): Promise<Array<RedisReply | Error>> {
     if (commands.length === 0) return [];
     const pipeline = this.client.pipeline();
@@ -222,6 +231,10 @@ export class IoredisClusterAdapter implements RedisAdapter {
 
   send(command: string, ...args: RedisArg[]): Promise<RedisReply> {
     return withoutPrefix(this.client.options, () => this.client.callBuffer(command, ...args)) as Promise<RedisReply>;
+  }
+
+  sendText(command: string, ...args: RedisArg[]): Promise<TextReply> {
+    return withoutPrefix(this.client.options, () => this.client.call(command, ...args)) as Promise<TextReply>;
   }
 
   async batch(commands: readonly RedisCommand[]): Promise<Array<RedisReply | Error>> {

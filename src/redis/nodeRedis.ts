@@ -7,6 +7,7 @@ import {
   type RedisCommand,
   type RedisReply,
   type ScanOptions,
+  type TextReply,
 } from './adapter';
 
 /*
@@ -101,6 +102,11 @@ export class NodeRedisAdapter implements RedisAdapter {
 
   send(command: string, ...args: RedisArg[]): Promise<RedisReply> {
     return this.client.sendCommand([command, ...args.map(toArg)], { typeMapping: BUFFER_REPLIES }) as Promise<RedisReply>;
+  }
+
+  /** An empty type mapping: node-redis's defaults (strings), whatever the client's own mapping says. */
+  sendText(command: string, ...args: RedisArg[]): Promise<TextReply> {
+    return this.client.sendCommand([command, ...args.map(toArg)], { typeMapping: {} }) as Promise<TextReply>;
   }
 
   /** node-redis writes every command issued in the same tick in one socket write: that is its pipeline. */
