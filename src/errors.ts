@@ -68,7 +68,7 @@ export class SchemaError extends CacheConsistencyError {
       'SCHEMA_FAILED',
       `The database schema failed in ${file}${line !== undefined ? `:${line}` : ''}: ${problem}` +
         (statement !== undefined ? `\n  statement:\n${indent(statement, '    ')}` : '') +
-        '\nFix the schema file, or see docs/database.md for what the embedded pg-mem database supports.',
+        '\nFix the schema file. (On the embedded pg-mem database, docs/database.md#what-pg-mem-does-not-do lists what it does not support.)',
       { cause },
     );
     this.file = file;
