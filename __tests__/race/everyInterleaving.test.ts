@@ -1,5 +1,8 @@
 import { createClient } from 'redis';
+import Redis from 'ioredis';
 import {
+  findRedisServerBinary,
+  startRedisServer,
   defineCache,
   everyInterleaving,
   InvalidRaceScenarioError,
@@ -222,6 +225,24 @@ describe('everyInterleaving on the seed scenario (RACES.md row 1)', () => {
       expect(e.report).toContain('redis SET user:1 {"id":1,"name":"Tom","email":null} -> OK');
     } finally {
       await client.close();
+    }
+  });
+
+  it("flushes only the preset's own server: another one needs allowFlush", async () => {
+    const { path: binary } = await findRedisServerBinary();
+    const server = await startRedisServer({ binary });
+    const other = new Redis(server.url);
+    try {
+      await other.set('precious', 'data');
+      const scenario = { redis: other, actors: { a: async ({ redis }: { redis: Redis }) => redis.get('x') } };
+      await expect(everyInterleaving(scenario)).rejects.toMatchObject({ code: 'RACE_REDIS_NOT_OWNED' });
+      expect(await other.get('precious')).toBe('data');
+      // With allowFlush, the state before the call (here: the precious key) is restored after every schedule.
+      await expect(everyInterleaving({ ...scenario, allowFlush: true })).resolves.toMatchObject({ schedules: 1 });
+      expect(await other.get('precious')).toBe('data');
+    } finally {
+      await other.quit();
+      await server.stop();
     }
   });
 
