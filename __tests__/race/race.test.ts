@@ -1,5 +1,7 @@
 import Redis from 'ioredis';
+import { createClient } from 'redis';
 import {
+  everyInterleaving,
   activeKeyWriters,
   bindToActors,
   defineCache,
@@ -200,5 +202,26 @@ describe('bindToActors: a service with module-level clients', () => {
     expect(r.steps.map((s) => `${s.actor} ${s.command}`)).toEqual(['reader GET', 'reader SELECT', 'reader SET']);
     expect(await moduleRedis.client('GETNAME')).toBeNull();
     await r.close();
+  });
+
+  it('node-redis module clients too, under everyInterleaving: each actor its own connection', async () => {
+    const moduleClient = createClient({ url: redisUrl() });
+    await moduleClient.connect();
+    try {
+      bindToActors(moduleClient);
+      const ownId = await moduleClient.clientId();
+      const seen: string[] = [];
+      await everyInterleaving({
+        actors: {
+          a: async () => moduleClient.clientId(),
+          b: async () => moduleClient.set('k', 'b'),
+        },
+        check: ({ steps, outcomes }) => void seen.push(`${steps.map((st) => `${st.actor}:${st.command}`).join(' ')} ${(outcomes.a as { value: unknown }).value !== ownId}`),
+      });
+      expect(seen).toEqual(['a:CLIENT b:SET true', 'b:SET a:CLIENT true']);
+      expect(await moduleClient.get('k')).toBeNull(); // outside actors: the plain client, after the reset
+    } finally {
+      await moduleClient.close();
+    }
   });
 });
