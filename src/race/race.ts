@@ -15,6 +15,7 @@ import { dbHandleKind } from './dbSteps';
 import { KeyWriterRegistry } from './keyWriters';
 import { formatError } from './labels';
 import { redisClientKind } from './redisSteps';
+import { closeOpenRacesIfAny, forgetOpenRace, registerOpenRace } from './openRaces';
 import { formatTimeline } from './report';
 import { ResourceTracker } from './resourceTracker';
 import type { StepInfo, StepOutcome, StepRecord, StepRequest } from './step';
@@ -266,8 +267,6 @@ export interface Race<R, D> {
   close(): Promise<void>;
 }
 
-const open = new Set<RaceImpl<object, unknown>>();
-
 class RaceImpl<R extends object, D> implements Race<R, D>, StepController {
   readonly records: StepRecord[] = [];
   readonly tracker = new ResourceTracker();
@@ -396,7 +395,7 @@ class RaceImpl<R extends object, D> implements Race<R, D>, StepController {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    open.delete(this as unknown as RaceImpl<object, unknown>);
+    forgetOpenRace(this);
     const problems: Error[] = [];
     for (const { state } of this.#actors.values()) {
       for (const g of state.gates) {
@@ -452,21 +451,9 @@ export function race<R extends object = Redis, D = TestDb>(options: RaceOptions<
     throw new InvalidRaceScenarioError('db', 'testDb(), a node-postgres or pg-mem Pool or Client, a mysql2 pool, a { query(sql, params) } object or a function (sql, params) => rows');
   }
   const r = new RaceImpl<R, D>(redis, db as D);
-  open.add(r as unknown as RaceImpl<object, unknown>);
+  registerOpenRace(r);
   return r;
 }
 
 /** Closes every race still open (the preset runs this after each test); throws the first gate problem. */
-export async function closeOpenRaces(): Promise<void> {
-  const all = [...open];
-  let first: unknown;
-  for (const r of all) {
-    try {
-      await r.close();
-    } catch (e) {
-      first ??= e;
-    }
-  }
-  if (first) throw first;
-}
-
+export const closeOpenRaces = closeOpenRacesIfAny;
