@@ -1,4 +1,20 @@
-/** jest-cache-consistency: public API. No side effects on import (those live in ./setup). */
+/**
+ * jest-cache-consistency: public API. No side effects on import (those live in ./setup).
+ *
+ * Test files import this module, so importing it must stay cheap: the heavy parts (the comparison and its
+ * diffs, the keyspace printer, the race helpers) are exported as forwarding functions that load their module
+ * on first call. Their types are the real ones. bench/boot.js measures what a test file pays.
+ */
+import { lazyFunction } from './lazy';
+import type * as CaptureModule from './keyspace/capture';
+import type * as SerializerModule from './keyspace/serializer';
+import type * as MessageModule from './keyspace/message';
+import type * as CheckModule from './consistency/check';
+import type * as ReportModule from './consistency/report';
+import type * as RaceModule from './race';
+import { lazyMatchers } from './matchers/lazy';
+import { lazyKeyspaceSerializer } from './keyspace/lazySerializer';
+
 export { testRedis, redisUrl, redisKeyPrefix, redisClusterNodes, testDb } from './runtime/testContext';
 export type { TestDb, PgCompatiblePool, PgCompatibleClient } from './db/embedded';
 export type { Queryable, Row } from './db/types';
@@ -15,7 +31,9 @@ export {
   ExternalRedisError,
 } from './errors';
 // keyspace capture, Redis client adapters (issue 3)
-export { captureKeyspace, type CaptureKeyspaceOptions, type DecodeOptions } from './keyspace/capture';
+export type { CaptureKeyspaceOptions, DecodeOptions } from './keyspace/capture';
+const capture = () => require('./keyspace/capture') as typeof CaptureModule;
+export const captureKeyspace = lazyFunction(() => capture().captureKeyspace);
 export type { RedactRule } from './keyspace/redact';
 export {
   KEYSPACE_BRAND,
@@ -39,26 +57,24 @@ export {
   KeyspaceReadError,
   InvalidKeyspaceOptionError,
 } from './errors';
-export {
-  keyspaceSerializer,
-  createKeyspaceSerializer,
-  registerKeyspaceSerializer,
-  printKeyspace,
-  type KeyspaceSerializerOptions,
-  type PrintKeyspaceOptions,
-} from './keyspace/serializer';
-export { truncateLongLines } from './keyspace/message';
-export {
-  toMatchKeyspaceSnapshot,
-  toMatchInlineKeyspaceSnapshot,
-  type KeyspaceSnapshotOptions,
-} from './matchers/toMatchKeyspaceSnapshot';
+export type { KeyspaceSerializerOptions, PrintKeyspaceOptions } from './keyspace/serializer';
+const serializer = () => require('./keyspace/serializer') as typeof SerializerModule;
+/** The pretty-format plugin for keyspace captures (the preset registers it). */
+export const keyspaceSerializer = lazyKeyspaceSerializer;
+export const createKeyspaceSerializer = lazyFunction(() => serializer().createKeyspaceSerializer);
+export const registerKeyspaceSerializer = lazyFunction(() => serializer().registerKeyspaceSerializer);
+export const printKeyspace = lazyFunction(() => serializer().printKeyspace);
+export const truncateLongLines = lazyFunction(() => (require('./keyspace/message') as typeof MessageModule).truncateLongLines);
+export type { KeyspaceSnapshotOptions } from './matchers/toMatchKeyspaceSnapshot';
+export const toMatchKeyspaceSnapshot = lazyMatchers.toMatchKeyspaceSnapshot;
+export const toMatchInlineKeyspaceSnapshot = lazyMatchers.toMatchInlineKeyspaceSnapshot;
 // cache contracts and toBeConsistentWith (issue 4)
 import './matchers/jestGlobals';
 import './matchers/jestExpect';
 export type { CacheMatchers, DatabaseArgument } from './matchers/types';
-export { matchers } from './matchers';
-export { toBeConsistentWith } from './matchers/toBeConsistentWith';
+/** The runtime matcher table, for `expect.extend(matchers)` without the preset. */
+export const matchers = lazyMatchers;
+export const toBeConsistentWith = lazyMatchers.toBeConsistentWith;
 export {
   defineCache,
   cached,
@@ -74,9 +90,10 @@ export {
   type ParamNames,
 } from './consistency/contract';
 export { registerCacheContracts, clearCacheContracts, type ConsistencyDefaults } from './consistency/registry';
-export { checkConsistency, type ConsistencyOptions } from './consistency/check';
+export type { ConsistencyOptions } from './consistency/check';
+export const checkConsistency = lazyFunction(() => (require('./consistency/check') as typeof CheckModule).checkConsistency);
 export type { ConsistencyReport, Inconsistency, InconsistencyKind } from './consistency/compare';
-export { formatFailure as formatConsistencyReport } from './consistency/report';
+export const formatConsistencyReport = lazyFunction(() => (require('./consistency/report') as typeof ReportModule).formatFailure);
 export { withWriterLookup, registerWriterLookup, type WriterLookup } from './consistency/writers';
 export {
   toQueryable,
@@ -90,35 +107,36 @@ export {
 export { UnsupportedDatabaseHandleError, CacheContractError, CacheLoadError, MatcherNotAwaitedError } from './errors';
 
 // Race helpers (issue 5): instrumented actors, manual gates, every interleaving, faults and time.
-export {
-  race,
-  everyInterleaving,
-  replay,
-  bindToActors,
-  advanceTtl,
-  activeKeyWriters,
-  type Race,
-  type RaceActor,
-  type RaceOptions,
-  type Gate,
-  type Fault,
-  type FailAtOptions,
-  type Scenario,
-  type ActorArgs,
-  type SetupArgs,
-  type CheckArgs,
-  type FaultSpec,
-  type RaceSummary,
-  type ActorOutcome,
-  type Strategy,
-  type StepInfo,
-  type StepRecord,
-  type StepKind,
-  type StepOutcome,
-  type StepPattern,
-  type KeyWriter,
-  type KeyWriterLookup,
-  type AdvanceTtlResult,
+const raceHelpers = () => require('./race') as typeof RaceModule;
+export const race = lazyFunction(() => raceHelpers().race);
+export const everyInterleaving = lazyFunction(() => raceHelpers().everyInterleaving);
+export const replay = lazyFunction(() => raceHelpers().replay);
+export const bindToActors = lazyFunction(() => raceHelpers().bindToActors);
+export const advanceTtl = lazyFunction(() => raceHelpers().advanceTtl);
+export const activeKeyWriters = lazyFunction(() => raceHelpers().activeKeyWriters);
+export type {
+  Race,
+  RaceActor,
+  RaceOptions,
+  Gate,
+  Fault,
+  FailAtOptions,
+  Scenario,
+  ActorArgs,
+  SetupArgs,
+  CheckArgs,
+  FaultSpec,
+  RaceSummary,
+  ActorOutcome,
+  Strategy,
+  StepInfo,
+  StepRecord,
+  StepKind,
+  StepOutcome,
+  StepPattern,
+  KeyWriter,
+  KeyWriterLookup,
+  AdvanceTtlResult,
 } from './race';
 export {
   RaceFailureError,

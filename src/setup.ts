@@ -1,7 +1,16 @@
 /**
- * The preset's setupFilesAfterEnv: side effects only. Resets this worker's Redis and the embedded database
- * before every test, and closes connections after the file.
+ * The preset's setupFilesAfterEnv: side effects only. It runs before every test file, so it loads nothing
+ * heavy: the matchers and the keyspace printer load on first use (bench/boot.js measures the difference).
+ *
+ * - before every test: empty this worker's Redis and reset the test database;
+ * - the matchers (`toBeConsistentWith`, `toMatchKeyspaceSnapshot`, ...) and the keyspace snapshot serializer;
+ * - after every test: fail a test that left an async matcher un-awaited, and close the test's races;
+ * - after the file: close the library's connections (or let the preset's environment do it, later).
  */
+import { lazyKeyspaceSerializer, SERIALIZER_REGISTERED } from './keyspace/lazySerializer';
+import { lazyMatchers } from './matchers/lazy';
+import { assertMatchersAwaited } from './matchers/pending';
+import { closeOpenRacesIfAny } from './race/openRaces';
 import { closeTestContext, environmentClosesConnections, resetTestContext } from './runtime/testContext';
 
 beforeEach(resetTestContext);
@@ -11,19 +20,12 @@ if (!environmentClosesConnections()) {
   afterAll(closeTestContext);
 }
 
-// Keyspace snapshots (issue 3): the serializer, for `expect(await captureKeyspace(r)).toMatchSnapshot()` (the
-// keyspace matchers are in the matcher table below).
-import { registerKeyspaceSerializer } from './keyspace/serializer';
+const flagged = expect as typeof expect & { [SERIALIZER_REGISTERED]?: true };
+if (!flagged[SERIALIZER_REGISTERED]) {
+  expect.addSnapshotSerializer(lazyKeyspaceSerializer);
+  Object.defineProperty(expect, SERIALIZER_REGISTERED, { value: true, enumerable: false, configurable: true });
+}
 
-registerKeyspaceSerializer(expect);
-
-// toBeConsistentWith (issue 4): the matcher table, and a failed test for an async matcher left un-awaited.
-import { assertMatchersAwaited, matchers } from './matchers';
-
-expect.extend(matchers);
+expect.extend(lazyMatchers);
 afterEach(() => assertMatchersAwaited(expect.getState().currentTestIdentity?.()));
-
-// Race helpers (issue 5): close every race() of the test, failing it for a gate never reached or released.
-import { closeOpenRaces } from './race/race';
-
-afterEach(closeOpenRaces);
+afterEach(closeOpenRacesIfAny);

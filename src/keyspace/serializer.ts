@@ -2,6 +2,7 @@ import { format, type Config, type NewPlugin, type Printer, type Refs } from 'pr
 import { parseJsonValue } from './json';
 import { REDACTED } from './redact';
 import { compareRedisText, quoteRedisText } from './text';
+import { SERIALIZER_REGISTERED } from './lazySerializer';
 import { renderTtl } from './ttl';
 import {
   isKeyspaceSnapshot,
@@ -253,7 +254,7 @@ export function printKeyspace(value: KeyspaceSnapshot | KeyEntry, options: Print
   return lines.join('\n');
 }
 
-const REGISTERED = Symbol.for('jest-cache-consistency.keyspace-serializer-registered');
+const REGISTERED = SERIALIZER_REGISTERED;
 
 interface ExpectWithSerializers {
   addSnapshotSerializer(plugin: NewPlugin): void;

@@ -8,7 +8,7 @@ import { toBeConsistentWith } from './toBeConsistentWith';
 import { toMatchInlineKeyspaceSnapshot, toMatchKeyspaceSnapshot } from './toMatchKeyspaceSnapshot';
 import type { CacheMatchers } from './types';
 
-type MatcherTable<M> = {
+export type MatcherTable<M> = {
   [K in keyof M]: (this: MatcherContext, received: unknown, ...expected: never[]) => ExpectationResult;
 };
 

@@ -1,6 +1,6 @@
 import type { Cluster, default as Redis } from 'ioredis';
 import { createEmbeddedDb, type TestDb } from '../db/embedded';
-import { RealDatabase, type MysqlTestDb, type PostgresTestDb } from '../db/realTestDb';
+import type { RealDatabase, MysqlTestDb, PostgresTestDb } from '../db/realTestDb';
 import { PresetNotActiveError } from '../errors';
 import { CLEANUP, type CleanupSlot } from '../preset/cleanup';
 import { readState, type PresetState } from '../preset/state';
@@ -140,7 +140,9 @@ export function testRedis<T extends Redis | Cluster = Redis>(): T {
 function ownRealDatabase(s: PresetState): RealDatabase | undefined {
   if (!s.database) return undefined;
   if (!realDb) {
-    realDb = new RealDatabase(s.database, workerIndex(s.database.urls.length));
+    // Loaded on first use: files on pg-mem never load the real-database code and its drivers.
+    const { RealDatabase: Real } = require('../db/realTestDb') as typeof import('../db/realTestDb');
+    realDb = new Real(s.database, workerIndex(s.database.urls.length));
     registerCleanup();
   }
   return realDb;
