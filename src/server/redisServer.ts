@@ -180,10 +180,10 @@ async function startOnPort(options: StartRedisServerOptions, port: number, busPo
       if (stopped) return;
       // Hold the event loop while waiting: an unref'd child alone would let Node exit mid-await.
       child.ref();
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      // SIGKILL, not SIGTERM: Redis acts on SIGTERM only in its next serverCron tick (hz 10: up to 100 ms,
+      // measured 102 ms), and a server with persistence off has nothing to save. Measured ~2 ms.
+      child.kill('SIGKILL');
       await exited;
-      clearTimeout(timer);
     },
   };
 }
