@@ -88,15 +88,6 @@ export class PresetNotActiveError extends CacheConsistencyError {
   }
 }
 
-export class OutsideTestError extends CacheConsistencyError {
-  constructor(what: string) {
-    super(
-      'OUTSIDE_TEST_FILE',
-      `${what} can only be used inside a Jest test file (or a module it imports), where the preset's setup file runs.`,
-    );
-  }
-}
-
 // --- keyspace capture and Redis clients (issue 3) ---
 
 /** The message of an error from any realm (Node's own errors are not `instanceof Error` inside Jest). */
