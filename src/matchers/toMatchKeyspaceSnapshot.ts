@@ -1,19 +1,19 @@
 import type { ExpectationResult, MatcherContext, SyncExpectationResult } from 'expect';
-import { matcherErrorMessage, matcherHint, printReceived, printWithType, RECEIVED_COLOR } from 'jest-matcher-utils';
+import { matcherErrorMessage, printReceived, printWithType } from 'jest-matcher-utils';
 import type * as JestSnapshot from 'jest-snapshot';
-import { CacheConsistencyError, InvalidKeyspaceOptionError } from '../errors';
-import { captureKeyspace, type CaptureKeyspaceOptions } from '../keyspace/capture';
+import type { CaptureKeyspaceOptions } from '../keyspace/capture';
 import { truncateLongLines } from '../keyspace/message';
 import { registerKeyspaceSerializer } from '../keyspace/serializer';
-import type { KeyspaceSnapshot } from '../keyspace/types';
-import { toRedisAdapter } from '../redis/toRedisAdapter';
+import {
+  captureForMatcher as capture,
+  hintFor,
+  isOptionsObject as describeOptionsArg,
+  parseSnapshotArguments,
+  type KeyspaceSnapshotOptions,
+} from './keyspaceSnapshotArgs';
 import { trackPending } from './pending';
 
-/** Options of toMatchKeyspaceSnapshot: every captureKeyspace option, plus the snapshot's `hint`. */
-export interface KeyspaceSnapshotOptions extends CaptureKeyspaceOptions {
-  /** Names the snapshot like toMatchSnapshot's hint (`test name: hint 1`). */
-  hint?: string;
-}
+export type { KeyspaceSnapshotOptions } from './keyspaceSnapshotArgs';
 
 type SnapshotContext = MatcherContext & { snapshotState: unknown; error?: Error; currentTestIdentity?: () => object };
 
@@ -26,55 +26,6 @@ let jestSnapshot: typeof JestSnapshot | undefined;
 function snapshotMatchers(): typeof JestSnapshot {
   jestSnapshot ??= require('jest-snapshot') as typeof JestSnapshot;
   return jestSnapshot;
-}
-
-const CONNECTION_CODES = new Set(['REDIS_CONNECTION_CLOSED', 'REDIS_UNREACHABLE']);
-
-function hintFor(name: string, ctx: SnapshotContext, expected = ''): string {
-  return matcherHint(name, undefined, expected, { isNot: ctx.isNot, promise: ctx.promise });
-}
-
-function describeOptionsArg(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Validates received and options and captures the keyspace; every misuse is a matcher error. */
-async function capture(
-  name: string,
-  ctx: SnapshotContext,
-  received: unknown,
-  options: KeyspaceSnapshotOptions,
-  expectedArg: string,
-): Promise<KeyspaceSnapshot> {
-  const hint = hintFor(name, ctx, expectedArg);
-  if (ctx.isNot) {
-    throw new Error(matcherErrorMessage(hint, `${name} cannot be used with .not (a snapshot either matches or is updated)`));
-  }
-  const adapter = toRedisAdapter(received);
-  if (!adapter) {
-    throw new Error(
-      matcherErrorMessage(
-        hint,
-        `${RECEIVED_COLOR('received')} value must be a Redis client (ioredis, ioredis Cluster or node-redis v5)`,
-        printWithType('Received', received, printReceived),
-      ),
-    );
-  }
-  const { hint: _hint, ...captureOptions } = options;
-  try {
-    return await captureKeyspace(adapter, captureOptions);
-  } catch (err) {
-    if (err instanceof InvalidKeyspaceOptionError) {
-      throw new Error(matcherErrorMessage(hint, `options are invalid: ${err.message}`), { cause: err });
-    }
-    if (err instanceof CacheConsistencyError && CONNECTION_CODES.has(err.code)) {
-      throw new Error(
-        matcherErrorMessage(hint, `${RECEIVED_COLOR('received')} value must be a connected Redis client`, `${err.code}: ${err.message}`),
-        { cause: err },
-      );
-    }
-    throw err;
-  }
 }
 
 /** The result of jest-snapshot's matcher, named after ours, with huge lines cut in the message. */
@@ -112,27 +63,7 @@ async function matchKeyspaceSnapshot(
   hintArg: unknown,
 ): Promise<SyncExpectationResult> {
   const name = 'toMatchKeyspaceSnapshot';
-  let options: KeyspaceSnapshotOptions = {};
-  if (typeof optionsOrHint === 'string') options = { hint: optionsOrHint };
-  else if (describeOptionsArg(optionsOrHint)) options = { ...(optionsOrHint as KeyspaceSnapshotOptions) };
-  else if (optionsOrHint !== undefined) {
-    throw new Error(
-      matcherErrorMessage(
-        hintFor(name, ctx, 'options'),
-        'options must be an object (captureKeyspace options and hint) or a hint string',
-        printWithType('Options', optionsOrHint, printReceived),
-      ),
-    );
-  }
-  if (hintArg !== undefined) {
-    if (typeof hintArg !== 'string') {
-      throw new Error(matcherErrorMessage(hintFor(name, ctx, 'options, hint'), 'hint must be a string', printWithType('Hint', hintArg, printReceived)));
-    }
-    options.hint = hintArg;
-  }
-  if (options.hint !== undefined && typeof options.hint !== 'string') {
-    throw new Error(matcherErrorMessage(hintFor(name, ctx, 'options'), 'options.hint must be a string', printWithType('Hint', options.hint, printReceived)));
-  }
+  const options: KeyspaceSnapshotOptions = parseSnapshotArguments(name, ctx, optionsOrHint, hintArg);
   const snapshot = await capture(name, ctx, received, options, optionsOrHint === undefined ? '' : 'options');
   registerKeyspaceSerializer();
   const { toMatchSnapshot } = snapshotMatchers();

@@ -5,16 +5,12 @@
  * printed by the keyspace serializer the setup file registers.
  */
 import { expect } from 'vitest';
-import { matcherErrorMessage, matcherHint, printReceived, printWithType, RECEIVED_COLOR } from 'jest-matcher-utils';
-import { CacheConsistencyError, InvalidKeyspaceOptionError } from '../errors.js';
-import { captureKeyspace, type CaptureKeyspaceOptions } from '../keyspace/capture.js';
-import type { KeyspaceSnapshot } from '../keyspace/types.js';
+import { matcherErrorMessage } from 'jest-matcher-utils';
+import { captureForMatcher, hintFor, parseSnapshotArguments, type SnapshotMatcherState } from '../matchers/keyspaceSnapshotArgs.js';
 import { trackPending } from '../matchers/pending.js';
-import type { KeyspaceSnapshotOptions } from '../matchers/toMatchKeyspaceSnapshot.js';
-import { toRedisAdapter } from '../redis/toRedisAdapter.js';
 
 /** What these matchers read of Vitest's matcher state (`this` in an `expect.extend` matcher). */
-export interface VitestMatcherState {
+export interface VitestMatcherState extends SnapshotMatcherState {
   isNot: boolean;
   promise: string;
 }
@@ -28,68 +24,6 @@ export interface MatcherResult {
 
 const NAME = 'toMatchKeyspaceSnapshot';
 const INLINE = 'toMatchInlineKeyspaceSnapshot';
-const CONNECTION_CODES = new Set(['REDIS_CONNECTION_CLOSED', 'REDIS_UNREACHABLE']);
-
-function hintFor(name: string, state: VitestMatcherState, expected = ''): string {
-  return matcherHint(name, undefined, expected, { isNot: state.isNot, promise: state.promise });
-}
-
-function isOptionsObject(value: unknown): value is KeyspaceSnapshotOptions {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** The same argument rules, and the same matcher errors, as the Jest version. */
-function parseArguments(state: VitestMatcherState, optionsOrHint: unknown, hintArg: unknown): KeyspaceSnapshotOptions {
-  let options: KeyspaceSnapshotOptions = {};
-  if (typeof optionsOrHint === 'string') options = { hint: optionsOrHint };
-  else if (isOptionsObject(optionsOrHint)) options = { ...optionsOrHint };
-  else if (optionsOrHint !== undefined) {
-    throw new Error(
-      matcherErrorMessage(
-        hintFor(NAME, state, 'options'),
-        'options must be an object (captureKeyspace options and hint) or a hint string',
-        printWithType('Options', optionsOrHint, printReceived),
-      ),
-    );
-  }
-  if (hintArg !== undefined) {
-    if (typeof hintArg !== 'string') {
-      throw new Error(matcherErrorMessage(hintFor(NAME, state, 'options, hint'), 'hint must be a string', printWithType('Hint', hintArg, printReceived)));
-    }
-    options.hint = hintArg;
-  }
-  if (options.hint !== undefined && typeof options.hint !== 'string') {
-    throw new Error(matcherErrorMessage(hintFor(NAME, state, 'options'), 'options.hint must be a string', printWithType('Hint', options.hint, printReceived)));
-  }
-  return options;
-}
-
-async function capture(state: VitestMatcherState, received: unknown, options: CaptureKeyspaceOptions, hint: string): Promise<KeyspaceSnapshot> {
-  const adapter = toRedisAdapter(received);
-  if (!adapter) {
-    throw new Error(
-      matcherErrorMessage(
-        hint,
-        `${RECEIVED_COLOR('received')} value must be a Redis client (ioredis, ioredis Cluster or node-redis v5)`,
-        printWithType('Received', received, printReceived),
-      ),
-    );
-  }
-  try {
-    return await captureKeyspace(adapter, options);
-  } catch (err) {
-    if (err instanceof InvalidKeyspaceOptionError) {
-      throw new Error(matcherErrorMessage(hint, `options are invalid: ${err.message}`), { cause: err });
-    }
-    if (err instanceof CacheConsistencyError && CONNECTION_CODES.has(err.code)) {
-      throw new Error(
-        matcherErrorMessage(hint, `${RECEIVED_COLOR('received')} value must be a connected Redis client`, `${err.code}: ${err.message}`),
-        { cause: err },
-      );
-    }
-    throw err;
-  }
-}
 
 /** A snapshot mismatch from Vitest: an Error carrying the printed `actual` and `expected`. */
 function isMismatch(err: unknown): err is Error & { actual: unknown; expected: unknown } {
@@ -97,12 +31,11 @@ function isMismatch(err: unknown): err is Error & { actual: unknown; expected: u
 }
 
 async function matchKeyspaceSnapshot(state: VitestMatcherState, received: unknown, optionsOrHint: unknown, hintArg: unknown): Promise<MatcherResult> {
-  const { hint: snapshotHint, ...captureOptions } = parseArguments(state, optionsOrHint, hintArg);
-  const hint = hintFor(NAME, state, optionsOrHint === undefined ? '' : 'options');
-  if (state.isNot) {
-    throw new Error(matcherErrorMessage(hint, `${NAME} cannot be used with .not (a snapshot either matches or is updated)`));
-  }
-  const snapshot = await capture(state, received, captureOptions, hint);
+  const options = parseSnapshotArguments(NAME, state, optionsOrHint, hintArg);
+  const snapshotHint = options.hint;
+  const expectedArg = optionsOrHint === undefined ? '' : 'options';
+  const hint = hintFor(NAME, state, expectedArg);
+  const snapshot = await captureForMatcher(NAME, state, received, options, expectedArg);
   // Vitest's own matcher, on the test running now (tests of one file run one at a time: see docs/vitest.md).
   // It counts as an assertion of its own: put the count back, so expect.assertions(n) sees one call.
   const { assertionCalls } = expect.getState();
