@@ -81,3 +81,20 @@ it('reports an unreachable server', async () => {
   expect(r.code).not.toBe(0);
   expect(r.stderr).toContain('redis.url redis://127.0.0.1:1 does not answer PING');
 });
+
+describe('the race helpers on an external server', () => {
+  const RACE_FIXTURE = join(REPO, '__tests__', 'fixtures', 'external-race');
+  const runRace = (redis: object) =>
+    spawnJest(RACE_FIXTURE, ['--no-cache'], { EXTERNAL_OPTIONS: JSON.stringify(redis) }).done;
+
+  it.each([
+    ['database', { url: `redis://127.0.0.1:PORT/2`, allowFlush: true }],
+    ['prefix', { url: 'redis://127.0.0.1:PORT', isolation: 'prefix' }],
+  ])("with isolation '%s', reset between schedules without touching anything else", async (_mode, options) => {
+    const opts = { ...options, url: (options as { url: string }).url.replace('PORT', String(server.port)) };
+    const r = await runRace(opts);
+    expect(r.stderr).toContain('Tests:       1 passed, 1 total');
+    expect(r.code).toBe(0);
+    expect(await allData()).toEqual(untouched);
+  });
+});

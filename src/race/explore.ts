@@ -8,7 +8,8 @@ import { CacheConsistencyError, InvalidRaceScenarioError, RaceFailureError, Race
 import { toRedisAdapter } from '../redis/toRedisAdapter';
 import type { RedisAdapter, RedisReply } from '../redis/adapter';
 import { readState } from '../preset/state';
-import { testDb, testRedis } from '../runtime/testContext';
+import { redisKeyPrefix, testDb, testRedis } from '../runtime/testContext';
+import { DELETE_PREFIX_SCRIPT, globEscape } from '../server/externalRedis';
 import { ActorLink } from './actorLink';
 import { actorDb, actorRedis, closeConnections, tidyConnections } from './connections';
 import { dbHandleKind } from './dbSteps';
@@ -149,15 +150,38 @@ function validate(scenario: unknown): asserts scenario is Scenario<object, unkno
   }
 }
 
+/**
+ * What this race may empty on the server, and how: the whole server the preset started (FLUSHALL), the
+ * worker's own database index on an external server (FLUSHDB, only with `allowFlush`), or the worker's key
+ * prefix there (nothing else is ever read back or deleted).
+ */
+interface RedisScope {
+  empty: readonly [string, ...Array<string | Buffer | number>];
+  match?: string;
+}
+
+function redisScope(): RedisScope {
+  const external = readState()?.external;
+  if (external?.isolation === 'prefix') {
+    const prefix = `${globEscape(redisKeyPrefix())}*`;
+    return { empty: ['EVAL', DELETE_PREFIX_SCRIPT, 0, prefix], match: prefix };
+  }
+  if (external?.isolation === 'database') return { empty: ['FLUSHDB'] };
+  return { empty: ['FLUSHALL'] };
+}
+
 /** The Redis state before the race, and how to get back to it. */
 class RedisStart {
   #entries: Array<{ key: Buffer; ttl: number; dump: Buffer }> = [];
-  constructor(private readonly adapter: RedisAdapter) {}
+  constructor(
+    private readonly adapter: RedisAdapter,
+    private readonly scope: RedisScope,
+  ) {}
 
-  static async capture(adapter: RedisAdapter): Promise<RedisStart> {
-    const start = new RedisStart(adapter);
+  static async capture(adapter: RedisAdapter, scope: RedisScope): Promise<RedisStart> {
+    const start = new RedisStart(adapter, scope);
     const keys: Buffer[] = [];
-    for await (const page of adapter.scan()) keys.push(...page);
+    for await (const page of adapter.scan(scope.match === undefined ? {} : { match: scope.match })) keys.push(...page);
     if (keys.length > 0) {
       const replies = await adapter.batch(keys.flatMap((k) => [['PTTL', k] as const, ['DUMP', k] as const]));
       keys.forEach((key, i) => {
@@ -170,7 +194,7 @@ class RedisStart {
   }
 
   async restore(): Promise<void> {
-    await this.adapter.send('FLUSHALL');
+    await this.adapter.send(...this.scope.empty);
     if (this.#entries.length > 0) {
       const replies = await this.adapter.batch(this.#entries.map((e) => ['RESTORE', e.key, e.ttl, e.dump, 'REPLACE'] as const));
       const failed = replies.find((r): r is Error => r instanceof Error);
@@ -186,8 +210,14 @@ async function runId(adapter: RedisAdapter): Promise<string> {
 }
 
 async function checkOwned(adapter: RedisAdapter, base: object, allowFlush: boolean | undefined): Promise<void> {
-  if (allowFlush) return;
   const state = readState();
+  if (state?.external) {
+    // An external server (redis.url): only testRedis() is known to sit on this worker's own database index
+    // or prefix; any other client may see other people's data, whatever allowFlush says.
+    if (base === testRedis()) return;
+    throw new RedisNotOwnedError(adapter.describe());
+  }
+  if (allowFlush) return;
   if (!state) throw new RedisNotOwnedError(adapter.describe());
   const own = testRedis();
   if (own === base) return;
@@ -248,7 +278,7 @@ class RaceSession {
     const adapter = toRedisAdapter(redis)!;
     await adapter.ready();
     await checkOwned(adapter, redis, scenario.allowFlush);
-    session.#redisStart = await RedisStart.capture(adapter);
+    session.#redisStart = await RedisStart.capture(adapter, redisScope());
     if (scenario.resetDb) {
       const reset = scenario.resetDb;
       session.#resetDb = async () => {
