@@ -76,6 +76,23 @@ it("with isolation 'prefix', deletes only keys under its own prefix, in the same
   expect(await allData()).toEqual(untouched);
 });
 
+it('works with a password and a database index in the URL, and never prints the password', async () => {
+  await admin.config('SET', 'requirepass', 'sekret');
+  await admin.auth('sekret');
+  try {
+    const ok = await run({ url: `redis://:sekret@127.0.0.1:${server.port}/5`, isolation: 'prefix' });
+    expect(ok.stderr).toContain('Tests:       4 passed, 4 total'); // includes "the next test starts empty", in db 5
+    expect(ok.code).toBe(0);
+    expect(await allData()).toEqual(untouched);
+    const refused = await run({ url: 'redis://:sekret@127.0.0.1:1/2', isolation: 'prefix' }); // nobody listens on port 1
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('redis.url redis://:***@127.0.0.1:1/2 does not answer PING');
+    expect(refused.stderr).not.toContain('sekret');
+  } finally {
+    await admin.config('SET', 'requirepass', '');
+  }
+});
+
 it('reports an unreachable server', async () => {
   const r = await run({ url: 'redis://127.0.0.1:1' });
   expect(r.code).not.toBe(0);

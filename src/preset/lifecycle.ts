@@ -47,10 +47,9 @@ async function startOwnServers(options: ResolvedOptions, count: number): Promise
           replicasPerMaster: cluster.replicasPerMaster,
           configDir,
           unixSocket: (n) => join(configDir, `${n}.sock`),
-          onNode: (node) => {
-            watchdog.watch(node.pid);
-            servers.push(node);
-          },
+          onSpawn: (pid) => watchdog.watch(pid),
+          onExit: (pid) => watchdog.unwatch(pid),
+          onNode: (node) => servers.push(node),
         });
         return;
       }
@@ -59,8 +58,10 @@ async function startOwnServers(options: ResolvedOptions, count: number): Promise
         args: options.redis.args,
         startTimeoutMs: options.redis.startTimeoutMs,
         unixSocket: join(socketDir, `${i + 1}.sock`),
+        // Watched from spawn on, not from readiness: a runner killed during start-up leaves nothing behind.
+        onSpawn: (pid) => watchdog.watch(pid),
+        onExit: (pid) => watchdog.unwatch(pid),
       });
-      watchdog.watch(server.pid);
       servers[i] = server;
     }),
   );

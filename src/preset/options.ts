@@ -126,6 +126,8 @@ const stringArray: Check = (v, path) => {
   v.forEach((item, i) => nonEmptyString(item, `${path}[${i}]`));
 };
 const FORBIDDEN_ARGS = ['--port', '--bind', '--daemonize', '--unixsocket'];
+/** The library's own connections do not authenticate to servers it starts: a password there would lock it out. */
+const AUTH_ARGS = ['--requirepass', '--aclfile', '--user'];
 
 const RESET_STRATEGIES = ['delete', 'truncate'] as const;
 
@@ -196,7 +198,10 @@ export function validateOptions(raw: unknown, rootDir: string): ResolvedOptions 
         parsed = undefined;
       }
       if (!parsed || !['redis:', 'rediss:'].includes(parsed.protocol) || !parsed.hostname)
-        throw new InvalidOptionsError(`${path}.url`, `expected a redis://host:port URL, got ${describe(r.url)}.`);
+        throw new InvalidOptionsError(`${path}.url`, `expected a redis://host:port URL, got ${parsed ? redactUrl(r.url as string) : 'a string that is not a URL'}.`);
+      const dbPath = parsed.pathname.replace(/^\//, '');
+      if (dbPath !== '' && !/^\d+$/.test(dbPath))
+        throw new InvalidOptionsError(`${path}.url`, `the path must be a database index (redis://host:port/2), got "/${dbPath}".`);
       const spawnOnly = ['binary', 'args', 'startTimeoutMs'].find((k) => r[k] !== undefined);
       if (spawnOnly)
         throw new InvalidOptionsError(`${path}.${spawnOnly}`, `applies to servers the library starts, but redis.url points at an existing server: remove one of the two.`);
@@ -222,6 +227,8 @@ export function validateOptions(raw: unknown, rootDir: string): ResolvedOptions 
       stringArray(r.args, `${path}.args`);
       const bad = (r.args as string[]).find((a) => FORBIDDEN_ARGS.includes(a));
       if (bad) throw new InvalidOptionsError(`${path}.args`, `${bad} is chosen by the library (one loopback server per worker); remove it.`);
+      const auth = (r.args as string[]).find((a) => AUTH_ARGS.includes(a));
+      if (auth) throw new InvalidOptionsError(`${path}.args`, `${auth}: the servers the library starts listen on loopback only and take no password; remove it (to test against a server with a password, use redis.url).`);
       out.redis.args = [...(r.args as string[])];
     }
     if (r.startTimeoutMs !== undefined) {

@@ -69,8 +69,10 @@ export class ResetConnection {
   }
 
   async close(): Promise<void> {
+    if (this.#connecting) await this.#connecting.catch(() => undefined);
     const socket = this.#socket;
     this.#socket = undefined;
+    this.#buffer = '';
     if (!socket || socket.destroyed) return;
     await new Promise<void>((resolve) => {
       socket.once('close', () => resolve());

@@ -15,8 +15,13 @@ let client: Redis | Cluster | undefined;
 let db: TestDb | undefined;
 /** `database.kind` 'postgres' | 'mysql': this worker's own database (its pool, and the reset's connection). */
 let realDb: RealDatabase | undefined;
+/** How the per-test reset talks to a server: a bare RESP connection, or ioredis for external servers. */
+interface Resetter {
+  command(...args: string[]): Promise<unknown>;
+  close(): Promise<void>;
+}
 /** One per server to reset: the worker's server, or every master of its cluster. */
-let resets: ResetConnection[] | undefined;
+let resets: Resetter[] | undefined;
 let cleanupRegistered = false;
 
 function state(what: string): PresetState {
@@ -89,7 +94,8 @@ export function redisKeyPrefix(): string {
 function resetCommands(s: PresetState): string[][] {
   const ext = s.external;
   if (!ext) return [['FLUSHALL']];
-  if (ext.isolation === 'database') return [['SELECT', String(ext.databases[workerIndex(ext.databases.length)])], ['FLUSHDB']];
+  // The external resetter is an ioredis client on this worker's URL, so it sits on the right database index.
+  if (ext.isolation === 'database') return [['FLUSHDB']];
   return [['EVAL', DELETE_PREFIX_SCRIPT, '0', `${globEscape(redisKeyPrefix())}*`]];
 }
 
@@ -172,13 +178,43 @@ export async function resetTestContext(): Promise<void> {
   if (!s) return; // preset not active: nothing of ours to reset
   if (!resets) {
     const cluster = ownCluster('the per-test reset');
-    resets = cluster
-      ? cluster.masters.map((m) => new ResetConnection({ path: m.socket }))
-      : [new ResetConnection(ownEndpoint('the per-test reset'))];
+    if (cluster) resets = cluster.masters.map((m) => new ResetConnection({ path: m.socket }));
+    else if (s.external) resets = [externalResetter(redisUrl())];
+    else resets = [new ResetConnection(ownEndpoint('the per-test reset'))];
     registerCleanup();
   }
   const commands = resetCommands(s);
-  await Promise.all([...resets.flatMap((r) => commands.map((c) => r.command(...c))), db?.reset(), ownRealDatabase(s)?.reset()]);
+  // With replicas, wait until they have applied the FLUSHALL too (a test may read from them).
+  const replicas = ownCluster('the per-test reset')?.replicas ?? 0;
+  const perMaster = replicas > 0 ? [...commands, ['WAIT', String(replicas / resets.length), '1000']] : commands;
+  await Promise.all([...resets.map((r) => runInOrder(r, perMaster)), db?.reset(), ownRealDatabase(s)?.reset()]);
+}
+
+async function runInOrder(r: Resetter, commands: string[][]): Promise<void> {
+  await Promise.all(commands.map((c) => r.command(...c))); // one connection: the server runs them in order
+}
+
+/**
+ * An external server (redis.url) may need a password, TLS or a database index from its URL: ioredis handles
+ * all of them, so the reset uses it there (the bare RESP connection is for the library's own servers).
+ */
+function externalResetter(url: string): Resetter {
+  const IORedis = require('ioredis') as typeof import('ioredis').default;
+  const r = new IORedis(url, { maxRetriesPerRequest: 1 });
+  return {
+    command: (name, ...args) => r.call(name, ...args),
+    close: () => closeIoredis(r),
+  };
+}
+
+/** quit() when connected; a client that is (re)connecting would never answer QUIT, so disconnect it. */
+function closeIoredis(c: Redis | Cluster): Promise<void> {
+  if (c.status === 'end') return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    c.once('end', () => resolve());
+    if (c.status === 'ready') c.quit().catch(() => c.disconnect());
+    else c.disconnect();
+  });
 }
 
 /** Closes this file's connections. Safe to call more than once. */
@@ -187,14 +223,7 @@ export async function closeTestContext(): Promise<void> {
   if (client) {
     const c = client;
     client = undefined;
-    if (c.status !== 'end') {
-      tasks.push(
-        new Promise<void>((resolve) => {
-          c.once('end', () => resolve());
-          c.quit().catch(() => c.disconnect());
-        }),
-      );
-    }
+    tasks.push(closeIoredis(c));
   }
   if (resets) {
     tasks.push(...resets.map((r) => r.close()));

@@ -12,8 +12,11 @@ export interface StartRedisClusterOptions {
   configDir: string;
   /** The unix socket of node `i` (0-based), if wanted. */
   unixSocket?: (i: number) => string;
-  /** Called as each node's process starts, before the cluster is formed (register it with a watchdog). */
+  /** Called as each node answers PING, before the cluster is formed. */
   onNode?: (server: RedisServer) => void;
+  /** Passed on to startRedisServer: each node's pid right after spawn, and when it is gone. */
+  onSpawn?: (pid: number) => void;
+  onExit?: (pid: number) => void;
 }
 
 export interface RedisCluster {
@@ -69,6 +72,8 @@ export async function startRedisCluster(options: StartRedisClusterOptions): Prom
           startTimeoutMs: options.startTimeoutMs,
           unixSocket: options.unixSocket?.(i),
           cluster: { configDir: options.configDir },
+          onSpawn: options.onSpawn,
+          onExit: options.onExit,
         });
         nodes[i] = server;
         options.onNode?.(server);

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
+import { redactUrl } from '../db/databaseUrl';
 import { ExternalRedisError } from '../errors';
 
 /**
@@ -49,6 +51,7 @@ function withDb(url: string, db: number): string {
 
 export async function claimExternalRedis(options: ExternalRedisOptions, workers: number, runId: number): Promise<ExternalClaim> {
   const client = connect(options.url);
+  const shown = redactUrl(options.url);
   try {
     try {
       await client.connect();
@@ -56,13 +59,15 @@ export async function claimExternalRedis(options: ExternalRedisOptions, workers:
     } catch (err) {
       throw new ExternalRedisError(
         'EXTERNAL_REDIS_UNREACHABLE',
-        options.url,
-        `redis.url ${options.url} does not answer PING: ${(err as Error).message}.\nStart that server, fix the URL, or remove redis.url to let the library start its own.`,
+        shown,
+        `redis.url ${shown} does not answer PING: ${(err as Error).message}.\nStart that server, fix the URL, or remove redis.url to let the library start its own.`,
         err,
       );
     }
     if (options.isolation === 'prefix') {
-      const keyPrefixes = Array.from({ length: workers }, (_, i) => `jcc:${runId}:${i + 1}:`);
+      // The pid alone repeats across containers (Jest is often pid 1 or 7 there): add randomness.
+      const run = `${runId}-${randomBytes(4).toString('hex')}`;
+      const keyPrefixes = Array.from({ length: workers }, (_, i) => `jcc:${run}:${i + 1}:`);
       return { urls: keyPrefixes.map(() => options.url), isolation: 'prefix', databases: [], keyPrefixes };
     }
     const path = new URL(options.url).pathname.replace('/', '');
@@ -72,7 +77,7 @@ export async function claimExternalRedis(options: ExternalRedisOptions, workers:
     if (!options.allowFlush)
       throw new ExternalRedisError(
         'EXTERNAL_REDIS_FLUSH_NOT_ALLOWED',
-        options.url,
+        shown,
         `redis.url points at a server the library did not start. With isolation 'database' every worker empties its own ` +
           `database index before each test (here ${range}), and the library never flushes a server it did not start unless told so.\n` +
           `Set redis.allowFlush: true to allow FLUSHDB of exactly ${range} (nothing else), or use redis.isolation: 'prefix', which only ever deletes keys under this run's own prefix.`,
@@ -87,7 +92,7 @@ export async function claimExternalRedis(options: ExternalRedisOptions, workers:
     if (base + workers > available)
       throw new ExternalRedisError(
         'EXTERNAL_REDIS_TOO_FEW_DATABASES',
-        options.url,
+        shown,
         `${workers} workers need ${range}, but the server has ${available} databases (0..${available - 1}).\nLower --maxWorkers, choose a lower first index in the URL path (redis://host:port/<index>), or use isolation: 'prefix'.`,
       );
     const held: string[] = [];
@@ -99,8 +104,8 @@ export async function claimExternalRedis(options: ExternalRedisOptions, workers:
     if (held.length)
       throw new ExternalRedisError(
         'EXTERNAL_REDIS_NOT_EMPTY',
-        options.url,
-        `redis.url ${options.url}: ${held.join(', ')} that this run did not write. Nothing was deleted.\n` +
+        shown,
+        `redis.url ${shown}: ${held.join(', ')} that this run did not write. Nothing was deleted.\n` +
           `Empty them yourself if they are disposable (redis-cli -n <index> FLUSHDB), or point at free indexes: redis://host:port/<first index>.`,
       );
     return { urls: databases.map((db) => withDb(options.url, db)), isolation: 'database', databases, keyPrefixes: [] };

@@ -22,6 +22,12 @@ export interface StartRedisServerOptions {
    * like the main port (a collision on either is retried), announcing 127.0.0.1.
    */
   cluster?: { configDir: string };
+  /**
+   * Called with the pid right after each spawn, before readiness (hand it to a watchdog, so a runner killed
+   * during start-up leaves nothing behind); `onExit` with the same pid when that attempt's process is gone.
+   */
+  onSpawn?: (pid: number) => void;
+  onExit?: (pid: number) => void;
   /** How to choose a port to try. Default: one the OS reports free right now. (Tests inject collisions.) */
   choosePort?: () => Promise<number>;
 }
@@ -109,6 +115,11 @@ async function startOnPort(options: StartRedisServerOptions, port: number, busPo
   const extra = options.cluster && busPort ? [...clusterArgs(port, busPort, options.cluster.configDir), ...(options.args ?? [])] : options.args ?? [];
   const args = serverArgs(port, extra, options.unixSocket);
   const child = spawn(options.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  if (child.pid !== undefined) {
+    const pid = child.pid;
+    options.onSpawn?.(pid);
+    child.once('exit', () => options.onExit?.(pid));
+  }
   let output = '';
   const collect = (b: Buffer) => {
     output = (output + b.toString('utf8')).slice(-8000);
