@@ -39,6 +39,7 @@ function runJest(config, extra = []) {
   const wall = ms(start);
   if (r.status !== 0) throw new Error(`jest failed for ${config}:\n${r.stdout}\n${r.stderr}`);
   const json = require('fs').readFileSync(out, 'utf8');
+  require('fs').rmSync(out, { force: true });
   const results = JSON.parse(json);
   const files = results.testResults.map((t) => t.endTime - t.startTime);
   return { wall, files: files.reduce((a, b) => a + b, 0), tests: results.numPassedTests };

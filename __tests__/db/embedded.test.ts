@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SchemaError } from '../../src';
@@ -6,6 +6,7 @@ import { createEmbeddedDb } from '../../src/db/embedded';
 import { splitSqlStatements } from '../../src/db/sqlStatements';
 
 const dir = mkdtempSync(join(tmpdir(), 'jcc-schema-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function file(name: string, text: string): string {
   const p = join(dir, name);
   writeFileSync(p, text);

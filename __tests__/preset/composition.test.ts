@@ -1,5 +1,5 @@
 /** The preset inside real Jest runs: composing with a project's own global hooks, and its errors. */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, spawnJest } from '../helpers/processes';
@@ -8,11 +8,16 @@ jest.setTimeout(60_000);
 const fixture = (name: string) => join(REPO, '__tests__', 'fixtures', name);
 
 it('a project with its own globalSetup/globalTeardown can call the library ones from them', async () => {
-  const teardownFile = join(mkdtempSync(join(tmpdir(), 'jcc-compose-')), 'teardown.txt');
-  const result = await spawnJest(fixture('custom-setup'), [], { TEARDOWN_FILE: teardownFile }).done;
-  expect(result.stderr).toContain('1 passed');
-  expect(result.code).toBe(0);
-  expect(readFileSync(teardownFile, 'utf8')).toMatch(/after the library stopped/);
+  const dir = mkdtempSync(join(tmpdir(), 'jcc-compose-'));
+  try {
+    const teardownFile = join(dir, 'teardown.txt');
+    const result = await spawnJest(fixture('custom-setup'), [], { TEARDOWN_FILE: teardownFile }).done;
+    expect(result.stderr).toContain('1 passed');
+    expect(result.code).toBe(0);
+    expect(readFileSync(teardownFile, 'utf8')).toMatch(/after the library stopped/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 it('an invalid option stops the run before any test, naming the option and the fix', async () => {

@@ -1,10 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidOptionsError } from '../../src';
 import { validateOptions } from '../../src/preset/options';
 
 const root = mkdtempSync(join(tmpdir(), 'jcc-options-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 writeFileSync(join(root, 'schema.sql'), 'CREATE TABLE t (id int);');
 
 function problem(raw: unknown): string {

@@ -1,10 +1,11 @@
-import { chmodSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findRedisServerBinary, RedisBinaryNotFoundError } from '../../src';
 
 const REAL = '/usr/bin/redis-server';
 const dir = mkdtempSync(join(tmpdir(), 'jcc-binary-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const onPath = join(dir, 'path-dir');
 require('node:fs').mkdirSync(onPath);
 symlinkSync(REAL, join(onPath, 'redis-server'));
