@@ -403,7 +403,7 @@ export function indent(text: string, prefix: string): string {
 
 export class ExternalRedisError extends CacheConsistencyError {
   readonly url: string;
-  constructor(code: 'EXTERNAL_REDIS_UNREACHABLE' | 'EXTERNAL_REDIS_FLUSH_NOT_ALLOWED' | 'EXTERNAL_REDIS_NOT_EMPTY' | 'EXTERNAL_REDIS_TOO_FEW_DATABASES', url: string, message: string, cause?: unknown) {
+  constructor(code: 'EXTERNAL_REDIS_UNREACHABLE' | 'EXTERNAL_REDIS_FLUSH_NOT_ALLOWED' | 'EXTERNAL_REDIS_NOT_EMPTY' | 'EXTERNAL_REDIS_TOO_FEW_DATABASES' | 'EXTERNAL_REDIS_CLAIMED', url: string, message: string, cause?: unknown) {
     super(code, `${message}\nSee docs/external-redis.md.`, { cause });
     this.url = url;
   }

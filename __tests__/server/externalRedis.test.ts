@@ -5,6 +5,7 @@
 import Redis from 'ioredis';
 import { startRedisServer, type RedisServer } from '../../src';
 import { REPO, spawnJest } from '../helpers/processes';
+import { claimExternalRedis, releaseExternalRedis } from '../../src/server/externalRedis';
 import { join } from 'node:path';
 
 jest.setTimeout(60_000);
@@ -91,6 +92,21 @@ it('works with a password and a database index in the URL, and never prints the 
   } finally {
     await admin.config('SET', 'requirepass', '');
   }
+});
+
+it('a second run cannot claim database indexes a live run holds; it can once that run has ended', async () => {
+  const options = { url: `${server.url}/4`, isolation: 'database' as const, allowFlush: true };
+  const first = await claimExternalRedis(options, 2, 111); // db 4..5
+  const overlapping = await claimExternalRedis({ ...options, url: `${server.url}/5` }, 1, 222).catch((e) => e);
+  expect(overlapping.code).toBe('EXTERNAL_REDIS_CLAIMED');
+  expect(overlapping.message).toContain('db 4..5 (Jest run 111) is in use by another Jest run right now. Nothing was deleted.');
+  const elsewhere = await claimExternalRedis({ ...options, url: `${server.url}/6` }, 1, 333); // db 6: free
+  await releaseExternalRedis(options.url, first);
+  await releaseExternalRedis(`${server.url}/6`, elsewhere);
+  const again = await claimExternalRedis({ ...options, url: `${server.url}/5` }, 1, 444);
+  expect(again.databases).toEqual([5]);
+  await releaseExternalRedis(`${server.url}/5`, again);
+  expect(await allData()).toEqual(untouched);
 });
 
 it('reports an unreachable server', async () => {

@@ -14,6 +14,32 @@ export interface ExternalClaim {
   isolation: 'database' | 'prefix';
   databases: number[];
   keyPrefixes: string[];
+  /**
+   * `isolation: 'database'`: a connection held open for the whole run, named after the indexes it claims
+   * (CLIENT SETNAME). Another run sees the name in CLIENT LIST and refuses; a killed run's claim ends with its
+   * connection. Closed by releaseExternalRedis.
+   */
+  holder?: { disconnect(): void };
+}
+
+const CLAIM_NAME = /^jcc-claim-(\S+)-db(\d+)-(\d+)$/;
+
+/** Indexes from..to already claimed by another live run, per CLIENT LIST; [] when CLIENT LIST is not allowed. */
+async function claimedElsewhere(client: Redis, from: number, to: number): Promise<string[]> {
+  let list: string;
+  try {
+    list = String(await client.client('LIST'));
+  } catch {
+    return []; // ACLs may forbid CLIENT LIST (managed servers): the emptiness check is then all there is
+  }
+  const out: string[] = [];
+  for (const m of list.matchAll(/\bname=(\S+)/g)) {
+    const claim = CLAIM_NAME.exec(m[1]!);
+    if (!claim) continue;
+    const [a, b] = [Number(claim[2]), Number(claim[3])];
+    if (a <= to && from <= b) out.push(`db ${a === b ? a : `${a}..${b}`} (Jest run ${claim[1]})`);
+  }
+  return out;
 }
 
 export interface ExternalRedisOptions {
@@ -52,6 +78,7 @@ function withDb(url: string, db: number): string {
 export async function claimExternalRedis(options: ExternalRedisOptions, workers: number, runId: number): Promise<ExternalClaim> {
   const client = connect(options.url);
   const shown = redactUrl(options.url);
+  let holder: Redis | undefined;
   try {
     try {
       await client.connect();
@@ -95,6 +122,15 @@ export async function claimExternalRedis(options: ExternalRedisOptions, workers:
         shown,
         `${workers} workers need ${range}, but the server has ${available} databases (0..${available - 1}).\nLower --maxWorkers, choose a lower first index in the URL path (redis://host:port/<index>), or use isolation: 'prefix'.`,
       );
+    const last = base + workers - 1;
+    const taken = await claimedElsewhere(client, base, last);
+    if (taken.length)
+      throw new ExternalRedisError(
+        'EXTERNAL_REDIS_CLAIMED',
+        shown,
+        `redis.url ${shown}: ${taken.join(', ')} ${taken.length === 1 ? 'is' : 'are'} in use by another Jest run right now. Nothing was deleted.\n` +
+          `Wait for it, or give this run other indexes: redis://host:port/<first index> (or use isolation: 'prefix').`,
+      );
     const held: string[] = [];
     for (const db of databases) {
       await client.select(db);
@@ -108,9 +144,12 @@ export async function claimExternalRedis(options: ExternalRedisOptions, workers:
         `redis.url ${shown}: ${held.join(', ')} that this run did not write. Nothing was deleted.\n` +
           `Empty them yourself if they are disposable (redis-cli -n <index> FLUSHDB), or point at free indexes: redis://host:port/<first index>.`,
       );
-    return { urls: databases.map((db) => withDb(options.url, db)), isolation: 'database', databases, keyPrefixes: [] };
+    // Keep this connection for the whole run: its name is the claim other runs check.
+    await client.client('SETNAME', `jcc-claim-${runId}-db${base}-${last}`).catch(() => undefined);
+    holder = client;
+    return { urls: databases.map((db) => withDb(options.url, db)), isolation: 'database', databases, keyPrefixes: [], holder: client };
   } finally {
-    client.disconnect();
+    if (holder !== client) client.disconnect();
   }
 }
 
@@ -131,5 +170,6 @@ export async function releaseExternalRedis(url: string, claim: ExternalClaim): P
     /* the server went away: nothing of ours is left to clean there */
   } finally {
     client.disconnect();
+    claim.holder?.disconnect();
   }
 }
