@@ -9,10 +9,10 @@
  * - fails a test that left a matcher call un-awaited or a race open; closes connections after the file.
  */
 import { afterAll, afterEach, beforeEach, expect, inject } from 'vitest';
-import { keyspaceSerializer } from '../keyspace/serializer.js';
+import { lazyKeyspaceSerializer as keyspaceSerializer } from '../keyspace/lazySerializer.js';
 import { assertMatchersAwaited } from '../matchers/pending.js';
 import { writeState } from '../preset/state.js';
-import { closeOpenRaces } from '../race/race.js';
+import { closeOpenRacesIfAny as closeOpenRaces } from '../race/openRaces.js';
 import { closeTestContext, resetTestContext, useWorkerIdVariable, workerId } from '../runtime/testContext.js';
 import { VitestGlobalSetupMissingError, VitestWorkerWithoutServerError } from './errors.mjs';
 import { vitestMatchers } from './matchers.mjs';
