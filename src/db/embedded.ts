@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { IBackup, IMemoryDb } from 'pg-mem';
 import { SchemaError } from '../errors';
+import { createPgMemAdapter } from './pgMemPool';
 import { splitSqlStatements } from './sqlStatements';
 import type { Queryable, Row } from './types';
 
@@ -93,7 +94,7 @@ export function createEmbeddedDb(schema: readonly string[]): TestDb {
 
   const build = (): Core => {
     const mem = newDb();
-    const { Pool } = mem.adapters.createPg() as { Pool: new () => PgCompatiblePool };
+    const { Pool } = createPgMemAdapter<PgCompatiblePool>(mem);
     const next: Core = { mem, pool: new Pool(), ready: Promise.resolve() };
     // Leading .sql files are applied now; from the first module on, the rest runs in order in `ready`.
     let syncPrefix = 0;

@@ -1,6 +1,8 @@
 import { UnsupportedDatabaseHandleError } from '../errors';
 import { describeMysql2, isMysql2, mysql2Query } from './mysql';
 import { describeNodePostgres, isNodePostgres, rowsOfPgResult, type PgLike } from './postgres';
+import type { IMemoryDb } from 'pg-mem';
+import { createPgMemAdapter } from './pgMemPool';
 import { realTestDbInfo } from './realTestDb';
 import type { Queryable, Row } from './types';
 
@@ -86,7 +88,7 @@ function build(value: unknown): DatabaseHandle | undefined {
     return make('testDb', 'postgres', value, 'testDb() (pg-mem)', (sql, params) => db.query(sql, params));
   }
   if (isPgMemDb(value)) {
-    const { Pool } = (value as { adapters: { createPg(): { Pool: new () => PgLike } } }).adapters.createPg();
+    const { Pool } = createPgMemAdapter<PgLike>(value as IMemoryDb);
     const pool = new Pool();
     return make('pg-mem', 'postgres', value, 'pg-mem database', async (sql, params) => rowsOfPgResult(await pool.query(sql, [...params])) ?? []);
   }

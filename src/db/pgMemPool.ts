@@ -1,0 +1,172 @@
+import { createRequire } from 'node:module';
+import type { IMemoryDb } from 'pg-mem';
+
+/**
+ * pg-mem's node-postgres adapter (`mem.adapters.createPg()`), with parsed statements reused.
+ *
+ * pg-mem spends ~85% of a simple parameterised query parsing it (its nearley grammar): its adapter writes
+ * the parameters into the SQL text (`$1` → `'42'`), so the text differs for every value and pg-mem's own
+ * parse cache never hits. Here a statement is parsed once per SQL text (with its `$n` placeholders), and
+ * each call hands pg-mem that syntax tree with the placeholders replaced by the very literals pg-mem's
+ * adapter would have written: `'<String(value)>'` for strings, numbers, booleans and bigints, NULL for
+ * null/undefined. Measured on a primary-key SELECT: 0.36 → 0.06 ms (bench/consistency, scenario 3).
+ *
+ * Anything else takes pg-mem's own path unchanged: other parameter types (Buffer, Date, arrays, objects),
+ * no parameters, several statements in one text, text that does not parse, query config objects with
+ * `types` or `rowMode`, the callback form, a database with query interceptors or `query` event handlers
+ * (they receive the SQL text). A statement that fails is run again on pg-mem's own path, so the error is
+ * pg-mem's own, naming the failed SQL (a failed statement changed nothing: pg-mem rolls it back).
+ */
+
+type Ast = unknown;
+type Literal = { type: 'string'; value: string } | { type: 'null' };
+interface Parsed {
+  ast: Ast;
+  /** Highest `$n` used: pg-mem's path reports too few values itself. */
+  maxParam: number;
+}
+
+interface PgQueryConfig {
+  text?: unknown;
+  values?: unknown;
+  types?: unknown;
+  rowMode?: unknown;
+}
+
+interface MemPgInstance {
+  query(query: unknown, valuesOrCallback?: unknown, callback?: unknown): unknown;
+  adaptResults(query: unknown, result: unknown): unknown;
+}
+
+type MemPgClass = new () => MemPgInstance;
+
+const MAX_CACHED = 1000;
+
+/** The syntax-tree parser pg-mem itself uses (its own dependency, so the tree has the shape it expects). */
+let parser: ((sql: string) => Ast[]) | undefined;
+function parseSql(sql: string): Ast[] {
+  parser ??= (createRequire(require.resolve('pg-mem'))('pgsql-ast-parser') as { parse(sql: string): Ast[] }).parse;
+  return parser(sql);
+}
+
+function highestParam(node: unknown): number {
+  if (Array.isArray(node)) return node.reduce((max: number, n) => Math.max(max, highestParam(n)), 0);
+  if (node === null || typeof node !== 'object') return 0;
+  const o = node as Record<string, unknown>;
+  if (o.type === 'parameter' && typeof o.name === 'string') return Number(o.name.slice(1)) || 0;
+  let max = 0;
+  for (const key in o) max = Math.max(max, highestParam(o[key]));
+  return max;
+}
+
+/** A copy of `node` with every `$n` replaced by `literals[n - 1]`; subtrees without placeholders are shared. */
+function substitute(node: unknown, literals: Literal[]): unknown {
+  if (Array.isArray(node)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < node.length; i++) {
+      const next = substitute(node[i], literals);
+      if (next !== node[i]) (copy ??= node.slice())[i] = next;
+    }
+    return copy ?? node;
+  }
+  if (node === null || typeof node !== 'object') return node;
+  const o = node as Record<string, unknown>;
+  if (o.type === 'parameter' && typeof o.name === 'string') return { ...literals[Number(o.name.slice(1)) - 1]! };
+  let copy: Record<string, unknown> | undefined;
+  for (const key in o) {
+    const next = substitute(o[key], literals);
+    if (next !== o[key]) (copy ??= { ...o })[key] = next;
+  }
+  return copy ?? o;
+}
+
+/** The literal pg-mem's adapter would write for `value` (`toLiteral`), or undefined where it is not a plain one. */
+function literalOf(value: unknown): Literal | undefined {
+  if (value === null || value === undefined) return { type: 'null' };
+  switch (typeof value) {
+    case 'string':
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return { type: 'string', value: String(value) };
+    default:
+      return undefined;
+  }
+}
+
+function sizeOf(listeners: unknown): number {
+  if (listeners instanceof Set || listeners instanceof Map) return listeners.size;
+  return Array.isArray(listeners) ? listeners.length : listeners === undefined ? 0 : 1;
+}
+
+/** Whether calls on `mem` may skip the SQL text: nobody intercepts or listens to query texts. */
+function textUnobserved(mem: IMemoryDb): boolean {
+  // pg-mem internals, checked defensively: anything unexpected takes pg-mem's own path.
+  const interceptors = (mem.public as unknown as { interceptors?: unknown }).interceptors;
+  const handlers = (mem as unknown as { handlers?: unknown }).handlers;
+  if (!(interceptors instanceof Set) || interceptors.size > 0 || !(handlers instanceof Map)) return false;
+  return !['query', 'query-failed'].some((event) => sizeOf((handlers as Map<string, unknown>).get(event)) > 0);
+}
+
+/**
+ * The node-postgres compatible Pool/Client classes of `mem` (pg-mem's adapter) with parsed statements
+ * reused. Results, errors and the async timing are those of pg-mem's adapter.
+ */
+export function createPgMemAdapter<P = unknown>(mem: IMemoryDb): { Pool: new () => P; Client: new () => P } {
+  const { Pool: MemPg } = mem.adapters.createPg() as { Pool: MemPgClass };
+  const cache = new Map<string, Parsed | null>();
+
+  const parsed = (sql: string): Parsed | null => {
+    let entry = cache.get(sql);
+    if (entry === undefined) {
+      try {
+        const statements = parseSql(sql);
+        entry = statements.length === 1 ? { ast: statements[0], maxParam: highestParam(statements[0]) } : null;
+      } catch {
+        entry = null; // pg-mem's path reports the syntax error
+      }
+      if (cache.size >= MAX_CACHED) cache.clear();
+      cache.set(sql, entry);
+    }
+    return entry;
+  };
+
+  /** The statement to run in place of the SQL text, or undefined for pg-mem's own path. */
+  const bound = (query: unknown, valuesOrCallback: unknown, callback: unknown): Ast | undefined => {
+    if (callback !== undefined || typeof valuesOrCallback === 'function') return undefined;
+    let sql: unknown = query;
+    let values: unknown = valuesOrCallback;
+    if (query !== null && typeof query === 'object') {
+      const config = query as PgQueryConfig;
+      if (config.types !== undefined || config.rowMode !== undefined) return undefined;
+      sql = config.text;
+      values = config.values ?? valuesOrCallback;
+    }
+    if (typeof sql !== 'string' || !Array.isArray(values) || values.length === 0) return undefined;
+    const entry = parsed(sql);
+    if (!entry || entry.maxParam > values.length || !textUnobserved(mem)) return undefined;
+    const literals: Literal[] = [];
+    for (const value of values) {
+      const literal = literalOf(value);
+      if (!literal) return undefined;
+      literals.push(literal);
+    }
+    return substitute(entry.ast, literals);
+  };
+
+  class PgMemPool extends MemPg {
+    override query(query: unknown, valuesOrCallback?: unknown, callback?: unknown): unknown {
+      const statement = bound(query, valuesOrCallback, callback);
+      if (statement === undefined) return super.query(query, valuesOrCallback, callback);
+      let result: unknown;
+      try {
+        result = this.adaptResults(query, (mem.public as unknown as { query(ast: Ast): unknown }).query(statement));
+      } catch {
+        return super.query(query, valuesOrCallback, callback);
+      }
+      // "Later", as pg-mem's adapter resolves (setImmediate with no latency configured).
+      return new Promise((resolve) => setImmediate(() => resolve(result)));
+    }
+  }
+  return { Pool: PgMemPool as unknown as new () => P, Client: PgMemPool as unknown as new () => P };
+}
