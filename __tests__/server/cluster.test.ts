@@ -9,7 +9,7 @@ import { REPO, spawnJest } from '../helpers/processes';
 jest.setTimeout(120_000);
 
 it.each([0, 1])(
-  'with 3 masters and %i replica(s) each: keys spread over every master, reset, capture, matchers; nothing left after',
+  'with 3 masters and %i replica(s) each: keys spread over every master, reset, capture, matchers, race helpers; nothing left after',
   async (replicas) => {
     const dir = mkdtempSync(join(tmpdir(), 'jcc-cluster-run-'));
     try {
@@ -18,7 +18,7 @@ it.each([0, 1])(
         REPLICAS: String(replicas),
         PORTS_FILE: portsFile,
       }).done;
-      expect(r.stderr).toContain('Tests:       5 passed, 5 total');
+      expect(r.stderr).toContain('Tests:       9 passed, 9 total');
       expect(r.code).toBe(0);
       const nodes = JSON.parse(readFileSync(portsFile, 'utf8')) as Array<{ port: number }>;
       expect(nodes).toHaveLength(3);

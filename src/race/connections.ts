@@ -74,14 +74,14 @@ export function bindToActors<T extends object>(client: T): T {
       if (!link) return undefined;
       return { link, target: actorRedis(link, client).client };
     };
-    if (redisKind === 'ioredis') instrumentIoredis(client, route);
+    if (redisKind === 'ioredis' || redisKind === 'ioredis-cluster') instrumentIoredis(client, route);
     else instrumentNodeRedis(client, route);
     mark(client);
     return client;
   }
   const dbKind = dbHandleKind(client);
   if (!dbKind) {
-    throw new InvalidRaceScenarioError('bindToActors(client)', 'expected an ioredis or node-redis client, or a database handle (testDb(), a pg Pool or Client, a mysql2 pool, a query function)');
+    throw new InvalidRaceScenarioError('bindToActors(client)', 'expected an ioredis client or Cluster or a node-redis client, or a database handle (testDb(), a pg Pool or Client, a mysql2 pool, a query function)');
   }
   const own = (link: ActorLink) => actorDb(link, client).handle as Record<string, (...a: unknown[]) => unknown> & ((...a: unknown[]) => unknown);
   if (dbKind === 'function') {

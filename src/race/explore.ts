@@ -194,7 +194,8 @@ class RedisStart {
   }
 
   async restore(): Promise<void> {
-    await this.adapter.send(...this.scope.empty);
+    // Every master of a Cluster holds its own part of the keyspace (its replicas follow it).
+    await Promise.all(this.adapter.shards().map((shard) => shard.send(...this.scope.empty)));
     if (this.#entries.length > 0) {
       const replies = await this.adapter.batch(this.#entries.map((e) => ['RESTORE', e.key, e.ttl, e.dump, 'REPLACE'] as const));
       const failed = replies.find((r): r is Error => r instanceof Error);
@@ -203,10 +204,15 @@ class RedisStart {
   }
 }
 
-async function runId(adapter: RedisAdapter): Promise<string> {
-  const info = (await adapter.send('INFO', 'server')) as RedisReply;
-  const text = Buffer.isBuffer(info) ? info.toString('utf8') : '';
-  return /run_id:(\w+)/.exec(text)?.[1] ?? '';
+/** The run ids of the servers `adapter` talks to (every master of a Cluster). */
+async function runIds(adapter: RedisAdapter): Promise<string[]> {
+  return Promise.all(
+    adapter.shards().map(async (shard) => {
+      const info = (await shard.send('INFO', 'server')) as RedisReply;
+      const text = Buffer.isBuffer(info) ? info.toString('utf8') : '';
+      return /run_id:(\w+)/.exec(text)?.[1] ?? '';
+    }),
+  );
 }
 
 async function checkOwned(adapter: RedisAdapter, base: object, allowFlush: boolean | undefined): Promise<void> {
@@ -221,8 +227,9 @@ async function checkOwned(adapter: RedisAdapter, base: object, allowFlush: boole
   if (!state) throw new RedisNotOwnedError(adapter.describe());
   const own = testRedis();
   if (own === base) return;
-  const [a, b] = await Promise.all([runId(adapter), runId(toRedisAdapter(own)!)]);
-  if (!a || a !== b) throw new RedisNotOwnedError(adapter.describe());
+  // Owned: every server it talks to is one the preset started for this worker.
+  const [theirs, ours] = await Promise.all([runIds(adapter), runIds(toRedisAdapter(own)!)]);
+  if (theirs.length === 0 || theirs.some((id) => !id || !ours.includes(id))) throw new RedisNotOwnedError(adapter.describe());
 }
 
 /** Everything one everyInterleaving/replay call holds for its whole run. */
@@ -258,7 +265,7 @@ class RaceSession {
     const preset = readState() !== undefined;
     const redis = scenario.redis ?? (preset ? testRedis() : undefined);
     if (!redis || !redisClientKind(redis)) {
-      invalid('redis', redis ? 'an ioredis client or a node-redis client (connected)' : 'no Redis client: pass redis (the preset is not active, so there is no testRedis())');
+      invalid('redis', redis ? 'an ioredis client or Cluster, or a node-redis client (connected)' : 'no Redis client: pass redis (the preset is not active, so there is no testRedis())');
     }
     let defaultReset: (() => Promise<void>) | undefined;
     let db: unknown = scenario.db;

@@ -438,7 +438,7 @@ export function race<R extends object = Redis, D = TestDb>(options: RaceOptions<
   const preset = readState() !== undefined;
   const redis = (options.redis ?? (preset ? testRedis() : undefined)) as R | undefined;
   if (!redis || !redisClientKind(redis)) {
-    throw new InvalidRaceScenarioError('redis', redis ? 'an ioredis client or a node-redis client' : 'no Redis client: pass redis (the preset is not active, so there is no testRedis())');
+    throw new InvalidRaceScenarioError('redis', redis ? 'an ioredis client or Cluster, or a node-redis client' : 'no Redis client: pass redis (the preset is not active, so there is no testRedis())');
   }
   let db = options.db as unknown;
   if (db === undefined && preset) {

@@ -10,13 +10,16 @@ import { currentActor, type ActorLink } from './actorLink';
 import { formatOutcome, formatRedisCommand, formatRedisReply, redisText } from './labels';
 import type { StepInfo, StepOutcome, StepRequest } from './step';
 
-export type RedisClientKind = 'ioredis' | 'node-redis';
+export type RedisClientKind = 'ioredis' | 'ioredis-cluster' | 'node-redis';
 
 /** Which client library `client` comes from, recognised by shape (never instanceof). */
 export function redisClientKind(client: unknown): RedisClientKind | undefined {
   if (client === null || typeof client !== 'object') return undefined;
   const c = client as Record<string, unknown>;
-  if (c.isCluster === false && typeof c.status === 'string' && typeof c.sendCommand === 'function' && typeof c.duplicate === 'function') return 'ioredis';
+  if (typeof c.status === 'string' && typeof c.sendCommand === 'function' && typeof c.duplicate === 'function') {
+    if (c.isCluster === false) return 'ioredis';
+    if (c.isCluster === true && typeof c.nodes === 'function') return 'ioredis-cluster';
+  }
   if (typeof c.sendCommand === 'function' && typeof c.duplicate === 'function' && typeof c.connect === 'function' && 'isOpen' in c && 'isReady' in c) return 'node-redis';
   return undefined;
 }
@@ -101,7 +104,8 @@ interface IoredisPipeline {
 }
 
 interface IoredisLike {
-  sendCommand(command: IoredisCommand, stream?: unknown): Promise<unknown>;
+  /** A Cluster's takes a third argument: the node a pipeline goes to. */
+  sendCommand(command: IoredisCommand, stream?: unknown, node?: unknown): Promise<unknown>;
   pipeline(...args: unknown[]): IoredisPipeline;
   multi(...args: unknown[]): IoredisPipeline;
 }
@@ -125,11 +129,12 @@ export function instrumentIoredis(
   const pipeline = c.pipeline;
   const multi = c.multi;
 
-  c.sendCommand = function (this: IoredisLike, command: IoredisCommand, stream?: unknown): Promise<unknown> {
-    // Inside a pipeline's exec (which is itself the step), and re-sends of granted commands: pass.
-    if (stream !== undefined || granted.has(command)) return sendCommand.call(this, command, stream);
+  c.sendCommand = function (this: IoredisLike, command: IoredisCommand, stream?: unknown, node?: unknown): Promise<unknown> {
+    // Inside a pipeline's exec (which is itself the step), re-sends of granted commands (a Cluster's offline
+    // queue, a redirection): pass, with every argument (a Cluster pipeline names its node).
+    if (stream !== undefined || node !== undefined || granted.has(command)) return sendCommand.call(this, command, stream, node);
     const to = route();
-    if (!to) return sendCommand.call(this, command, stream);
+    if (!to) return sendCommand.call(this, command, stream, node);
     if (to.target !== client) return (to.target as IoredisLike).sendCommand(command);
     onCommand?.(command.name);
     // The raw reply, before ioredis chains anything (a script's NOSCRIPT retry) onto command.promise.
@@ -287,7 +292,7 @@ export function guardUninstrumented(base: object, onUse: (link: ActorLink, comma
       return original.apply(this, args);
     };
   };
-  if (kind === 'ioredis') {
+  if (kind === 'ioredis' || kind === 'ioredis-cluster') {
     guard(
       ownerOf(base, 'sendCommand'),
       'sendCommand',
@@ -345,13 +350,18 @@ export function openActorRedis(base: object, link: ActorLink): ActorRedisConnect
     const upper = name.toUpperCase();
     if (upper === 'WATCH' || upper === 'MULTI' || upper === 'SUBSCRIBE' || upper === 'SELECT') dirty = true;
   };
-  if (kind === 'ioredis') {
-    const io = (base as { duplicate(o: object): object }).duplicate({
-      lazyConnect: true,
-      enableAutoPipelining: false,
-      enableReadyCheck: false,
-      connectionName: `race:${link.name}`,
-    }) as {
+  if (kind === 'ioredis' || kind === 'ioredis-cluster') {
+    const connectionName = `race:${link.name}`;
+    const options = { lazyConnect: true, enableAutoPipelining: false };
+    const io = (
+      kind === 'ioredis'
+        ? (base as { duplicate(o: object): object }).duplicate({ ...options, enableReadyCheck: false, connectionName })
+        : // A Cluster: the same startup nodes and options; its node connections carry the name.
+          (base as { duplicate(nodes: unknown[], o: object): object; options: { redisOptions?: object } }).duplicate([], {
+            ...options,
+            redisOptions: { ...(base as { options: { redisOptions?: object } }).options.redisOptions, connectionName },
+          })
+    ) as {
       status: string;
       connect(): Promise<void>;
       quit(): Promise<unknown>;
@@ -359,6 +369,7 @@ export function openActorRedis(base: object, link: ActorLink): ActorRedisConnect
       once(event: string, fn: () => void): void;
       on(event: string, fn: (...a: unknown[]) => void): void;
       call(...args: unknown[]): Promise<unknown>;
+      nodes?(role: string): Array<{ call(...args: unknown[]): Promise<unknown> }>;
     };
     dup = io;
     io.on('error', () => {});
@@ -372,7 +383,10 @@ export function openActorRedis(base: object, link: ActorLink): ActorRedisConnect
       async tidy() {
         if (!dirty || io.status !== 'ready') return;
         dirty = false;
-        await housekeep(() => Promise.allSettled([io.call('DISCARD'), io.call('UNWATCH'), io.call('SELECT', '0')]));
+        // On a Cluster, WATCH and MULTI live on the connection to one node: tidy every node's.
+        const conns = kind === 'ioredis' ? [io] : io.nodes!('all');
+        const commands = kind === 'ioredis' ? [['DISCARD'], ['UNWATCH'], ['SELECT', '0']] : [['DISCARD'], ['UNWATCH']];
+        await housekeep(() => Promise.allSettled(conns.flatMap((conn) => commands.map((c) => conn.call(...c)))));
       },
       async close() {
         if (io.status === 'end') return;
