@@ -1,5 +1,5 @@
 /** `redis: { cluster }`: a real Redis Cluster per worker, in a child Jest run on a fixture project. */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRedisCluster } from '../../src/server/cluster';
@@ -42,6 +42,24 @@ it('reports a cluster that cannot form as a start error, and stops the nodes it 
     }).catch((e) => e);
     expect(err.code).toBe('REDIS_SERVER_START_FAILED');
     expect(err.message).toContain('a cluster needs at least 1 master');
+    expect(started).toEqual([]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+it('refuses a redis-server older than 7.0 for cluster mode before starting any node, naming the fix', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'jcc-cluster-old-'));
+  const started: number[] = [];
+  try {
+    // A stand-in for Debian bullseye's redis-server 6.0: prints its version, starts nothing.
+    const binary = join(dir, 'redis-server');
+    writeFileSync(binary, '#!/bin/sh\necho "Redis server v=6.0.16 sha=00000000:0 malloc=jemalloc-5.2.1 bits=64 build=6d95e1af3a2c082a"\n', { mode: 0o755 });
+    const err = await startRedisCluster({ binary, masters: 3, replicasPerMaster: 0, configDir: dir, onSpawn: (pid) => started.push(pid) }).catch((e) => e);
+    expect(err.code).toBe('REDIS_SERVER_START_FAILED');
+    expect(err.message).toContain('redis.cluster needs redis-server 7.0 or later');
+    expect(err.message).toContain(`${binary} is 6.0.16`);
+    expect(err.message).toContain('REDIS_SERVER_BINARY');
     expect(started).toEqual([]);
   } finally {
     rmSync(dir, { recursive: true, force: true });

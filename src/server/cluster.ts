@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import type Redis from 'ioredis';
 import { RedisServerStartError } from '../errors';
 import { startRedisServer, type RedisServer } from './redisServer';
@@ -53,9 +54,32 @@ async function until(what: string, deadline: number, probe: () => Promise<boolea
  * other node. Redis itself holds a new master back for ~2 s before reporting ok (CLUSTER_WRITABLE_DELAY), so
  * a cluster takes at least that long.
  */
+/**
+ * The version `redis-server --version` prints (`Redis server v=7.0.15 sha=...`), or undefined when it prints
+ * none the library recognises (then the nodes' own start errors speak).
+ */
+export function redisServerVersion(binary: string): Promise<{ major: number; text: string } | undefined> {
+  return new Promise((resolve) => {
+    execFile(binary, ['--version'], { timeout: 10_000 }, (_err, stdout) => {
+      const m = /v=(\d+)\.(\d+)\.(\d+)/.exec(String(stdout ?? ''));
+      resolve(m ? { major: Number(m[1]), text: `${m[1]}.${m[2]}.${m[3]}` } : undefined);
+    });
+  });
+}
+
 export async function startRedisCluster(options: StartRedisClusterOptions): Promise<RedisCluster> {
   if (!Number.isInteger(options.masters) || options.masters < 1)
     throw new RedisServerStartError(options.binary, [], `a cluster needs at least 1 master, got ${options.masters}`, '');
+  const version = await redisServerVersion(options.binary);
+  if (version && version.major < 7) {
+    throw new RedisServerStartError(
+      options.binary,
+      ['--version'],
+      `redis.cluster needs redis-server 7.0 or later (it uses --cluster-port and CLUSTER ADDSLOTSRANGE); ` +
+        `${options.binary} is ${version.text}. Point redis.binary or REDIS_SERVER_BINARY at a 7.x binary, or drop redis.cluster`,
+      '',
+    );
+  }
   const total = options.masters * (1 + options.replicasPerMaster);
   const nodes: RedisServer[] = [];
   const stop = async () => {
