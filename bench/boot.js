@@ -4,11 +4,12 @@
 //  (b) wall time of a small suite with and without the preset          target: overhead < 10%
 //  (c) 200 cache tests on a real server with our per-test reset vs ioredis-mock   target: <= 1.3x
 //  (d) a Redis Cluster (3 masters; 3 masters + 3 replicas) start-up, against one server's
-// Usage: npm run build && node bench/boot.js [--runs N]
+// Usage: npm run build && node bench/boot.js [--runs N] [--only a,b,c,d]
 const path = require('path');
 const { median, timeIt, requireBuilt, runJest, fmt, REPO } = require('./lib');
 
 const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 7;
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1].split(',') : ['a', 'b', 'c', 'd'];
 const { startRedisServer, findRedisServerBinary } = requireBuilt();
 const suite = (name) => path.join(REPO, 'bench', 'fixtures', 'suite', `jest.${name}.config.js`);
 
@@ -93,17 +94,23 @@ async function partD() {
 
 (async () => {
   console.log('bench/boot on node %s, %d runs per figure\n', process.version, runs);
-  await partA();
-  console.log();
-  pair('(b) a small suite (4 files, 100 logic tests) without vs with the preset', 'logic-only', 'logic-preset', 'overhead < 10%');
-  console.log();
-  pair('(c) 200 cache tests: ioredis-mock vs a real redis-server reset before each test', 'mock', 'real', '<= 1.3x');
-  console.log();
-  pair('(c\') the same 200 tests: a hand-rolled globalSetup + FLUSHDB per test vs the preset (what the library itself adds)', 'handrolled', 'real', 'about 1x');
-  console.log('    (each test sends 4 commands; a loopback round trip costs ~100-150 us here, an ioredis-mock call ~5 us:');
-  console.log('     the gap to the mock is the real server, which no reset strategy removes)');
-  console.log();
-  await partD();
+  if (only.includes('a')) {
+    await partA();
+    console.log();
+  }
+  if (only.includes('b')) {
+    pair('(b) a small suite (4 files, 100 logic tests) without vs with the preset', 'logic-only', 'logic-preset', 'overhead < 10%');
+    console.log();
+  }
+  if (only.includes('c')) {
+    pair('(c) 200 cache tests: ioredis-mock vs a real redis-server reset before each test', 'mock', 'real', '<= 1.3x');
+    console.log();
+    pair('(c\') the same 200 tests: a hand-rolled globalSetup + FLUSHDB per test vs the preset (what the library itself adds)', 'handrolled', 'real', 'about 1x');
+    console.log('    (each test sends 5 commands; a loopback round trip costs ~100-150 us here, an ioredis-mock call ~5 us:');
+    console.log('     the gap to the mock is the real server, which no reset strategy removes)');
+    console.log();
+  }
+  if (only.includes('d')) await partD();
 })().catch((err) => {
   console.error(err);
   process.exit(1);

@@ -3,7 +3,8 @@
  * typescript into a fresh ESM project, and run Vitest there with two workers on tests that use testRedis(),
  * testDb(), toBeConsistentWith (and .not) and toMatchKeyspaceSnapshot. Checks that each worker had its own
  * redis-server at the same time, that snapshots are written, matched and reported by Vitest, that nothing
- * is left running after the run, and that the shipped types compile (and fail where they should).
+ * is left running after the run, and that the shipped types compile (and fail where they should). A second
+ * config on the same install boots a Redis Cluster and a real PostgreSQL database per worker.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -189,6 +190,70 @@ Keyspace {
 
 const TESTS_PER_FILE = 6;
 
+/** A test file for the cluster + PostgreSQL set-up: what it records, the matchers, the race helpers. */
+const clusterPgTestFile = (n: number) => `import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, inject, test } from 'vitest';
+import { defineCache, everyInterleaving, redisClusterNodes, testDb, testRedis } from 'jest-cache-consistency';
+
+const redis: any = testRedis();
+const db: any = testDb();
+const userById = defineCache({
+  key: 'user:{id}',
+  load: (q, { id }) => q.query('SELECT id, name FROM users WHERE id = $1', [Number(id)]),
+});
+
+async function getUser(db: any, redis: any, id: number) {
+  const hit = await redis.get('user:' + id);
+  if (hit) return JSON.parse(hit);
+  // The actors' db is the worker database's node-postgres pool: results come as { rows }.
+  const { rows: [row] } = await db.query('SELECT id, name FROM users WHERE id = $1', [id]);
+  if (row) await redis.set('user:' + id, JSON.stringify(row));
+  return row;
+}
+async function updateUser(db: any, redis: any, id: number, name: string) {
+  await db.query('UPDATE users SET name = $1 WHERE id = $2', [name, id]);
+  await redis.del('user:' + id);
+}
+
+test('file ${n}: an ioredis Cluster of its own and a PostgreSQL database of its own', async () => {
+  expect(redis.isCluster).toBe(true);
+  expect(redisClusterNodes()).toHaveLength(3);
+  expect(db.kind).toBe('postgres');
+  const [{ current_database: name }] = await db.query('SELECT current_database()');
+  const state = inject('cacheConsistencyState')!;
+  writeFileSync(join(process.env.RESULTS!, 'cluster${n}.json'), JSON.stringify({
+    file: '${n}', pool: process.env.VITEST_POOL_ID, database: name, nodes: redisClusterNodes(), watchdog: state.watchdogPid,
+  }));
+  await db.query('INSERT INTO users (id, name) VALUES ($1, $2)', [${n}, 'Tom']);
+  for (let i = 0; i < 30; i++) await redis.set('k:' + i, String(i));
+  await redis.set('user:${n}', JSON.stringify({ id: ${n}, name: 'Tom' }));
+  await expect(redis).toBeConsistentWith(db, [userById]);
+  await db.query('UPDATE users SET name = $1 WHERE id = $2', ['Jerry', ${n}]);
+  await expect(redis).not.toBeConsistentWith(db, [userById]);
+});
+
+test('file ${n}: everyInterleaving catches the classic race on the cluster and PostgreSQL', async () => {
+  const error: any = await everyInterleaving({
+    setup: ({ db }: any) => db.query("INSERT INTO users (id, name) VALUES (1, 'Tom')"),
+    actors: {
+      reader: ({ redis, db }: any) => getUser(db, redis, 1),
+      writer: ({ redis, db }: any) => updateUser(db, redis, 1, 'Jerry'),
+    },
+    check: async ({ redis, db }: any) => {
+      await expect(redis).toBeConsistentWith(db, [userById]);
+    },
+  }).catch((e: unknown) => e);
+  expect(String(error?.message)).toContain('r1:reader*2,writer*2,reader');
+});
+
+test('file ${n}: every test starts with empty masters and the schema-only database', async () => {
+  expect(await db.query('SELECT * FROM users')).toEqual([]);
+  const sizes = await Promise.all(redis.nodes('master').map((node: any) => node.dbsize()));
+  expect(sizes).toEqual([0, 0, 0]);
+});
+`;
+
 beforeAll(() => {
   // `npm test` builds dist/ first; --ignore-scripts keeps pack from rebuilding it under running tests.
   const out = npm(['pack', '--ignore-scripts', '--json', '--pack-destination', project], REPO);
@@ -285,7 +350,24 @@ export async function check(): Promise<number> {
   write('tsconfig.types.json', typesOnly(['node', 'jest-cache-consistency/vitest']));
   write('tsconfig.no-types.json', typesOnly(['node']));
 
-  const devDeps = [`vitest@${installedVersion('vitest')}`, `typescript@${installedVersion('typescript')}`, '@types/node@^20'];
+  // A second set-up on the same install: a Redis Cluster and a real PostgreSQL database per worker.
+  write(
+    'vitest.cluster-pg.config.ts',
+    `import { defineConfig } from 'vitest/config';
+export default defineConfig({ test: {
+  globalSetup: ['jest-cache-consistency/vitest/global-setup'], setupFiles: ['jest-cache-consistency/vitest'],
+  provide: { cacheConsistency: {
+    redis: { cluster: { masters: 3, replicasPerMaster: 0 } },
+    database: { kind: 'postgres', url: 'postgres://postgres@127.0.0.1:5432/test', schema: ['db/schema.sql'] },
+  } },
+  include: ['cluster/**/*.test.ts'], maxWorkers: 2, minWorkers: 1,
+} });
+`,
+  );
+  write('cluster/one.test.ts', clusterPgTestFile(1));
+  write('cluster/two.test.ts', clusterPgTestFile(2));
+
+  const devDeps = [`vitest@${installedVersion('vitest')}`, `typescript@${installedVersion('typescript')}`, `pg@${installedVersion('pg')}`, '@types/node@^20'];
   npm(['install', '--no-audit', '--no-fund', '--prefer-offline', join(project, filename), ...devDeps], project);
 });
 
@@ -323,6 +405,43 @@ describe('Vitest on the packed package', () => {
     // The stored snapshot is untouched.
     expect(readFileSync(join(project, '__tests__', '__snapshots__', 'two.test.ts.snap'), 'utf8')).toBe(snapshotOf(2));
     await expectNothingLeft(r.seen);
+  });
+
+  it('boots a Redis Cluster and a real PostgreSQL database per worker: matchers, reset and race helpers work there', async () => {
+    const results = join(project, 'results', 'cluster-pg');
+    mkdirSync(results, { recursive: true });
+    const reportFile = join(project, 'cluster-pg.json');
+    const r = await run(['vitest', 'vitest.mjs'], ['run', '--config', 'vitest.cluster-pg.config.ts', '--reporter=json', `--outputFile=${reportFile}`], {
+      RESULTS: results,
+    });
+    const report = JSON.parse(readFileSync(reportFile, 'utf8')) as JsonReport;
+    expect({ code: r.code, failures: failures(report) }).toEqual({ code: 0, failures: [] });
+    expect(report.numPassedTests).toBe(6);
+    const seen = readdirSync(results).map((f) => JSON.parse(readFileSync(join(results, f), 'utf8')) as { pool: string; database: string; nodes: Array<{ port: number }>; watchdog: number });
+    expect(seen).toHaveLength(2);
+    // Two workers at once: each its own database and its own three masters.
+    expect(new Set(seen.map((s) => s.database)).size).toBe(2);
+    expect(new Set(seen.flatMap((s) => s.nodes.map((n) => n.port))).size).toBe(6);
+    // Nothing left: the per-worker databases are dropped, the nodes and the watchdog are gone.
+    const { Client } = require(join(REPO, 'node_modules', 'pg')) as typeof import('pg');
+    const admin = new Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/test' });
+    await admin.connect();
+    try {
+      const left = await admin.query('SELECT datname FROM pg_database WHERE datname = ANY($1)', [seen.map((s) => s.database)]);
+      expect(left.rows).toEqual([]);
+    } finally {
+      await admin.end();
+    }
+    expect(await waitForExit([seen[0]!.watchdog], 10_000)).toEqual([]);
+    for (const { port } of seen.flatMap((s) => s.nodes)) {
+      await expect(
+        new Promise((resolve, reject) => {
+          const socket = require('node:net').connect(port, '127.0.0.1');
+          socket.once('connect', () => (socket.destroy(), resolve('open')));
+          socket.once('error', reject);
+        }),
+      ).rejects.toThrow(/ECONNREFUSED/);
+    }
   });
 
   it('reports a misspelt option under the path Vitest users write', async () => {
