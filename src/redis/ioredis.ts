@@ -150,25 +150,20 @@ async function ensureIoredisReady(
   }
 }
 
-export class IoredisAdapter implements RedisAdapter {
-  readonly kind = 'ioredis' as const;
-  readonly client: IoredisLike;
-  readonly multiKey: boolean;
+/** What the standalone and Cluster adapters share: readiness, single commands, the key prefix. */
+type IoredisCommon = Pick<IoredisLike, 'status' | 'callBuffer' | 'call' | 'connect' | 'on' | 'off'> & { options?: PrefixOptions };
 
-  constructor(client: IoredisLike, options: { multiKey?: boolean } = {}) {
+abstract class IoredisBase<C extends IoredisCommon> {
+  readonly client: C;
+
+  constructor(client: C) {
     this.client = client;
-    this.multiKey = options.multiKey ?? true;
   }
+
+  abstract describe(): string;
 
   get keyPrefix(): Buffer | undefined {
     return prefixBytes(this.client.options);
-  }
-
-  describe(): string {
-    const o = this.client.options ?? {};
-    const where = o.path ? `unix:${o.path}` : `redis://${o.host ?? '127.0.0.1'}:${o.port ?? 6379}`;
-    const db = o.db ? `/${o.db}` : '';
-    return `ioredis client (${where}${db}, status ${this.client.status})`;
   }
 
   ready(): Promise<void> {
@@ -181,6 +176,23 @@ export class IoredisAdapter implements RedisAdapter {
 
   sendText(command: string, ...args: RedisArg[]): Promise<TextReply> {
     return withoutPrefix(this.client.options, () => this.client.call(command, ...args)) as Promise<TextReply>;
+  }
+}
+
+export class IoredisAdapter extends IoredisBase<IoredisLike> implements RedisAdapter {
+  readonly kind = 'ioredis' as const;
+  readonly multiKey: boolean;
+
+  constructor(client: IoredisLike, options: { multiKey?: boolean } = {}) {
+    super(client);
+    this.multiKey = options.multiKey ?? true;
+  }
+
+  describe(): string {
+    const o = this.client.options ?? {};
+    const where = o.path ? `unix:${o.path}` : `redis://${o.host ?? '127.0.0.1'}:${o.port ?? 6379}`;
+    const db = o.db ? `/${o.db}` : '';
+    return `ioredis client (${where}${db}, status ${this.client.status})`;
   }
 
   async batch(commands: readonly RedisCommand[]): Promise<Array<RedisReply | Error>> {
@@ -208,33 +220,12 @@ export class IoredisAdapter implements RedisAdapter {
  * are sent as concurrent single commands (an ioredis cluster pipeline must stay within one slot); ioredis
  * writes them back to back, so they still share round trips per node.
  */
-export class IoredisClusterAdapter implements RedisAdapter {
+export class IoredisClusterAdapter extends IoredisBase<IoredisClusterLike> implements RedisAdapter {
   readonly kind = 'ioredis-cluster' as const;
-  readonly client: IoredisClusterLike;
   readonly multiKey = false;
-
-  constructor(client: IoredisClusterLike) {
-    this.client = client;
-  }
-
-  get keyPrefix(): Buffer | undefined {
-    return prefixBytes(this.client.options);
-  }
 
   describe(): string {
     return `ioredis cluster client (${this.client.nodes('master').length} masters, status ${this.client.status})`;
-  }
-
-  ready(): Promise<void> {
-    return ensureIoredisReady(this.client, () => this.describe());
-  }
-
-  send(command: string, ...args: RedisArg[]): Promise<RedisReply> {
-    return withoutPrefix(this.client.options, () => this.client.callBuffer(command, ...args)) as Promise<RedisReply>;
-  }
-
-  sendText(command: string, ...args: RedisArg[]): Promise<TextReply> {
-    return withoutPrefix(this.client.options, () => this.client.call(command, ...args)) as Promise<TextReply>;
   }
 
   async batch(commands: readonly RedisCommand[]): Promise<Array<RedisReply | Error>> {
