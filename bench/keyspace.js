@@ -3,7 +3,7 @@
  * bench/keyspace: captureKeyspace (SCAN + one Lua read per batch) against the blocking baseline,
  * `KEYS *` + MGET, measured in the same run on the same redis-server.
  *
- *   npm run build && node bench/keyspace.js [--runs 7] [--strings 100000] [--mixed 20000]
+ *   npm run build && node bench/keyspace.js [--runs 11] [--strings 100000] [--mixed 20000]
  *
  * 1. 100k string keys, no TTL; 2. the same with a TTL on every 10th key: captureKeyspace against
  *    KEYS * + MGET (1000 keys per MGET, pipelined) in its two usual forms: values as strings (ioredis'
@@ -24,7 +24,7 @@ function arg(name, fallback) {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? Number(args[i + 1]) : fallback;
 }
-const RUNS = arg('runs', 7);
+const RUNS = arg('runs', 11);
 const STRINGS = arg('strings', 100_000);
 const MIXED = arg('mixed', 20_000);
 const CHUNK = 1000;
