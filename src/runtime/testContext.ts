@@ -2,7 +2,7 @@ import type { Cluster, default as Redis } from 'ioredis';
 import { createEmbeddedDb, type TestDb } from '../db/embedded';
 import type { RealDatabase, MysqlTestDb, PostgresTestDb } from '../db/realTestDb';
 import { PresetNotActiveError } from '../errors';
-import { CLEANUP, type CleanupSlot } from '../preset/cleanup';
+import { CLEANUP, FILE_INFO, type CleanupSlot, type FileInfoSlot } from '../preset/cleanup';
 import { readState, type PresetState } from '../preset/state';
 import { ResetConnection } from '../redis/resetConnection';
 import { DELETE_PREFIX_SCRIPT, globEscape } from '../server/externalRedis';
@@ -23,6 +23,13 @@ interface Resetter {
 /** One per server to reset: the worker's server, or every master of its cluster. */
 let resets: Resetter[] | undefined;
 let cleanupRegistered = false;
+/**
+ * Whether this file has asked for its Redis server (testRedis(), redisUrl(), redisClusterNodes(), directly or
+ * through the race helpers). Until it does, nothing in it can reach the server, so there is nothing to empty.
+ */
+let redisHandedOut = false;
+/** Whether this file has emptied Redis at least once. */
+let redisEmptied = false;
 
 function state(what: string): PresetState {
   const s = readState();
@@ -44,7 +51,14 @@ function registerCleanup(): void {
  * yourself: node-redis, a service's own config, a second ioredis connection.
  */
 export function redisUrl(): string {
-  const { redisUrls } = state('redisUrl()');
+  const url = ownRedisUrl('redisUrl()');
+  redisHandedOut = true;
+  return url;
+}
+
+/** This worker's Redis URL, for the library's own use (does not count as handing the server out). */
+function ownRedisUrl(what: string): string {
+  const { redisUrls } = state(what);
   return redisUrls[workerIndex(redisUrls.length)]!;
 }
 
@@ -111,6 +125,7 @@ function ownCluster(what: string): NonNullable<PresetState['clusters']>[number] 
  */
 export function redisClusterNodes(): Array<{ host: string; port: number }> {
   const cluster = ownCluster('redisClusterNodes()');
+  redisHandedOut = true;
   if (cluster) return cluster.masters.map(({ host, port }) => ({ host, port }));
   const { hostname, port } = new URL(redisUrl());
   return [{ host: hostname, port: Number(port) }];
@@ -124,6 +139,7 @@ export function redisClusterNodes(): Array<{ host: string; port: number }> {
  * `testRedis<Cluster>()`.
  */
 export function testRedis<T extends Redis | Cluster = Redis>(): T {
+  redisHandedOut = true;
   if (!client || client.status === 'end') {
     // Loaded on first use: test files that never call testRedis() don't pay for ioredis.
     const IORedis = require('ioredis') as typeof import('ioredis').default;
@@ -172,14 +188,29 @@ export function testDb<T extends TestDb | PostgresTestDb<unknown> | MysqlTestDb<
   return db as T;
 }
 
-/** Runs before every test: empties this worker's Redis and resets the embedded database. */
+/**
+ * Runs before every test: empties this worker's Redis and resets the test database.
+ *
+ * Under the preset's environment Redis is emptied only where it can matter: before every test of a file that
+ * has asked for the server (testRedis(), redisUrl(), redisClusterNodes()), once more when such a file ends
+ * (closeTestContext), and before the first test of the first file of each worker process. A file that never
+ * asks for it then costs no round trip per test, and still finds it empty when it first does. Elsewhere
+ * (another environment, Vitest) it is emptied before every test.
+ */
 export async function resetTestContext(): Promise<void> {
   const s = readState();
   if (!s) return; // preset not active: nothing of ours to reset
+  const file = (globalThis as unknown as FileInfoSlot)[FILE_INFO];
+  const emptyRedis = !file || redisHandedOut || (file.firstFileInProcess && !redisEmptied);
+  await Promise.all([emptyRedis ? emptyOwnRedis(s) : undefined, db?.reset(), ownRealDatabase(s)?.reset()]);
+}
+
+/** Empties this worker's Redis: its server, every master of its cluster, or its part of an external server. */
+async function emptyOwnRedis(s: PresetState): Promise<void> {
   if (!resets) {
     const cluster = ownCluster('the per-test reset');
     if (cluster) resets = cluster.masters.map((m) => new ResetConnection({ path: m.socket }));
-    else if (s.external) resets = [externalResetter(redisUrl())];
+    else if (s.external) resets = [externalResetter(ownRedisUrl('the per-test reset'))];
     else resets = [new ResetConnection(ownEndpoint('the per-test reset'))];
     registerCleanup();
   }
@@ -187,7 +218,8 @@ export async function resetTestContext(): Promise<void> {
   // With replicas, wait until they have applied the FLUSHALL too (a test may read from them).
   const replicas = ownCluster('the per-test reset')?.replicas ?? 0;
   const perMaster = replicas > 0 ? [...commands, ['WAIT', String(replicas / resets.length), '1000']] : commands;
-  await Promise.all([...resets.map((r) => runInOrder(r, perMaster)), db?.reset(), ownRealDatabase(s)?.reset()]);
+  await Promise.all(resets.map((r) => runInOrder(r, perMaster)));
+  redisEmptied = true;
 }
 
 async function runInOrder(r: Resetter, commands: string[][]): Promise<void> {
@@ -219,6 +251,12 @@ function closeIoredis(c: Redis | Cluster): Promise<void> {
 
 /** Closes this file's connections. Safe to call more than once. */
 export async function closeTestContext(): Promise<void> {
+  const s = readState();
+  // A file that used Redis leaves it empty behind it: the next file of this worker may never empty it itself.
+  if (s && redisHandedOut && (globalThis as unknown as FileInfoSlot)[FILE_INFO]) {
+    redisHandedOut = false;
+    await emptyOwnRedis(s).catch(() => {});
+  }
   const tasks: Promise<unknown>[] = [];
   if (client) {
     const c = client;
