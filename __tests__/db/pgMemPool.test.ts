@@ -43,6 +43,9 @@ const CORPUS: Array<[string, unknown[]?]> = [
   ['SELECT nope FROM users WHERE id = $1', [1]], // no such column
   ['SELEC id FROM users WHERE id = $1', [1]], // syntax error
   ['SELECT 1 AS a; SELECT $1::int AS b', [2]], // two statements: a parse error in pg-mem
+  ['SELECT /* $3 */ $1::int AS v', [5]], // pg-mem's adapter replaces $n in comments too: an error there
+  ["SELECT 'a$1b' AS v, $1::int AS w", [null]], // ...and in string literals
+  ['ALTER TABLE users ADD COLUMN c2 int DEFAULT $1, ADD COLUMN c3 nosuchtype', [5]], // DDL that fails half-way
   ['SELECT count(*)::int AS n FROM users', []],
   ['SELECT name FROM users ORDER BY id', undefined],
 ];
@@ -86,7 +89,7 @@ it("answers the whole corpus exactly as pg-mem's own adapter: rows, counts, erro
   expect(ours).toEqual(stock);
   expect(tables(ourDb)).toEqual(tables(stockDb));
   // The corpus did reach the interesting cases.
-  expect(stock.filter((o) => 'error' in (o as object))).toHaveLength(5);
+  expect(stock.filter((o) => 'error' in (o as object))).toHaveLength(7);
   expect(stock[0]).toEqual({ rows: [{ id: 1, name: 'Tom' }], rowCount: 1, command: 'SELECT' });
 });
 
@@ -98,23 +101,25 @@ it("takes a string parameter holding a backslash before a space, which pg-mem's 
 });
 
 it('parses a statement once per SQL text, whatever its parameter values', async () => {
-  const parser = createRequire(require.resolve('pg-mem'))('pgsql-ast-parser') as { parse: (sql: string) => unknown };
-  const spy = jest.spyOn(parser, 'parse');
-  try {
-    const mem = database();
-    // A fresh copy of the module: the parser it looks up on first use is the spied one.
-    let adapter!: typeof createPgMemAdapter;
-    jest.isolateModules(() => {
-      adapter = (require('../../src/db/pgMemPool') as typeof import('../../src/db/pgMemPool')).createPgMemAdapter;
-    });
+  const parsed: unknown[] = [];
+  // A fresh copy of the module and of pg-mem's parser (Jest's createRequire gives the registry's copy), so
+  // the parser the module looks up on first use is the spied one.
+  await jest.isolateModulesAsync(async () => {
+    const parser = createRequire(require.resolve('pg-mem'))('pgsql-ast-parser') as { parse: (sql: string) => unknown };
+    const spy = jest.spyOn(parser, 'parse');
+    const { createPgMemAdapter: adapter } = require('../../src/db/pgMemPool') as typeof import('../../src/db/pgMemPool');
+    const mem = (require('pg-mem') as typeof import('pg-mem')).newDb();
+    mem.public.none(SCHEMA);
+    spy.mockClear();
     const { Pool } = adapter<Pg>(mem);
     const pool = new Pool();
     for (let id = 1; id <= 50; id++) await pool.query('SELECT id FROM users WHERE id = $1', [id]);
     await pool.query('SELECT name FROM users WHERE id = $1', [1]);
-    expect(spy.mock.calls.map(([sql]) => sql)).toEqual(['SELECT id FROM users WHERE id = $1', 'SELECT name FROM users WHERE id = $1']);
-  } finally {
+    parsed.push(...spy.mock.calls.map(([sql]) => sql));
     spy.mockRestore();
-  }
+  });
+  // pg-mem's own adapter would have parsed 51 texts ('... = 1', '... = 2', ...).
+  expect(parsed).toEqual(['SELECT id FROM users WHERE id = $1', 'SELECT name FROM users WHERE id = $1']);
 });
 
 it("hands interceptors and query listeners the SQL text, as pg-mem's adapter does", async () => {
@@ -141,4 +146,13 @@ it('resolves later, never in the same tick (as pg-mem does), and works through c
   expect(settled).toBe(false);
   expect(await pending).toEqual([{ name: 'Tom' }]);
   client.release();
+});
+
+it("leaves a database of another copy of pg-mem on that copy's own adapter", () => {
+  let other!: IMemoryDb;
+  jest.isolateModules(() => {
+    other = (require('pg-mem') as typeof import('pg-mem')).newDb();
+  });
+  expect(new (createPgMemAdapter<object>(other).Pool)().constructor.name).toBe('MemPg');
+  expect(new (createPgMemAdapter<object>(database()).Pool)().constructor.name).toBe('PgMemPool');
 });

@@ -12,10 +12,12 @@ import type { IMemoryDb } from 'pg-mem';
  * null/undefined. Measured on a primary-key SELECT: 0.36 → 0.06 ms (bench/consistency, scenario 3).
  *
  * Anything else takes pg-mem's own path unchanged: other parameter types (Buffer, Date, arrays, objects),
- * no parameters, several statements in one text, text that does not parse, query config objects with
- * `types` or `rowMode`, the callback form, a database with query interceptors or `query` event handlers
- * (they receive the SQL text). A statement that fails is run again on pg-mem's own path, so the error is
- * pg-mem's own, naming the failed SQL (a failed statement changed nothing: pg-mem rolls it back).
+ * no parameters, several statements in one text, statements other than SELECT/INSERT/UPDATE/DELETE/WITH/
+ * VALUES (DDL), text with `$n` in a comment or string literal (pg-mem's adapter replaces those too), text
+ * that does not parse, query config objects with `types` or `rowMode`, the callback form, a database with
+ * query interceptors or `query` event handlers (they receive the SQL text), a database of another copy of
+ * pg-mem. A statement that fails is run again on pg-mem's own path, so the error is pg-mem's own, naming the
+ * failed SQL (a failed DML statement changed nothing: pg-mem rolls it back).
  */
 
 type Ast = unknown;
@@ -42,6 +44,12 @@ type MemPgClass = new () => MemPgInstance;
 
 const MAX_CACHED = 1000;
 
+/**
+ * Statements a failure leaves as they were (pg-mem rolls the statement back), so the retry on pg-mem's own
+ * path is harmless. DDL is not among them: a failed ALTER TABLE can keep its first actions.
+ */
+const FAST_STATEMENTS = new Set(['select', 'insert', 'update', 'delete', 'with', 'with recursive', 'values', 'union', 'union all']);
+
 /** The syntax-tree parser pg-mem itself uses (its own dependency, so the tree has the shape it expects). */
 let parser: ((sql: string) => Ast[]) | undefined;
 function parseSql(sql: string): Ast[] {
@@ -49,14 +57,16 @@ function parseSql(sql: string): Ast[] {
   return parser(sql);
 }
 
-function highestParam(node: unknown): number {
-  if (Array.isArray(node)) return node.reduce((max: number, n) => Math.max(max, highestParam(n)), 0);
-  if (node === null || typeof node !== 'object') return 0;
-  const o = node as Record<string, unknown>;
-  if (o.type === 'parameter' && typeof o.name === 'string') return Number(o.name.slice(1)) || 0;
-  let max = 0;
-  for (const key in o) max = Math.max(max, highestParam(o[key]));
-  return max;
+/** The `$n` placeholders of a syntax tree, in any order. */
+function placeholders(node: unknown, out: number[] = []): number[] {
+  if (Array.isArray(node)) {
+    for (const n of node) placeholders(n, out);
+  } else if (node !== null && typeof node === 'object') {
+    const o = node as Record<string, unknown>;
+    if (o.type === 'parameter' && typeof o.name === 'string') out.push(Number(o.name.slice(1)) || 0);
+    else for (const key in o) placeholders(o[key], out);
+  }
+  return out;
 }
 
 /** A copy of `node` with every `$n` replaced by `literals[n - 1]`; subtrees without placeholders are shared. */
@@ -99,6 +109,13 @@ function sizeOf(listeners: unknown): number {
   return Array.isArray(listeners) ? listeners.length : listeners === undefined ? 0 : 1;
 }
 
+let ourPrototype: object | undefined;
+/** Whether `mem` was made by the copy of pg-mem this library resolves (and whose parser it uses). */
+function fromOurPgMem(mem: IMemoryDb): boolean {
+  ourPrototype ??= Object.getPrototypeOf((require('pg-mem') as typeof import('pg-mem')).newDb()) as object;
+  return Object.getPrototypeOf(mem) === ourPrototype;
+}
+
 /** Whether calls on `mem` may skip the SQL text: nobody intercepts or listens to query texts. */
 function textUnobserved(mem: IMemoryDb): boolean {
   // pg-mem internals, checked defensively: anything unexpected takes pg-mem's own path.
@@ -113,7 +130,11 @@ function textUnobserved(mem: IMemoryDb): boolean {
  * reused. Results, errors and the async timing are those of pg-mem's adapter.
  */
 export function createPgMemAdapter<P = unknown>(mem: IMemoryDb): { Pool: new () => P; Client: new () => P } {
-  const { Pool: MemPg } = mem.adapters.createPg() as { Pool: MemPgClass };
+  const stock = mem.adapters.createPg() as { Pool: MemPgClass; Client: MemPgClass };
+  // A database of another copy of pg-mem (the application's own): its syntax trees may differ from the
+  // parser this library would use, so it keeps its own adapter.
+  if (!fromOurPgMem(mem)) return stock as unknown as { Pool: new () => P; Client: new () => P };
+  const { Pool: MemPg } = stock;
   const cache = new Map<string, Parsed | null>();
 
   const parsed = (sql: string): Parsed | null => {
@@ -121,7 +142,15 @@ export function createPgMemAdapter<P = unknown>(mem: IMemoryDb): { Pool: new () 
     if (entry === undefined) {
       try {
         const statements = parseSql(sql);
-        entry = statements.length === 1 ? { ast: statements[0], maxParam: highestParam(statements[0]) } : null;
+        const statement = statements.length === 1 ? (statements[0] as { type?: unknown }) : undefined;
+        const params = statement ? placeholders(statement) : [];
+        // pg-mem's adapter replaces every `$n` of the text, also in comments and string literals: where the
+        // text holds more than the tree, only its path answers as it does.
+        const inText = sql.match(/\$\d+/g)?.length ?? 0;
+        entry =
+          statement && FAST_STATEMENTS.has(String(statement.type)) && params.length === inText
+            ? { ast: statement, maxParam: Math.max(0, ...params) }
+            : null;
       } catch {
         entry = null; // pg-mem's path reports the syntax error
       }

@@ -195,13 +195,24 @@ class RedisStart {
 
   async restore(): Promise<void> {
     // Every master of a Cluster holds its own part of the keyspace (its replicas follow it).
-    await Promise.all(this.adapter.shards().map((shard) => shard.send(...this.scope.empty)));
+    const shards = this.adapter.shards();
+    await Promise.all(shards.map((shard) => shard.send(...this.scope.empty)));
     if (this.#entries.length > 0) {
       const replies = await this.adapter.batch(this.#entries.map((e) => ['RESTORE', e.key, e.ttl, e.dump, 'REPLACE'] as const));
       const failed = replies.find((r): r is Error => r instanceof Error);
       if (failed) throw failed;
     }
+    // Replicas (a cluster with replicasPerMaster): an actor reading from one must see this start, not the
+    // last schedule's end. WAIT on a master's connection covers what was sent over it.
+    if (this.adapter.kind === 'ioredis-cluster') await Promise.all(shards.map(waitForReplicas));
   }
+}
+
+/** Until the replicas of `shard` (if any) have applied every write sent over this connection. */
+async function waitForReplicas(shard: RedisAdapter): Promise<void> {
+  const info = (await shard.send('INFO', 'replication')) as RedisReply;
+  const replicas = Number(/connected_slaves:(\d+)/.exec(Buffer.isBuffer(info) ? info.toString('utf8') : '')?.[1] ?? 0);
+  if (replicas > 0) await shard.send('WAIT', replicas, 1000);
 }
 
 /** The run ids of the servers `adapter` talks to (every master of a Cluster). */
@@ -227,8 +238,11 @@ async function checkOwned(adapter: RedisAdapter, base: object, allowFlush: boole
   if (!state) throw new RedisNotOwnedError(adapter.describe());
   const own = testRedis();
   if (own === base) return;
-  // Owned: every server it talks to is one the preset started for this worker.
-  const [theirs, ours] = await Promise.all([runIds(adapter), runIds(toRedisAdapter(own)!)]);
+  // Owned: every server it talks to is one the preset started for this worker (a Cluster knows its
+  // masters only once it is ready).
+  const ownAdapter = toRedisAdapter(own)!;
+  await ownAdapter.ready();
+  const [theirs, ours] = await Promise.all([runIds(adapter), runIds(ownAdapter)]);
   if (theirs.length === 0 || theirs.some((id) => !id || !ours.includes(id))) throw new RedisNotOwnedError(adapter.describe());
 }
 

@@ -177,7 +177,12 @@ export function instrumentIoredis(
       if (!to || !p || typeof p.exec !== 'function' || !Array.isArray(p._queue)) return p;
       const exec = p.exec;
       const link = to.link;
+      let issued = false;
       p.exec = function (this: IoredisPipeline, ...execArgs: unknown[]): Promise<unknown> {
+        // ioredis calls exec again itself to retry a Cluster pipeline (MOVED, ASK, TRYAGAIN, ...): that retry
+        // is part of the step already running, not a new one.
+        if (issued) return exec.apply(p, execArgs);
+        issued = true;
         const commands = p._queue
           .filter((cmd) => !(kind === 'MULTI' && (cmd.name === 'multi' || cmd.name === 'exec')))
           .map((cmd) => [cmd.name, ...cmd.args] as [string, ...unknown[]]);
@@ -369,7 +374,7 @@ export function openActorRedis(base: object, link: ActorLink): ActorRedisConnect
       once(event: string, fn: () => void): void;
       on(event: string, fn: (...a: unknown[]) => void): void;
       call(...args: unknown[]): Promise<unknown>;
-      nodes?(role: string): Array<{ call(...args: unknown[]): Promise<unknown> }>;
+      nodes?(role: string): Array<{ status: string; call(...args: unknown[]): Promise<unknown> }>;
     };
     dup = io;
     io.on('error', () => {});
@@ -384,13 +389,15 @@ export function openActorRedis(base: object, link: ActorLink): ActorRedisConnect
         if (!dirty || io.status !== 'ready') return;
         dirty = false;
         // On a Cluster, WATCH and MULTI live on the connection to one node: tidy every node's.
-        const conns = kind === 'ioredis' ? [io] : io.nodes!('all');
+        const conns = kind === 'ioredis' ? [io] : io.nodes!('all').filter((node) => node.status === 'ready');
         const commands = kind === 'ioredis' ? [['DISCARD'], ['UNWATCH'], ['SELECT', '0']] : [['DISCARD'], ['UNWATCH']];
         await housekeep(() => Promise.allSettled(conns.flatMap((conn) => commands.map((c) => conn.call(...c)))));
       },
       async close() {
         if (io.status === 'end') return;
-        if (io.status === 'wait') {
+        // Only a connected client is sure to emit 'end' on disconnect (a Cluster that never reached its
+        // nodes stays 'disconnecting'): wait for it there, else just disconnect.
+        if (io.status !== 'ready' && io.status !== 'connect') {
           io.disconnect();
           return;
         }
