@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '@jest/types';
 import { findRedisServerBinary } from '../server/binary';
-import { startRedisCluster, type RedisCluster } from '../server/cluster';
-import { claimExternalRedis, releaseExternalRedis, type ExternalClaim } from '../server/externalRedis';
+import type { RedisCluster } from '../server/cluster';
+import type { ExternalClaim } from '../server/externalRedis';
 import { startRedisServer, type RedisServer } from '../server/redisServer';
 import { startWatchdog, type Watchdog } from '../server/watchdog';
-import { provisionDatabases, type ProvisionedDatabases } from '../db/provision';
+import type { ProvisionedDatabases } from '../db/provision';
 import { validateOptions, type ResolvedOptions } from './options';
 import { writeState, STATE_ENV, type PresetState } from './state';
 
@@ -39,6 +39,7 @@ async function startOwnServers(options: ResolvedOptions, count: number): Promise
       if (cluster) {
         const configDir = join(socketDir, `w${i + 1}`);
         mkdirSync(configDir);
+        const { startRedisCluster } = require('../server/cluster') as typeof import('../server/cluster');
         clusters[i] = await startRedisCluster({
           binary: binary.path,
           args: options.redis.args,
@@ -106,6 +107,8 @@ async function startOwnServers(options: ResolvedOptions, count: number): Promise
 /** An existing server (redis.url): claim a database index or a key prefix per worker. */
 async function useExternalServer(options: ResolvedOptions, count: number): Promise<RedisPart> {
   const external = options.redis.external!;
+  // Loaded only where used: a run on its own servers (the usual one) never loads these.
+  const { claimExternalRedis, releaseExternalRedis } = require('../server/externalRedis') as typeof import('../server/externalRedis');
   const claim: ExternalClaim = await claimExternalRedis(external, count, process.pid);
   return {
     redisUrls: claim.urls,
@@ -138,6 +141,7 @@ export async function startServers(
   const { kind, url, reset } = options.database;
   if (kind && url && reset) {
     try {
+      const { provisionDatabases } = require('../db/provision') as typeof import('../db/provision');
       databases = await provisionDatabases({ kind, url, reset, schema: options.database.schema }, count, { projectConfig });
     } catch (err) {
       await stopRedis();

@@ -1,11 +1,17 @@
 import type { Cluster, default as Redis } from 'ioredis';
-import { createEmbeddedDb, type TestDb } from '../db/embedded';
+import type { TestDb } from '../db/embedded';
 import type { RealDatabase, MysqlTestDb, PostgresTestDb } from '../db/realTestDb';
 import { PresetNotActiveError } from '../errors';
 import { CLEANUP, FILE_INFO, type CleanupSlot, type FileInfoSlot } from '../preset/cleanup';
 import { readState, type PresetState } from '../preset/state';
-import { ResetConnection } from '../redis/resetConnection';
-import { DELETE_PREFIX_SCRIPT, globEscape } from '../server/externalRedis';
+
+/*
+ * The setup file loads this module in every test file: what only some files need (the embedded database, the
+ * reset connection, the external-server helpers) is required where it is used.
+ */
+const embedded = () => require('../db/embedded') as typeof import('../db/embedded');
+const resetConnection = () => require('../redis/resetConnection') as typeof import('../redis/resetConnection');
+const externalRedis = () => require('../server/externalRedis') as typeof import('../server/externalRedis');
 
 /*
  * Per-test-file state. Jest gives every test file its own module registry, so module scope here is
@@ -110,6 +116,7 @@ function resetCommands(s: PresetState): string[][] {
   if (!ext) return [['FLUSHALL']];
   // The external resetter is an ioredis client on this worker's URL, so it sits on the right database index.
   if (ext.isolation === 'database') return [['FLUSHDB']];
+  const { DELETE_PREFIX_SCRIPT, globEscape } = externalRedis();
   return [['EVAL', DELETE_PREFIX_SCRIPT, '0', `${globEscape(redisKeyPrefix())}*`]];
 }
 
@@ -182,7 +189,7 @@ export function testDb<T extends TestDb | PostgresTestDb<unknown> | MysqlTestDb<
     const s = state('testDb()');
     const real = ownRealDatabase(s);
     if (real) return real.handle() as unknown as T;
-    db = createEmbeddedDb(s.options.database.schema);
+    db = embedded().createEmbeddedDb(s.options.database.schema);
     registerCleanup();
   }
   return db as T;
@@ -209,6 +216,7 @@ export async function resetTestContext(): Promise<void> {
 async function emptyOwnRedis(s: PresetState): Promise<void> {
   if (!resets) {
     const cluster = ownCluster('the per-test reset');
+    const { ResetConnection } = resetConnection();
     if (cluster) resets = cluster.masters.map((m) => new ResetConnection({ path: m.socket }));
     else if (s.external) resets = [externalResetter(ownRedisUrl('the per-test reset'))];
     else resets = [new ResetConnection(ownEndpoint('the per-test reset'))];
