@@ -10,8 +10,19 @@ import { readState, type PresetState } from '../preset/state';
  * reset connection, the external-server helpers) is required where it is used.
  */
 const embedded = () => require('../db/embedded') as typeof import('../db/embedded');
-const resetConnection = () => require('../redis/resetConnection') as typeof import('../redis/resetConnection');
-const externalRedis = () => require('../server/externalRedis') as typeof import('../server/externalRedis');
+// Kept once loaded: the reset at a file's end runs in the environment's teardown, when Jest refuses `require`.
+let resetConnectionModule: typeof import('../redis/resetConnection') | undefined;
+let externalRedisModule: typeof import('../server/externalRedis') | undefined;
+const resetConnection = () => (resetConnectionModule ??= require('../redis/resetConnection') as typeof import('../redis/resetConnection'));
+const externalRedis = () => (externalRedisModule ??= require('../server/externalRedis') as typeof import('../server/externalRedis'));
+
+/** The file now has its Redis server: load what emptying it takes while loading is still allowed. */
+function handOut(s: PresetState): void {
+  if (redisHandedOut) return;
+  redisHandedOut = true;
+  resetConnection();
+  if (s.external) externalRedis();
+}
 
 /*
  * Per-test-file state. Jest gives every test file its own module registry, so module scope here is
@@ -58,7 +69,7 @@ function registerCleanup(): void {
  */
 export function redisUrl(): string {
   const url = ownRedisUrl('redisUrl()');
-  redisHandedOut = true;
+  handOut(state('redisUrl()'));
   return url;
 }
 
@@ -132,7 +143,7 @@ function ownCluster(what: string): NonNullable<PresetState['clusters']>[number] 
  */
 export function redisClusterNodes(): Array<{ host: string; port: number }> {
   const cluster = ownCluster('redisClusterNodes()');
-  redisHandedOut = true;
+  handOut(state('redisClusterNodes()'));
   if (cluster) return cluster.masters.map(({ host, port }) => ({ host, port }));
   const { hostname, port } = new URL(redisUrl());
   return [{ host: hostname, port: Number(port) }];
@@ -146,7 +157,7 @@ export function redisClusterNodes(): Array<{ host: string; port: number }> {
  * `testRedis<Cluster>()`.
  */
 export function testRedis<T extends Redis | Cluster = Redis>(): T {
-  redisHandedOut = true;
+  handOut(state('testRedis()'));
   if (!client || client.status === 'end') {
     // Loaded on first use: test files that never call testRedis() don't pay for ioredis.
     const IORedis = require('ioredis') as typeof import('ioredis').default;
