@@ -8,4 +8,15 @@ export type CleanupSlot = { [CLEANUP]?: Array<() => Promise<void>> };
  * without it (another environment, Vitest) Redis is emptied before every test.
  */
 export const FILE_INFO = Symbol.for('jest-cache-consistency.file-info');
-export type FileInfoSlot = { [FILE_INFO]?: { firstFileInProcess: boolean } };
+export interface FileInfo {
+  firstFileInProcess: boolean;
+  /**
+   * Whether the file has asked for its Redis server. On the file's global, not in a module: a file that calls
+   * jest.resetModules() or jest.isolateModules() gets a second copy of the runtime module, whose testRedis()
+   * the setup file's copy must still see.
+   */
+  redisHandedOut: boolean;
+  /** Whether Redis has been emptied since the file started. */
+  redisEmptied: boolean;
+}
+export type FileInfoSlot = { [FILE_INFO]?: FileInfo };

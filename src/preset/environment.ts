@@ -17,7 +17,7 @@ class CacheConsistencyEnvironment extends NodeEnvironment {
   constructor(config: JestEnvironmentConfig, context: EnvironmentContext) {
     super(config, context);
     (this.global as unknown as CleanupSlot)[CLEANUP] = [];
-    (this.global as unknown as FileInfoSlot)[FILE_INFO] = { firstFileInProcess: filesInProcess++ === 0 };
+    (this.global as unknown as FileInfoSlot)[FILE_INFO] = { firstFileInProcess: filesInProcess++ === 0, redisHandedOut: false, redisEmptied: false };
   }
 
   override async teardown(): Promise<void> {

@@ -2,7 +2,7 @@ import type { Cluster, default as Redis } from 'ioredis';
 import type { TestDb } from '../db/embedded';
 import type { RealDatabase, MysqlTestDb, PostgresTestDb } from '../db/realTestDb';
 import { PresetNotActiveError } from '../errors';
-import { CLEANUP, FILE_INFO, type CleanupSlot, type FileInfoSlot } from '../preset/cleanup';
+import { CLEANUP, FILE_INFO, type CleanupSlot, type FileInfo, type FileInfoSlot } from '../preset/cleanup';
 import { readState, type PresetState } from '../preset/state';
 
 /*
@@ -18,10 +18,15 @@ const externalRedis = () => (externalRedisModule ??= require('../server/external
 
 /** The file now has its Redis server: load what emptying it takes while loading is still allowed. */
 function handOut(s: PresetState): void {
-  if (redisHandedOut) return;
-  redisHandedOut = true;
   resetConnection();
   if (s.external) externalRedis();
+  const file = fileInfo();
+  if (file) file.redisHandedOut = true;
+}
+
+/** What the preset's environment tells this file (undefined under another environment, and under Vitest). */
+function fileInfo(): FileInfo | undefined {
+  return (globalThis as unknown as FileInfoSlot)[FILE_INFO];
 }
 
 /*
@@ -40,13 +45,7 @@ interface Resetter {
 /** One per server to reset: the worker's server, or every master of its cluster. */
 let resets: Resetter[] | undefined;
 let cleanupRegistered = false;
-/**
- * Whether this file has asked for its Redis server (testRedis(), redisUrl(), redisClusterNodes(), directly or
- * through the race helpers). Until it does, nothing in it can reach the server, so there is nothing to empty.
- */
-let redisHandedOut = false;
-/** Whether this file has emptied Redis at least once. */
-let redisEmptied = false;
+
 
 function state(what: string): PresetState {
   const s = readState();
@@ -218,8 +217,9 @@ export function testDb<T extends TestDb | PostgresTestDb<unknown> | MysqlTestDb<
 export async function resetTestContext(): Promise<void> {
   const s = readState();
   if (!s) return; // preset not active: nothing of ours to reset
-  const file = (globalThis as unknown as FileInfoSlot)[FILE_INFO];
-  const emptyRedis = !file || redisHandedOut || (file.firstFileInProcess && !redisEmptied);
+  // Until a file asks for its server (FileInfo.redisHandedOut), nothing in it can reach it: nothing to empty.
+  const file = fileInfo();
+  const emptyRedis = !file || file.redisHandedOut || (file.firstFileInProcess && !file.redisEmptied);
   await Promise.all([emptyRedis ? emptyOwnRedis(s) : undefined, db?.reset(), ownRealDatabase(s)?.reset()]);
 }
 
@@ -238,7 +238,8 @@ async function emptyOwnRedis(s: PresetState): Promise<void> {
   const replicas = ownCluster('the per-test reset')?.replicas ?? 0;
   const perMaster = replicas > 0 ? [...commands, ['WAIT', String(replicas / resets.length), '1000']] : commands;
   await Promise.all(resets.map((r) => runInOrder(r, perMaster)));
-  redisEmptied = true;
+  const file = fileInfo();
+  if (file) file.redisEmptied = true;
 }
 
 async function runInOrder(r: Resetter, commands: string[][]): Promise<void> {
@@ -272,9 +273,14 @@ function closeIoredis(c: Redis | Cluster): Promise<void> {
 export async function closeTestContext(): Promise<void> {
   const s = readState();
   // A file that used Redis leaves it empty behind it: the next file of this worker may never empty it itself.
-  if (s && redisHandedOut && (globalThis as unknown as FileInfoSlot)[FILE_INFO]) {
-    redisHandedOut = false;
-    await emptyOwnRedis(s).catch(() => {});
+  const file = fileInfo();
+  if (s && file?.redisHandedOut) {
+    try {
+      await emptyOwnRedis(s);
+      file.redisHandedOut = false;
+    } catch {
+      // Another copy of this module (jest.resetModules) that asked for the server empties it instead.
+    }
   }
   const tasks: Promise<unknown>[] = [];
   if (client) {
