@@ -10,7 +10,7 @@ jest.setTimeout(60_000);
 
 it('files that never ask for Redis cost no FLUSHALL per test, and every file that asks finds it empty', async () => {
   const r = await spawnJest(join(REPO, '__tests__', 'fixtures', 'lazy-reset'), ['--no-cache']).done;
-  expect(r.stderr).toContain('Tests:       13 passed, 13 total');
-  for (const file of ['a-logic', 'b-uses-redis', 'c-logic', 'd-asks-late', 'e-count', 'f-reset-modules']) expect(r.stderr).toContain(`PASS ./${file}.test.js`);
+  expect(r.stderr).toContain('Tests:       17 passed, 17 total');
+  for (const file of ['a-logic', 'b-uses-redis', 'c-logic', 'd-asks-late', 'e-count', 'f-reset-modules', 'g-asks-in-last', 'h-isolated', 'i-last']) expect(r.stderr).toContain(`PASS ./${file}.test.js`);
   expect(r.code).toBe(0);
 });

@@ -15,13 +15,21 @@ let resetConnectionModule: typeof import('../redis/resetConnection') | undefined
 let externalRedisModule: typeof import('../server/externalRedis') | undefined;
 const resetConnection = () => (resetConnectionModule ??= require('../redis/resetConnection') as typeof import('../redis/resetConnection'));
 const externalRedis = () => (externalRedisModule ??= require('../server/externalRedis') as typeof import('../server/externalRedis'));
+let ioredisModule: typeof import('ioredis').default | undefined;
+const ioredis = () => (ioredisModule ??= require('ioredis') as typeof import('ioredis').default);
 
 /** The file now has its Redis server: load what emptying it takes while loading is still allowed. */
 function handOut(s: PresetState): void {
   resetConnection();
-  if (s.external) externalRedis();
+  if (s.external) {
+    externalRedis();
+    ioredis(); // the reset on an external server goes through ioredis
+  }
   const file = fileInfo();
-  if (file) file.redisHandedOut = true;
+  if (!file || file.redisHandedOut) return;
+  file.redisHandedOut = true;
+  file.emptyRedis = () => emptyOwnRedis(s);
+  registerCleanup(); // closes the reset connection that emptying opens
 }
 
 /** What the preset's environment tells this file (undefined under another environment, and under Vitest). */
@@ -159,7 +167,7 @@ export function testRedis<T extends Redis | Cluster = Redis>(): T {
   handOut(state('testRedis()'));
   if (!client || client.status === 'end') {
     // Loaded on first use: test files that never call testRedis() don't pay for ioredis.
-    const IORedis = require('ioredis') as typeof import('ioredis').default;
+    const IORedis = ioredis();
     const cluster = ownCluster('testRedis()');
     if (cluster) {
       client = new IORedis.Cluster(redisClusterNodes(), { redisOptions: { maxRetriesPerRequest: 2 } });
@@ -210,16 +218,16 @@ export function testDb<T extends TestDb | PostgresTestDb<unknown> | MysqlTestDb<
  *
  * Under the preset's environment Redis is emptied only where it can matter: before every test of a file that
  * has asked for the server (testRedis(), redisUrl(), redisClusterNodes()), once more when such a file ends
- * (closeTestContext), and before the first test of the first file of each worker process. A file that never
- * asks for it then costs no round trip per test, and still finds it empty when it first does. Elsewhere
- * (another environment, Vitest) it is emptied before every test.
+ * (the environment's teardown calls FileInfo.emptyRedis), and before the first test that runs in each worker
+ * process. A file that never asks for it then costs no round trip per test, and still finds it empty when it
+ * first does. Elsewhere (another environment, Vitest) it is emptied before every test.
  */
 export async function resetTestContext(): Promise<void> {
   const s = readState();
   if (!s) return; // preset not active: nothing of ours to reset
   // Until a file asks for its server (FileInfo.redisHandedOut), nothing in it can reach it: nothing to empty.
   const file = fileInfo();
-  const emptyRedis = !file || file.redisHandedOut || (file.firstFileInProcess && !file.redisEmptied);
+  const emptyRedis = !file || file.redisHandedOut || !file.processEmptied();
   await Promise.all([emptyRedis ? emptyOwnRedis(s) : undefined, db?.reset(), ownRealDatabase(s)?.reset()]);
 }
 
@@ -238,8 +246,7 @@ async function emptyOwnRedis(s: PresetState): Promise<void> {
   const replicas = ownCluster('the per-test reset')?.replicas ?? 0;
   const perMaster = replicas > 0 ? [...commands, ['WAIT', String(replicas / resets.length), '1000']] : commands;
   await Promise.all(resets.map((r) => runInOrder(r, perMaster)));
-  const file = fileInfo();
-  if (file) file.redisEmptied = true;
+  fileInfo()?.markProcessEmptied();
 }
 
 async function runInOrder(r: Resetter, commands: string[][]): Promise<void> {
@@ -251,7 +258,7 @@ async function runInOrder(r: Resetter, commands: string[][]): Promise<void> {
  * all of them, so the reset uses it there (the bare RESP connection is for the library's own servers).
  */
 function externalResetter(url: string): Resetter {
-  const IORedis = require('ioredis') as typeof import('ioredis').default;
+  const IORedis = ioredis();
   const r = new IORedis(url, { maxRetriesPerRequest: 1 });
   return {
     command: (name, ...args) => r.call(name, ...args),
@@ -271,17 +278,6 @@ function closeIoredis(c: Redis | Cluster): Promise<void> {
 
 /** Closes this file's connections. Safe to call more than once. */
 export async function closeTestContext(): Promise<void> {
-  const s = readState();
-  // A file that used Redis leaves it empty behind it: the next file of this worker may never empty it itself.
-  const file = fileInfo();
-  if (s && file?.redisHandedOut) {
-    try {
-      await emptyOwnRedis(s);
-      file.redisHandedOut = false;
-    } catch {
-      // Another copy of this module (jest.resetModules) that asked for the server empties it instead.
-    }
-  }
   const tasks: Promise<unknown>[] = [];
   if (client) {
     const c = client;
