@@ -13,6 +13,8 @@
  *   2. a table contract: `user-hash:{id}`, as: 'hash', fields projection;
  *   3. a custom load function (one SELECT per key, as the issue's first example is written);
  *   B. the naive baseline over the keys of scenario 1.
+ * Also: one primary-key SELECT per key through pg-mem's own node-postgres adapter vs the library's adapter
+ * (testDb().pool, pg-mem handles), which parses each SQL text once.
  * Target (issue 4): scenario 1 "well under a second" for 10k keys.
  */
 const Redis = require('ioredis');
@@ -162,6 +164,24 @@ async function main() {
     }
     console.log(`${'   scenario 1 again, split (taking turns)'.padEnd(44)} ${fmt(median(split), 1).padStart(8)} ms`);
     console.log(`${'   the same through the matcher path, unsplit'.padEnd(44)} ${fmt(median(e2e), 1).padStart(8)} ms  ${fmt(KEYS / (median(e2e) / 1000), 0).padStart(8)} keys/s`);
+
+    // The statement cost behind scenario 3: the same primary-key SELECT for every key, through pg-mem's own
+    // node-postgres adapter and through the library's (parsed once per SQL text), taking turns.
+    const { createPgMemAdapter } = require(`${REPO}/dist/db/pgMemPool`);
+    const ours = new (createPgMemAdapter(mem).Pool)();
+    const selects = async (p) => {
+      const t = process.hrtime.bigint();
+      for (let id = 1; id <= KEYS; id++) await p.query('SELECT id, name FROM users WHERE id = $1', [id]);
+      return ms(t) / KEYS;
+    };
+    const stockTimes = [];
+    const ourTimes = [];
+    for (let i = 0; i < BASELINE_RUNS; i++) {
+      stockTimes.push(await selects(pool));
+      ourTimes.push(await selects(ours));
+    }
+    const [st, ot] = [median(stockTimes), median(ourTimes)];
+    console.log(`${'   per SELECT: pg-mem adapter / the library\'s'.padEnd(44)} ${fmt(st, 3)} ms / ${fmt(ot, 3)} ms = ${fmt(st / ot, 2)}x`);
 
     const base = [];
     for (let i = 0; i < BASELINE_RUNS; i++) base.push(await baseline(redis, pool));
