@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { MatcherNotAwaitedError } from '../errors';
+import type { MatcherNotAwaitedError as NotAwaited } from '../errors';
 
 /** The library's own folder (src/ or dist/): its frames are left out of the call site. */
 const LIBRARY_ROOT = resolve(__dirname, '..');
@@ -45,6 +45,8 @@ export async function assertMatchersAwaited(test?: object): Promise<void> {
   for (const p of mine) pending.delete(p);
   await Promise.allSettled(mine.map((p) => p.promise));
   const names = [...new Set(mine.map((p) => p.matcher))];
+  // Loaded on failure only: the setup file loads this module in every test file.
+  const { MatcherNotAwaitedError } = require('../errors') as { MatcherNotAwaitedError: typeof NotAwaited };
   const error = new MatcherNotAwaitedError(names.join(' and '), mine.length);
   // Point at the first call left without await, not at this hook.
   error.stack = `${error.name}: ${error.message}\n${mine[0]!.site}`;

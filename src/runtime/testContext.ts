@@ -1,7 +1,7 @@
 import type { Cluster, default as Redis } from 'ioredis';
 import type { TestDb } from '../db/embedded';
 import type { RealDatabase, MysqlTestDb, PostgresTestDb } from '../db/realTestDb';
-import { PresetNotActiveError } from '../errors';
+import type { PresetNotActiveError as NotActive } from '../errors';
 import { CLEANUP, FILE_INFO, type CleanupSlot, type FileInfo, type FileInfoSlot } from '../preset/cleanup';
 import { readState, type PresetState } from '../preset/state';
 
@@ -57,7 +57,10 @@ let cleanupRegistered = false;
 
 function state(what: string): PresetState {
   const s = readState();
-  if (!s) throw new PresetNotActiveError(what);
+  if (!s) {
+    const { PresetNotActiveError } = require('../errors') as { PresetNotActiveError: typeof NotActive };
+    throw new PresetNotActiveError(what);
+  }
   return s;
 }
 
