@@ -1,3 +1,5 @@
+import { closeSync, openSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Cluster, default as Redis } from 'ioredis';
 import type { TestDb } from '../db/embedded';
 import type { RealDatabase, MysqlTestDb, PostgresTestDb } from '../db/realTestDb';
@@ -221,17 +223,38 @@ export function testDb<T extends TestDb | PostgresTestDb<unknown> | MysqlTestDb<
  *
  * Under the preset's environment Redis is emptied only where it can matter: before every test of a file that
  * has asked for the server (testRedis(), redisUrl(), redisClusterNodes()), once more when such a file ends
- * (the environment's teardown calls FileInfo.emptyRedis), and before the first test that runs in each worker
- * process. A file that never asks for it then costs no round trip per test, and still finds it empty when it
- * first does. Elsewhere (another environment, Vitest) it is emptied before every test.
+ * (the environment's teardown calls FileInfo.emptyRedis), and before the first test of a worker process that is
+ * not the first on its server (a crashed predecessor may have left keys; see firstProcessOnServer). A file that
+ * never asks for it then costs no round trip per test, and still finds it empty when it first does. Elsewhere
+ * (another environment, Vitest) it is emptied before every test.
  */
 export async function resetTestContext(): Promise<void> {
   const s = readState();
   if (!s) return; // preset not active: nothing of ours to reset
   // Until a file asks for its server (FileInfo.redisHandedOut), nothing in it can reach it: nothing to empty.
   const file = fileInfo();
+  if (file && !file.processEmptied() && firstProcessOnServer(s)) file.markProcessEmptied();
   const emptyRedis = !file || file.redisHandedOut || !file.processEmptied();
   await Promise.all([emptyRedis ? emptyOwnRedis(s) : undefined, db?.reset(), ownRealDatabase(s)?.reset()]);
+}
+
+/**
+ * Whether this process is the first to run tests on this worker's own server (started empty by globalSetup):
+ * then there is nothing a crashed predecessor could have left. Told by a marker file next to the server's
+ * socket, created with O_EXCL: synchronous, so a file of pure logic tests never waits on I/O. External servers
+ * (redis.url) and servers without a socket folder: false, and the first test empties once.
+ */
+function firstProcessOnServer(s: PresetState): boolean {
+  if (s.external) return false;
+  const cluster = s.clusters?.[workerIndex(s.clusters.length)];
+  const socket = cluster ? cluster.masters[0]?.socket : s.redisSockets[workerIndex(s.redisSockets.length)];
+  if (!socket) return false;
+  try {
+    closeSync(openSync(join(dirname(socket), `${socket.replace(/.*\//, '')}.claimed`), 'wx'));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Empties this worker's Redis: its server, every master of its cluster, or its part of an external server. */
