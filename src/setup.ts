@@ -10,7 +10,7 @@
 import { lazyKeyspaceSerializer, SERIALIZER_REGISTERED } from './keyspace/lazySerializer';
 import { lazyMatchers } from './matchers/lazy';
 import { assertMatchersAwaited } from './matchers/pending';
-import { closeOpenRacesIfAny } from './race/openRaces';
+import { anyOpenRaces, closeOpenRacesIfAny } from './race/openRaces';
 import { closeTestContext, environmentClosesConnections, resetTestContext } from './runtime/testContext';
 
 beforeEach(resetTestContext);
@@ -27,11 +27,20 @@ if (!flagged[SERIALIZER_REGISTERED]) {
 }
 
 expect.extend(lazyMatchers);
-// One hook for both checks: every hook costs Jest a little per test.
-afterEach(async () => {
+// One hook for both checks: every hook costs Jest a little per test. Synchronous unless a race is left open.
+afterEach(() => {
+  if (!anyOpenRaces()) {
+    assertMatchersAwaited(expect.getState().currentTestIdentity?.());
+    return undefined;
+  }
+  let failure: { error: unknown } | undefined;
   try {
     assertMatchersAwaited(expect.getState().currentTestIdentity?.());
-  } finally {
-    await closeOpenRacesIfAny();
+  } catch (error) {
+    failure = { error };
   }
+  // The races are closed either way; a problem closing them comes first, as a `finally` would have it.
+  return closeOpenRacesIfAny().then(() => {
+    if (failure) throw failure.error;
+  });
 });

@@ -34,9 +34,15 @@ export function writeState(state: PresetState, env: NodeJS.ProcessEnv = process.
   env[STATE_ENV] = JSON.stringify(state);
 }
 
+let parsed: { raw: string; state: PresetState | undefined } | undefined;
+
 export function readState(env: NodeJS.ProcessEnv = process.env): PresetState | undefined {
   const raw = env[STATE_ENV];
   if (!raw) return undefined;
-  const state = JSON.parse(raw) as PresetState;
-  return state.version === 1 ? state : undefined;
+  // Read before every test: parsed once per value.
+  if (parsed?.raw !== raw) {
+    const state = JSON.parse(raw) as PresetState;
+    parsed = { raw, state: state.version === 1 ? state : undefined };
+  }
+  return parsed.state;
 }

@@ -16,6 +16,11 @@ export function forgetOpenRace(race: OpenRace): void {
   open.delete(race);
 }
 
+/** Whether the current test left a race open. */
+export function anyOpenRaces(): boolean {
+  return open.size > 0;
+}
+
 /**
  * Closes every race still open (the preset runs this after each test): their connections are closed, and the
  * first gate problem (GATE_NEVER_REACHED, GATE_NOT_RELEASED) is thrown, which fails the test. Nothing to do,
