@@ -26,3 +26,9 @@ it("a worker process that is not the first on its server empties it at its first
   expect(first.stderr).toContain('Tests:       2 passed, 2 total');
   expect(first.code).toBe(0);
 });
+
+it('a server handed out outside any test file (a globalSetup giving redisUrl() to the app) is emptied before every test', async () => {
+  const r = await spawnJest(join(REPO, '__tests__', 'fixtures', 'lazy-reset-eager'), ['--no-cache']).done;
+  expect(r.stderr).toContain('Tests:       2 passed, 2 total');
+  expect(r.code).toBe(0);
+});

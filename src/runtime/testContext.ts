@@ -28,11 +28,21 @@ function handOut(s: PresetState): void {
     ioredis(); // the reset on an external server goes through ioredis
   }
   const file = fileInfo();
-  if (!file || file.redisHandedOut) return;
+  if (!file) {
+    // Asked outside any test file (a globalSetup of yours handing redisUrl() to the app through the
+    // environment): test files may then reach the server without asking, so every test empties it. Worker
+    // processes inherit the variable.
+    process.env[EVERY_TEST_ENV] = '1';
+    return;
+  }
+  if (file.redisHandedOut) return;
   file.redisHandedOut = true;
   file.emptyRedis = () => emptyOwnRedis(s);
   registerCleanup(); // closes the reset connection that emptying opens
 }
+
+/** Set when the server was handed out outside a test file: then Redis is emptied before every test. */
+const EVERY_TEST_ENV = 'JEST_CACHE_CONSISTENCY_RESET_EVERY_TEST';
 
 /** What the preset's environment tells this file (undefined under another environment, and under Vitest). */
 function fileInfo(): FileInfo | undefined {
@@ -232,7 +242,7 @@ export function resetTestContext(): Promise<void> | undefined {
   const s = readState();
   if (!s) return undefined; // preset not active: nothing of ours to reset
   // Until a file asks for its server (FileInfo.redisHandedOut), nothing in it can reach it: nothing to empty.
-  const file = fileInfo();
+  const file = process.env[EVERY_TEST_ENV] ? undefined : fileInfo();
   if (file && !file.processEmptied() && firstProcessOnServer(s)) file.markProcessEmptied();
   const emptyRedis = !file || file.redisHandedOut || !file.processEmptied();
   const real = ownRealDatabase(s);
