@@ -29,13 +29,11 @@ if (!flagged[SERIALIZER_REGISTERED]) {
 expect.extend(lazyMatchers);
 // One hook for both checks: every hook costs Jest a little per test. Synchronous unless a race is left open.
 afterEach(() => {
-  if (!anyOpenRaces()) {
-    assertMatchersAwaited(expect.getState().currentTestIdentity?.());
-    return undefined;
-  }
+  const checkAwaited = () => assertMatchersAwaited(expect.getState().currentTestIdentity?.());
+  if (!anyOpenRaces()) return checkAwaited();
   let failure: { error: unknown } | undefined;
   try {
-    assertMatchersAwaited(expect.getState().currentTestIdentity?.());
+    checkAwaited();
   } catch (error) {
     failure = { error };
   }

@@ -9,18 +9,14 @@ export type CleanupSlot = { [CLEANUP]?: Array<() => Promise<void>> };
  */
 export const FILE_INFO = Symbol.for('jest-cache-consistency.file-info');
 export interface FileInfo {
-  /** Whether Redis has been emptied since this worker process started, by any file. */
-  processEmptied(): boolean;
-  markProcessEmptied(): void;
+  /** This worker process, shared by all its files: whether Redis has been emptied since it started. */
+  worker: { redisEmptied: boolean };
   /**
-   * Whether the file has asked for its Redis server. On the file's global, not in a module: a file that calls
-   * jest.resetModules() or jest.isolateModules() gets a second copy of the runtime module, whose testRedis()
-   * the setup file's copy must still see.
-   */
-  redisHandedOut: boolean;
-  /**
-   * Empties the file's Redis; set by the copy of the runtime that handed the server out (it has what that
-   * takes loaded). The environment calls it once the file is done, so the next file starts empty.
+   * Set once the file has asked for its Redis server, by the copy of the runtime that handed it out (it has
+   * what emptying takes loaded); the environment calls it once the file is done, so the next file starts
+   * empty. On the file's global, not in a module: a file that calls jest.resetModules() or
+   * jest.isolateModules() gets a second copy of the runtime module, whose testRedis() the setup file's copy
+   * must still see.
    */
   emptyRedis?: () => Promise<void>;
 }

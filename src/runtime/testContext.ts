@@ -29,14 +29,14 @@ function handOut(s: PresetState): void {
   }
   const file = fileInfo();
   if (!file) {
-    // Asked outside any test file (a globalSetup of yours handing redisUrl() to the app through the
-    // environment): test files may then reach the server without asking, so every test empties it. Worker
-    // processes inherit the variable.
+    // Not in a file under the preset's environment. Outside any test file (a globalSetup of yours handing
+    // redisUrl() to the app through the environment), test files may then reach the server without asking,
+    // so every test empties it; worker processes inherit the variable. (Under another environment or Vitest
+    // every test empties it anyway.)
     process.env[EVERY_TEST_ENV] = '1';
     return;
   }
-  if (file.redisHandedOut) return;
-  file.redisHandedOut = true;
+  if (file.emptyRedis) return;
   file.emptyRedis = () => emptyOwnRedis(s);
   registerCleanup(); // closes the reset connection that emptying opens
 }
@@ -65,7 +65,6 @@ interface Resetter {
 /** One per server to reset: the worker's server, or every master of its cluster. */
 let resets: Resetter[] | undefined;
 let cleanupRegistered = false;
-
 
 function state(what: string): PresetState {
   const s = readState();
@@ -167,7 +166,7 @@ export function redisClusterNodes(): Array<{ host: string; port: number }> {
   const cluster = ownCluster('redisClusterNodes()');
   handOut(state('redisClusterNodes()'));
   if (cluster) return cluster.masters.map(({ host, port }) => ({ host, port }));
-  const { hostname, port } = new URL(redisUrl());
+  const { hostname, port } = new URL(ownRedisUrl('redisClusterNodes()'));
   return [{ host: hostname, port: Number(port) }];
 }
 
@@ -241,10 +240,10 @@ export function testDb<T extends TestDb | PostgresTestDb<unknown> | MysqlTestDb<
 export function resetTestContext(): Promise<void> | undefined {
   const s = readState();
   if (!s) return undefined; // preset not active: nothing of ours to reset
-  // Until a file asks for its server (FileInfo.redisHandedOut), nothing in it can reach it: nothing to empty.
+  // Until a file asks for its server (FileInfo.emptyRedis), nothing in it can reach it: nothing to empty.
   const file = process.env[EVERY_TEST_ENV] ? undefined : fileInfo();
-  if (file && !file.processEmptied() && firstProcessOnServer(s)) file.markProcessEmptied();
-  const emptyRedis = !file || file.redisHandedOut || !file.processEmptied();
+  if (file && !file.worker.redisEmptied && firstProcessOnServer(s)) file.worker.redisEmptied = true;
+  const emptyRedis = !file || file.emptyRedis !== undefined || !file.worker.redisEmptied;
   const real = ownRealDatabase(s);
   // Nothing to do (a file of plain logic): no promise either, so the hook costs Jest as little as it can.
   if (!emptyRedis && !db && !real) return undefined;
@@ -285,7 +284,8 @@ async function emptyOwnRedis(s: PresetState): Promise<void> {
   const replicas = ownCluster('the per-test reset')?.replicas ?? 0;
   const perMaster = replicas > 0 ? [...commands, ['WAIT', String(replicas / resets.length), '1000']] : commands;
   await Promise.all(resets.map((r) => runInOrder(r, perMaster)));
-  fileInfo()?.markProcessEmptied();
+  const file = fileInfo();
+  if (file) file.worker.redisEmptied = true;
 }
 
 async function runInOrder(r: Resetter, commands: string[][]): Promise<void> {
