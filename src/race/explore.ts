@@ -173,6 +173,8 @@ function redisScope(): RedisScope {
 /** The Redis state before the race, and how to get back to it. */
 class RedisStart {
   #entries: Array<{ key: Buffer; ttl: number; dump: Buffer }> = [];
+  /** Replicas of each master of a Cluster (asked once per race: the topology stays put while it runs). */
+  #replicas: number[] = [];
   constructor(
     private readonly adapter: RedisAdapter,
     private readonly scope: RedisScope,
@@ -180,6 +182,7 @@ class RedisStart {
 
   static async capture(adapter: RedisAdapter, scope: RedisScope): Promise<RedisStart> {
     const start = new RedisStart(adapter, scope);
+    if (adapter.kind === 'ioredis-cluster') start.#replicas = await Promise.all(adapter.shards().map(replicaCount));
     const keys: Buffer[] = [];
     for await (const page of adapter.scan(scope.match === undefined ? {} : { match: scope.match })) keys.push(...page);
     if (keys.length > 0) {
@@ -204,15 +207,19 @@ class RedisStart {
     }
     // Replicas (a cluster with replicasPerMaster): an actor reading from one must see this start, not the
     // last schedule's end. WAIT on a master's connection covers what was sent over it.
-    if (this.adapter.kind === 'ioredis-cluster') await Promise.all(shards.map(waitForReplicas));
+    await Promise.all(
+      shards.map(async (shard, i) => {
+        const replicas = this.#replicas[i] ?? 0;
+        if (replicas > 0) await shard.send('WAIT', replicas, 1000);
+      }),
+    );
   }
 }
 
-/** Until the replicas of `shard` (if any) have applied every write sent over this connection. */
-async function waitForReplicas(shard: RedisAdapter): Promise<void> {
+/** How many replicas follow `shard` (a master). */
+async function replicaCount(shard: RedisAdapter): Promise<number> {
   const info = (await shard.send('INFO', 'replication')) as RedisReply;
-  const replicas = Number(/connected_slaves:(\d+)/.exec(Buffer.isBuffer(info) ? info.toString('utf8') : '')?.[1] ?? 0);
-  if (replicas > 0) await shard.send('WAIT', replicas, 1000);
+  return Number(/connected_slaves:(\d+)/.exec(Buffer.isBuffer(info) ? info.toString('utf8') : '')?.[1] ?? 0);
 }
 
 /** The run ids of the servers `adapter` talks to (every master of a Cluster). */
