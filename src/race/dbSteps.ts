@@ -212,12 +212,10 @@ export function openActorDb(base: unknown, link: ActorLink): ActorDbConnection {
 }
 
 function pgConnection(kind: DbHandleKind, handle: unknown, conn: () => Promise<PgClientLike>, tx: TxState, owned = false): ActorDbConnection {
-  let used = false;
   return {
     kind,
     handle,
     ready: async () => {
-      used = true;
       await conn();
     },
     async tidy() {
@@ -226,9 +224,6 @@ function pgConnection(kind: DbHandleKind, handle: unknown, conn: () => Promise<P
       await (await conn()).query('ROLLBACK');
     },
     async close() {
-      if (!used) {
-        // Never asked for: don't open a connection just to close it.
-      }
       const c = await conn().catch(() => undefined);
       if (!c) return;
       if (owned) await c.end?.();
