@@ -12,6 +12,11 @@ import type * as MessageModule from './keyspace/message';
 import type * as CheckModule from './consistency/check';
 import type * as ReportModule from './consistency/report';
 import type * as RaceModule from './race';
+import type * as RedisServerModule from './server/redisServer';
+import type * as BinaryModule from './server/binary';
+import type * as AdapterModule from './redis/toRedisAdapter';
+import type * as RegistryModule from './consistency/registry';
+import type * as QueryableModule from './db/toQueryable';
 import { lazyMatchers } from './matchers/lazy';
 import { lazyKeyspaceSerializer } from './keyspace/lazySerializer';
 
@@ -19,8 +24,10 @@ export { testRedis, redisUrl, redisKeyPrefix, redisClusterNodes, testDb } from '
 export type { TestDb, PgCompatiblePool, PgCompatibleClient } from './db/embedded';
 export type { Queryable, Row } from './db/types';
 export type { CacheConsistencyOptions } from './preset/options';
-export { startRedisServer, type RedisServer, type StartRedisServerOptions } from './server/redisServer';
-export { findRedisServerBinary, type RedisBinary } from './server/binary';
+export type { RedisServer, StartRedisServerOptions } from './server/redisServer';
+export const startRedisServer = lazyFunction(() => (require('./server/redisServer') as typeof RedisServerModule).startRedisServer);
+export type { RedisBinary } from './server/binary';
+export const findRedisServerBinary = lazyFunction(() => (require('./server/binary') as typeof BinaryModule).findRedisServerBinary);
 export {
   CacheConsistencyError,
   RedisBinaryNotFoundError,
@@ -48,7 +55,9 @@ export {
   type KeyspacePrintOptions,
   type OtherTypeEntry,
 } from './keyspace/types';
-export { toRedisAdapter, isRedisAdapter } from './redis/toRedisAdapter';
+const adapters = () => require('./redis/toRedisAdapter') as typeof AdapterModule;
+export const toRedisAdapter = lazyFunction(() => adapters().toRedisAdapter);
+export const isRedisAdapter = lazyFunction(() => adapters().isRedisAdapter);
 export type { RedisAdapter, RedisArg, RedisReply, RedisCommand, ScanOptions, RedisClientKind } from './redis/adapter';
 export {
   NotARedisClientError,
@@ -69,9 +78,27 @@ export type { KeyspaceSnapshotOptions } from './matchers/toMatchKeyspaceSnapshot
 export const toMatchKeyspaceSnapshot = lazyMatchers.toMatchKeyspaceSnapshot;
 export const toMatchInlineKeyspaceSnapshot = lazyMatchers.toMatchInlineKeyspaceSnapshot;
 // cache contracts and toBeConsistentWith (issue 4)
-import './matchers/jestGlobals';
-import './matchers/jestExpect';
+import type { CacheMatchers } from './matchers/types';
 export type { CacheMatchers, DatabaseArgument } from './matchers/types';
+
+/*
+ * The matchers' types on Jest's `expect`, loaded with the package's types (`import ... from
+ * 'jest-cache-consistency'` anywhere in the program, or `"types": ["jest", "jest-cache-consistency"]` in
+ * tsconfig.json). Declared here, not in a module of their own: such a module would be one more file every test
+ * file loads at run time, for types only. (Vitest's are in jest-cache-consistency/vitest.)
+ */
+declare global {
+  // The global `expect` of @types/jest.
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace jest {
+    // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+    interface Matchers<R, T = {}> extends CacheMatchers<R> {}
+  }
+}
+// `expect` from @jest/globals, and the standalone `expect` package: their `Matchers` lives in module 'expect'.
+declare module 'expect' {
+  interface Matchers<R extends void | Promise<void>, T = unknown> extends CacheMatchers<R> {}
+}
 /** The runtime matcher table, for `expect.extend(matchers)` without the preset. */
 export const matchers = lazyMatchers;
 export const toBeConsistentWith = lazyMatchers.toBeConsistentWith;
@@ -89,21 +116,20 @@ export {
   type KeyParams,
   type ParamNames,
 } from './consistency/contract';
-export { registerCacheContracts, clearCacheContracts, type ConsistencyDefaults } from './consistency/registry';
+export type { ConsistencyDefaults } from './consistency/registry';
+const registry = () => require('./consistency/registry') as typeof RegistryModule;
+export const registerCacheContracts = lazyFunction(() => registry().registerCacheContracts);
+export const clearCacheContracts = lazyFunction(() => registry().clearCacheContracts);
 export type { ConsistencyOptions } from './consistency/check';
 export const checkConsistency = lazyFunction(() => (require('./consistency/check') as typeof CheckModule).checkConsistency);
 export type { ConsistencyReport, Inconsistency, InconsistencyKind } from './consistency/compare';
 export const formatConsistencyReport = lazyFunction(() => (require('./consistency/report') as typeof ReportModule).formatFailure);
 export { withWriterLookup, registerWriterLookup, type WriterLookup } from './consistency/writers';
-export {
-  toQueryable,
-  tryQueryable,
-  ACCEPTED_DATABASE_HANDLES,
-  type DatabaseHandle,
-  type DatabaseKind,
-  type SqlDialect,
-  type QueryFunction,
-} from './db/toQueryable';
+export type { DatabaseHandle, DatabaseKind, SqlDialect, QueryFunction } from './db/toQueryable';
+const queryables = () => require('./db/toQueryable') as typeof QueryableModule;
+export const toQueryable = lazyFunction(() => queryables().toQueryable);
+export const tryQueryable = lazyFunction(() => queryables().tryQueryable);
+export { ACCEPTED_DATABASE_HANDLES } from './db/types';
 export { UnsupportedDatabaseHandleError, CacheContractError, CacheLoadError, MatcherNotAwaitedError } from './errors';
 
 // Race helpers (issue 5): instrumented actors, manual gates, every interleaving, faults and time.

@@ -4,7 +4,7 @@ import { describeNodePostgres, isNodePostgres, rowsOfPgResult, type PgLike } fro
 import type { IMemoryDb } from 'pg-mem';
 import { createPgMemAdapter } from './pgMemPool';
 import { realTestDbInfo } from './realTestDb';
-import type { Queryable, Row } from './types';
+import { ACCEPTED_DATABASE_HANDLES, type Queryable, type Row } from './types';
 
 /** Which kind of handle a {@link DatabaseHandle} wraps. */
 export type DatabaseKind = 'testDb' | 'pg-mem' | 'node-postgres' | 'mysql2' | 'function' | 'queryable';
@@ -29,9 +29,7 @@ export interface DatabaseHandle extends Queryable {
 export type QueryFunction = (sql: string, params: readonly unknown[]) => unknown;
 
 /** What every "not a database handle" message lists. */
-export const ACCEPTED_DATABASE_HANDLES =
-  'testDb(), a pg-mem database (newDb()), a node-postgres Pool or Client, a mysql2 pool or connection ' +
-  '(callback or promise API), a Queryable ({ query(sql, params) => rows }), or a function (sql, params) => rows';
+export { ACCEPTED_DATABASE_HANDLES };
 
 const cache = new WeakMap<object, DatabaseHandle>();
 
