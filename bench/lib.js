@@ -29,20 +29,30 @@ function requireBuilt() {
   }
 }
 
-/** Runs Jest as users do (a whole process) on one config; returns wall ms and Jest's own per-file times. */
+/**
+ * Runs Jest as users do (a whole process) on one config. Returns the wall time (start to exit), `run`: start to the
+ * moment Jest had the results (after globalTeardown; what follows is Jest's exit wait, see resultsProbe.js), and
+ * Jest's own per-file times summed (`files`).
+ */
 function runJest(config, extra = []) {
   const env = { ...process.env };
   for (const k of Object.keys(env)) if (k.startsWith('JEST_')) delete env[k];
   const out = path.join(require('os').tmpdir(), `jcc-bench-${process.pid}.json`);
+  const at = path.join(require('os').tmpdir(), `jcc-bench-${process.pid}.at`);
+  env.JCC_BENCH_RESULTS_AT = at;
+  const probe = path.join(__dirname, 'fixtures', 'resultsProbe.js');
+  const startedAt = performance.timeOrigin + performance.now();
   const start = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [JEST, '--ci', '-c', config, '--json', '--outputFile', out, ...extra], { env, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [JEST, '--ci', '-c', config, '--json', '--outputFile', out, '--testResultsProcessor', probe, ...extra], { env, encoding: 'utf8' });
   const wall = ms(start);
   if (r.status !== 0) throw new Error(`jest failed for ${config}:\n${r.stdout}\n${r.stderr}`);
-  const json = require('fs').readFileSync(out, 'utf8');
-  require('fs').rmSync(out, { force: true });
-  const results = JSON.parse(json);
+  const fs = require('fs');
+  const results = JSON.parse(fs.readFileSync(out, 'utf8'));
+  const run = Number(fs.readFileSync(at, 'utf8')) - startedAt;
+  fs.rmSync(out, { force: true });
+  fs.rmSync(at, { force: true });
   const files = results.testResults.map((t) => t.endTime - t.startTime);
-  return { wall, files: files.reduce((a, b) => a + b, 0), tests: results.numPassedTests };
+  return { wall, run, files: files.reduce((a, b) => a + b, 0), tests: results.numPassedTests };
 }
 
 function fmt(x, digits = 1) {
