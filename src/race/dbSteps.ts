@@ -120,12 +120,19 @@ interface PgClientLike {
 }
 
 /** A lazily acquired connection, acquired outside every actor (it is the race's, not the actor's). */
-function lazy<T>(acquire: () => Promise<T>): () => Promise<T> {
-  let p: Promise<T> | undefined;
-  return () => (p ??= acquire());
+interface Lazy<T> {
+  (): Promise<T>;
+  /** Whether it was ever asked for: closing one that never was has nothing to close (and must not open it). */
+  readonly started: boolean;
 }
 
-function pgFacade(link: ActorLink, conn: () => Promise<PgClientLike>, tx: TxState): Obj {
+function lazy<T>(acquire: () => Promise<T>): Lazy<T> {
+  let p: Promise<T> | undefined;
+  const get = () => (p ??= acquire());
+  return Object.defineProperty(get, 'started', { get: () => p !== undefined }) as Lazy<T>;
+}
+
+function pgFacade(link: ActorLink, conn: Lazy<PgClientLike>, tx: TxState): Obj {
   const facade: Obj = {
     query(...args: unknown[]): Promise<unknown> {
       const callback = typeof args[args.length - 1] === 'function' ? (args.pop() as AnyFn) : undefined;
@@ -211,7 +218,7 @@ export function openActorDb(base: unknown, link: ActorLink): ActorDbConnection {
   }
 }
 
-function pgConnection(kind: DbHandleKind, handle: unknown, conn: () => Promise<PgClientLike>, tx: TxState, owned = false): ActorDbConnection {
+function pgConnection(kind: DbHandleKind, handle: unknown, conn: Lazy<PgClientLike>, tx: TxState, owned = false): ActorDbConnection {
   return {
     kind,
     handle,
@@ -224,6 +231,7 @@ function pgConnection(kind: DbHandleKind, handle: unknown, conn: () => Promise<P
       await (await conn()).query('ROLLBACK');
     },
     async close() {
+      if (!conn.started) return;
       const c = await conn().catch(() => undefined);
       if (!c) return;
       if (owned) await c.end?.();
@@ -248,7 +256,7 @@ function mysqlFacade(link: ActorLink, tx: TxState, conn: () => Promise<MysqlConn
   return facade;
 }
 
-function mysqlConnection(kind: DbHandleKind, handle: unknown, conn: () => Promise<MysqlConnLike>, tx: TxState): ActorDbConnection {
+function mysqlConnection(kind: DbHandleKind, handle: unknown, conn: Lazy<MysqlConnLike>, tx: TxState): ActorDbConnection {
   return {
     kind,
     handle,
@@ -261,6 +269,7 @@ function mysqlConnection(kind: DbHandleKind, handle: unknown, conn: () => Promis
       await (await conn()).query('ROLLBACK');
     },
     async close() {
+      if (!conn.started) return;
       (await conn().catch(() => undefined))?.release();
     },
   };
