@@ -367,6 +367,53 @@ export default defineConfig({ test: {
   write('cluster/one.test.ts', clusterPgTestFile(1));
   write('cluster/two.test.ts', clusterPgTestFile(2));
 
+  // Lazy reset: four files in name order on one worker; only b and d ask for Redis.
+  write(
+    'vitest.lazy.config.ts',
+    `import { defineConfig } from 'vitest/config';
+import { BaseSequencer } from 'vitest/node';
+class ByName extends BaseSequencer {
+  async sort(files: any[]) { return [...files].sort((x, y) => (x.moduleId < y.moduleId ? -1 : 1)); }
+}
+export default defineConfig({ test: {
+  globalSetup: ['jest-cache-consistency/vitest/global-setup'], setupFiles: ['jest-cache-consistency/vitest'],
+  include: ['lazy/**/*.test.ts'], maxWorkers: 1, minWorkers: 1, fileParallelism: false, sequence: { sequencer: ByName },
+} });
+`,
+  );
+  const logicFile = (name: string) => `import { expect, test } from 'vitest';
+for (const i of [1, 2, 3]) test('${name} ' + i, () => expect(i + 1).toBeGreaterThan(i));
+`;
+  write('lazy/a-logic.test.ts', logicFile('a'));
+  write(
+    'lazy/b-redis.test.ts',
+    `import { expect, test } from 'vitest';
+import { testRedis } from 'jest-cache-consistency';
+const redis = testRedis();
+test('b starts empty, writes', async () => {
+  expect(await redis.dbsize()).toBe(0);
+  await redis.set('b:1', 'x');
+});
+test('b starts empty again, leaves a key behind', async () => {
+  expect(await redis.dbsize()).toBe(0);
+  await redis.set('left:behind', 'by b');
+});
+`,
+  );
+  write('lazy/c-logic.test.ts', logicFile('c'));
+  write(
+    'lazy/d-count.test.ts',
+    `import { expect, test } from 'vitest';
+import { testRedis } from 'jest-cache-consistency';
+test('d finds Redis empty, and counts the FLUSHALLs so far', async () => {
+  const redis = testRedis();
+  expect(await redis.keys('*')).toEqual([]);
+  const calls = /cmdstat_flushall:calls=(\\d+)/.exec(await redis.info('commandstats'))?.[1];
+  expect(calls).toBe(process.env.EXPECTED_FLUSHALLS);
+});
+`,
+  );
+
   const devDeps = [`vitest@${installedVersion('vitest')}`, `typescript@${installedVersion('typescript')}`, `pg@${installedVersion('pg')}`, '@types/node@^20'];
   npm(['install', '--no-audit', '--no-fund', '--prefer-offline', join(project, filename), ...devDeps], project);
 });
@@ -441,6 +488,22 @@ describe('Vitest on the packed package', () => {
           socket.once('error', reject);
         }),
       ).rejects.toThrow(/ECONNREFUSED/);
+    }
+  });
+
+  it('empties Redis only where it can matter, as under Jest: not per test in files that never ask for it', async () => {
+    // One process for every file (--no-isolate): a never (first on its server), b 2 + 1 at its end, c never, d
+    // never (it asks inside its test, after b's end emptied it): 3. With a fresh process per file (the default),
+    // the processes of c and d, not the first on the server, each empty it once at their first test: 5. Before: 9.
+    for (const [args, expected] of [[['--no-isolate'], '3'], [[], '5']] as const) {
+      const reportFile = join(project, 'lazy.json');
+      const r = await run(['vitest', 'vitest.mjs'], ['run', '--config', 'vitest.lazy.config.ts', '--reporter=json', `--outputFile=${reportFile}`, ...args], {
+        EXPECTED_FLUSHALLS: expected,
+      });
+      const report = JSON.parse(readFileSync(reportFile, 'utf8')) as JsonReport;
+      expect({ args, code: r.code, failures: failures(report) }).toEqual({ args, code: 0, failures: [] });
+      expect(report.testResults.map((f) => f.name.replace(/.*\//, ''))).toEqual(['a-logic.test.ts', 'b-redis.test.ts', 'c-logic.test.ts', 'd-count.test.ts']);
+      expect(report.numPassedTests).toBe(9);
     }
   });
 

@@ -5,12 +5,15 @@
  *
  * - takes the state the global setup provided (`inject`) and picks this worker's server by VITEST_POOL_ID;
  * - registers the matchers (`expect.extend`) and the keyspace snapshot serializer;
- * - empties this worker's Redis and resets the embedded database before every test;
+ * - resets the embedded database before every test, and empties this worker's Redis where it can matter: as
+ *   under the Jest preset, before every test of a file that asked for the server, when such a file ends, and
+ *   at the first test of a worker process that is not the first on its server;
  * - fails a test that left a matcher call un-awaited or a race open; closes connections after the file.
  */
 import { afterAll, afterEach, beforeEach, expect, inject } from 'vitest';
 import { lazyKeyspaceSerializer as keyspaceSerializer } from '../keyspace/lazySerializer.js';
 import { assertMatchersAwaited } from '../matchers/pending.js';
+import { FILE_INFO, type FileInfo, type FileInfoSlot } from '../preset/cleanup.js';
 import { writeState } from '../preset/state.js';
 import { closeOpenRacesIfAny as closeOpenRaces } from '../race/openRaces.js';
 import { closeTestContext, resetTestContext, useWorkerIdVariable, workerId } from '../runtime/testContext.js';
@@ -28,10 +31,25 @@ if (workerId() > state.redisUrls.length) throw new VitestWorkerWithoutServerErro
 expect.extend(vitestMatchers);
 expect.addSnapshotSerializer(keyspaceSerializer);
 
+// What the Jest preset's environment gives each test file, so the reset is as lazy here (resetTestContext): this
+// file's record, and the worker process's, kept on the global so it outlives the file (Vitest runs each file's
+// modules afresh; a process or thread that runs several files keeps its global). A fresh global (a new process
+// per file, the vm pools) only costs one FLUSHALL at the file's first test.
+const WORKER = Symbol.for('jest-cache-consistency.vitest-worker');
+const slots = globalThis as typeof globalThis & FileInfoSlot & { [WORKER]?: FileInfo['worker'] };
+const file: FileInfo = { worker: (slots[WORKER] ??= { redisEmptied: false }) };
+slots[FILE_INFO] = file;
+
 beforeEach(resetTestContext);
 // Tests of a file run one at a time here (see docs/vitest.md), so every pending call belongs to this test.
 afterEach(() => assertMatchersAwaited(undefined));
 afterEach(closeOpenRaces);
-afterAll(closeTestContext);
+// Last of the file's afterAll hooks (Vitest's default sequence.hooks 'stack'): a file that used Redis leaves it
+// empty behind it, then the library's connections close.
+afterAll(async () => {
+  if (file.emptyRedis) await file.emptyRedis().catch(() => {}); // on failure the next file's first test empties it
+  if (slots[FILE_INFO] === file) delete slots[FILE_INFO];
+  await closeTestContext();
+});
 
 export { VitestGlobalSetupMissingError, VitestWorkerWithoutServerError } from './errors.mjs';
