@@ -51,3 +51,28 @@ it('reports a binary that is not redis-server', async () => {
   expect(err).toBeInstanceOf(RedisServerStartError);
   expect(err.message).toMatch(/process exited \(code 1/);
 });
+
+describe('a process that started servers and exits takes them along (built package, child process)', () => {
+  const { execFile } = require('node:child_process') as typeof import('node:child_process');
+  const { join } = require('node:path') as typeof import('node:path');
+  const { REPO, waitForExit } = require('../helpers/processes') as typeof import('../helpers/processes');
+  const endings = {
+    'an uncaught exception': "throw new Error('boom')",
+    'process.exit(0)': 'process.exit(0)',
+    'the end of the program': '',
+  };
+  it.each(Object.entries(endings))('%s', async (_, ending) => {
+    const script = `
+      const { startRedisServer } = require(${JSON.stringify(join(REPO, 'dist', 'server', 'redisServer.js'))});
+      (async () => {
+        const servers = await Promise.all([1, 2].map(() => startRedisServer({ binary: '/usr/bin/redis-server' })));
+        console.log(JSON.stringify(servers.map((s) => s.pid)));
+        ${ending}
+      })();`;
+    const stdout = await new Promise<string>((resolve) => execFile(process.execPath, ['-e', script], (_err, out) => resolve(out)));
+    const pids = JSON.parse(stdout) as number[];
+    expect(pids).toHaveLength(2);
+    // Killed in the child's exit handler, so gone (or going) the moment it has exited.
+    expect(await waitForExit(pids, 5_000)).toEqual([]);
+  });
+});

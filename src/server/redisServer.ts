@@ -48,6 +48,34 @@ export interface RedisServer {
 
 const HOST = '127.0.0.1';
 
+/*
+ * Servers this process started and has not seen exit. When the process exits in any way Node still runs code
+ * for (the end of the program, process.exit(), an uncaught exception, a broken stdout pipe), they are killed
+ * with it: a script or globalSetup of yours that crashes leaves no redis-server behind. SIGKILL runs no code;
+ * the preset adds a watchdog process for that.
+ */
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function killLiveServers(): void {
+  for (const child of live) {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+function track(child: ChildProcess): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', killLiveServers);
+  }
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+}
+
 /** A port that was free a moment ago. Racy across processes by nature; startRedisServer retries. */
 export function findFreePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
@@ -67,7 +95,8 @@ class PortTakenError extends Error {}
 /**
  * Spawns redis-server on loopback with persistence off, and resolves once *this* process answers PING
  * (checked through `INFO server`'s process_id, so a server another Jest process started on the same port
- * is never mistaken for ours).
+ * is never mistaken for ours). The server never keeps this process alive, and is killed when it exits
+ * (docs/servers.md).
  */
 export async function startRedisServer(options: StartRedisServerOptions): Promise<RedisServer> {
   const attempts = options.portAttempts ?? 8;
@@ -115,6 +144,7 @@ async function startOnPort(options: StartRedisServerOptions, port: number, busPo
   const extra = options.cluster && busPort ? [...clusterArgs(port, busPort, options.cluster.configDir), ...(options.args ?? [])] : options.args ?? [];
   const args = serverArgs(port, extra, options.unixSocket);
   const child = spawn(options.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  track(child);
   if (child.pid !== undefined) {
     const pid = child.pid;
     options.onSpawn?.(pid);
