@@ -387,9 +387,24 @@ for (const i of [1, 2, 3]) test('${name} ' + i, () => expect(i + 1).toBeGreaterT
   write('lazy/a-logic.test.ts', logicFile('a'));
   write(
     'lazy/b-redis.test.ts',
-    `import { expect, test } from 'vitest';
-import { testRedis } from 'jest-cache-consistency';
+    `import { afterAll, beforeAll, expect, test } from 'vitest';
+import Redis from 'ioredis';
+import { redisUrl, testRedis } from 'jest-cache-consistency';
 const redis = testRedis();
+// Writes after the file's last test, from places that run after the setup file's afterAll: a beforeAll cleanup
+// and an afterAll of the file's own (registered after the setup file's, so run before it under 'stack').
+beforeAll(() => {
+  const app = new Redis(redisUrl());
+  return async () => {
+    await app.set('written:by-a-beforeAll-cleanup', 'x');
+    await app.quit();
+  };
+});
+afterAll(async () => {
+  const app = new Redis(redisUrl());
+  await app.set('written:by-afterAll', 'x');
+  await app.quit();
+});
 test('b starts empty, writes', async () => {
   expect(await redis.dbsize()).toBe(0);
   await redis.set('b:1', 'x');
@@ -492,10 +507,11 @@ describe('Vitest on the packed package', () => {
   });
 
   it('empties Redis only where it can matter, as under Jest: not per test in files that never ask for it', async () => {
-    // One process for every file (--no-isolate): a never (first on its server), b 2 + 1 at its end, c never, d
-    // never (it asks inside its test, after b's end emptied it): 3. With a fresh process per file (the default),
-    // the processes of c and d, not the first on the server, each empty it once at their first test: 5. Before: 9.
-    for (const [args, expected] of [[['--no-isolate'], '3'], [[], '5']] as const) {
+    // One process for every file (--no-isolate): a never (first on its server), b before each of its 2 tests, c
+    // once at its first test (b asked, and wrote after its last test), d never (it asks inside its test, c left
+    // it empty): 3. With a fresh process per file (the default), b, c and d run in processes that are not the
+    // first on the server: b 2, c 1, d 1: 4. Before: 9, one per test.
+    for (const [args, expected] of [[['--no-isolate'], '3'], [[], '4']] as const) {
       const reportFile = join(project, 'lazy.json');
       const r = await run(['vitest', 'vitest.mjs'], ['run', '--config', 'vitest.lazy.config.ts', '--reporter=json', `--outputFile=${reportFile}`, ...args], {
         EXPECTED_FLUSHALLS: expected,

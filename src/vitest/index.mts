@@ -6,8 +6,9 @@
  * - takes the state the global setup provided (`inject`) and picks this worker's server by VITEST_POOL_ID;
  * - registers the matchers (`expect.extend`) and the keyspace snapshot serializer;
  * - resets the embedded database before every test, and empties this worker's Redis where it can matter: as
- *   under the Jest preset, before every test of a file that asked for the server, when such a file ends, and
- *   at the first test of a worker process that is not the first on its server;
+ *   under the Jest preset, before every test of a file that asked for the server, at the first test of the
+ *   file after such a file (under Jest: when such a file ends), and at the first test of a worker process
+ *   that is not the first on its server;
  * - fails a test that left a matcher call un-awaited or a race open; closes connections after the file.
  */
 import { afterAll, afterEach, beforeEach, expect, inject } from 'vitest';
@@ -33,23 +34,20 @@ expect.addSnapshotSerializer(keyspaceSerializer);
 
 // What the Jest preset's environment gives each test file, so the reset is as lazy here (resetTestContext): this
 // file's record, and the worker process's, kept on the global so it outlives the file (Vitest runs each file's
-// modules afresh; a process or thread that runs several files keeps its global). A fresh global (a new process
-// per file, the vm pools) only costs one FLUSHALL at the file's first test.
+// modules afresh; a process or thread that runs several files keeps its global; a fresh global, as with a process
+// per file, starts "not emptied" and so costs one FLUSHALL at the file's first test).
 const WORKER = Symbol.for('jest-cache-consistency.vitest-worker');
 const slots = globalThis as typeof globalThis & FileInfoSlot & { [WORKER]?: FileInfo['worker'] };
-const file: FileInfo = { worker: (slots[WORKER] ??= { redisEmptied: false }) };
+const worker = (slots[WORKER] ??= { redisEmptied: false });
+// The previous file in this process asked for Redis: whatever it left is still there, including what its
+// afterAll hooks, beforeAll cleanups and fixture teardowns wrote after its last test (Vitest has no step that
+// runs after all of those, as the Jest environment's teardown does). This file's first test empties it.
+if (slots[FILE_INFO]?.emptyRedis) worker.redisEmptied = false;
+const file: FileInfo = { worker };
 slots[FILE_INFO] = file;
 
 beforeEach(resetTestContext);
 // Tests of a file run one at a time here (see docs/vitest.md), so every pending call belongs to this test.
 afterEach(() => assertMatchersAwaited(undefined));
 afterEach(closeOpenRaces);
-// Last of the file's afterAll hooks (Vitest's default sequence.hooks 'stack'): a file that used Redis leaves it
-// empty behind it, then the library's connections close.
-afterAll(async () => {
-  if (file.emptyRedis) await file.emptyRedis().catch(() => {}); // on failure the next file's first test empties it
-  if (slots[FILE_INFO] === file) delete slots[FILE_INFO];
-  await closeTestContext();
-});
-
-export { VitestGlobalSetupMissingError, VitestWorkerWithoutServerError } from './errors.mjs';
+afterAll(closeTestContext);
