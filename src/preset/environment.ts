@@ -23,7 +23,11 @@ class CacheConsistencyEnvironment extends NodeEnvironment {
   override async teardown(): Promise<void> {
     // A file that used Redis leaves it empty behind it: the next file may ask for it only halfway.
     const info = (this.global as unknown as FileInfoSlot)[FILE_INFO];
-    if (info?.emptyRedis) await info.emptyRedis().catch(() => {});
+    if (info?.emptyRedis) {
+      // Not emptied until it is: if this fails, the next file's first test empties it instead.
+      info.worker.redisEmptied = false;
+      await info.emptyRedis().catch(() => {});
+    }
     const slot = this.global as unknown as CleanupSlot;
     const tasks = slot[CLEANUP] ?? [];
     slot[CLEANUP] = [];
