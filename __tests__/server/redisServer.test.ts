@@ -46,6 +46,13 @@ it('gives up with a typed error when every port it tries is taken', async () => 
   expect(err.message).toContain('no free port after 3 attempts');
 });
 
+it('refuses args the library chooses itself, naming the one to remove', async () => {
+  const err = await startRedisServer({ binary, args: ['--maxmemory', '64mb', '--port', '7000'] }).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(RedisServerStartError);
+  expect(err).toMatchObject({ code: 'REDIS_SERVER_START_FAILED' });
+  expect((err as Error).message).toContain('--port in args: the library chooses it');
+});
+
 it('reports a binary that is not redis-server', async () => {
   const err = await startRedisServer({ binary: '/bin/false' }).catch((e) => e);
   expect(err).toBeInstanceOf(RedisServerStartError);
@@ -57,7 +64,8 @@ describe('a process that started servers and exits takes them along (built packa
   const { join } = require('node:path') as typeof import('node:path');
   const { REPO, waitForExit } = require('../helpers/processes') as typeof import('../helpers/processes');
   const endings = {
-    'an uncaught exception': "throw new Error('boom')",
+    'an uncaught exception': "setImmediate(() => { throw new Error('boom'); })",
+    'an unhandled rejection': "throw new Error('boom')",
     'process.exit(0)': 'process.exit(0)',
     'the end of the program': '',
   };

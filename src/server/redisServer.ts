@@ -6,7 +6,11 @@ import { RedisServerStartError } from '../errors';
 
 export interface StartRedisServerOptions {
   binary: string;
-  /** Extra arguments appended after ours (a later `--port` would be overridden by ours: don't). */
+  /**
+   * Extra arguments appended after ours. Those the library chooses itself (LIBRARY_CHOSEN_ARGS: `--port`,
+   * `--bind`, `--daemonize`, `--unixsocket`) are refused: a later one would win, and readiness would then wait
+   * on the wrong address.
+   */
   args?: readonly string[];
   /** How long to wait for the first PING reply. Default 10 000 ms. */
   startTimeoutMs?: number;
@@ -47,6 +51,9 @@ export interface RedisServer {
 }
 
 const HOST = '127.0.0.1';
+
+/** Arguments startRedisServer sets itself and refuses in `args` (the preset's option validation uses it too). */
+export const LIBRARY_CHOSEN_ARGS: readonly string[] = ['--port', '--bind', '--daemonize', '--unixsocket'];
 
 /*
  * Servers this process started and has not seen exit. When the process exits in any way Node still runs code
@@ -99,6 +106,11 @@ class PortTakenError extends Error {}
  * (docs/servers.md).
  */
 export async function startRedisServer(options: StartRedisServerOptions): Promise<RedisServer> {
+  const chosen = (options.args ?? []).find((a) => LIBRARY_CHOSEN_ARGS.includes(a.toLowerCase()));
+  if (chosen) {
+    const reason = `${chosen} in args: the library chooses it (a free loopback port, the socket you pass as unixSocket); remove it`;
+    throw new RedisServerStartError(options.binary, [...(options.args ?? [])], reason, '');
+  }
   const attempts = options.portAttempts ?? 8;
   let last: unknown;
   for (let i = 0; i < attempts; i++) {
