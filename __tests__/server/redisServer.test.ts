@@ -51,6 +51,9 @@ it('refuses args the library chooses itself, naming the one to remove', async ()
   expect(err).toBeInstanceOf(RedisServerStartError);
   expect(err).toMatchObject({ code: 'REDIS_SERVER_START_FAILED' });
   expect((err as Error).message).toContain('--port in args: the library chooses it');
+  const auth = await startRedisServer({ binary, args: ['--requirepass', 'secret'] }).catch((e: unknown) => e);
+  expect(auth).toBeInstanceOf(RedisServerStartError);
+  expect((auth as Error).message).toContain('--requirepass in args: readiness is a PING without a password');
 });
 
 it('reports a binary that is not redis-server', async () => {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { DATABASE_KINDS, URL_EXAMPLE, databaseUrlProblem, redactUrl, type RealDatabaseKind } from '../db/databaseUrl';
 import { InvalidOptionsError } from '../errors';
-import { LIBRARY_CHOSEN_ARGS } from '../server/redisServer';
+import { AUTH_ARGS, LIBRARY_CHOSEN_ARGS } from '../server/redisServer';
 
 /** Everything under `testEnvironmentOptions.cacheConsistency`. docs/configuration.md documents each key. */
 export interface CacheConsistencyOptions {
@@ -126,8 +126,6 @@ const stringArray: Check = (v, path) => {
   if (!Array.isArray(v)) throw new InvalidOptionsError(path, `expected an array of strings, got ${describe(v)}.`);
   v.forEach((item, i) => nonEmptyString(item, `${path}[${i}]`));
 };
-/** The library's own connections do not authenticate to servers it starts: a password there would lock it out. */
-const AUTH_ARGS = ['--requirepass', '--aclfile', '--user'];
 
 const RESET_STRATEGIES = ['delete', 'truncate'] as const;
 
@@ -227,7 +225,7 @@ export function validateOptions(raw: unknown, rootDir: string): ResolvedOptions 
       stringArray(r.args, `${path}.args`);
       const bad = (r.args as string[]).find((a) => LIBRARY_CHOSEN_ARGS.includes(a.toLowerCase()));
       if (bad) throw new InvalidOptionsError(`${path}.args`, `${bad} is chosen by the library (one loopback server per worker); remove it.`);
-      const auth = (r.args as string[]).find((a) => AUTH_ARGS.includes(a));
+      const auth = (r.args as string[]).find((a) => AUTH_ARGS.includes(a.toLowerCase()));
       if (auth) throw new InvalidOptionsError(`${path}.args`, `${auth}: the servers the library starts listen on loopback only and take no password; remove it (to test against a server with a password, use redis.url).`);
       out.redis.args = [...(r.args as string[])];
     }

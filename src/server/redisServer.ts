@@ -9,7 +9,7 @@ export interface StartRedisServerOptions {
   /**
    * Extra arguments appended after ours. Those the library chooses itself (LIBRARY_CHOSEN_ARGS: `--port`,
    * `--bind`, `--daemonize`, `--unixsocket`) are refused: a later one would win, and readiness would then wait
-   * on the wrong address.
+   * on the wrong address. So are those requiring a password (AUTH_ARGS): readiness sends none.
    */
   args?: readonly string[];
   /** How long to wait for the first PING reply. Default 10 000 ms. */
@@ -54,6 +54,8 @@ const HOST = '127.0.0.1';
 
 /** Arguments startRedisServer sets itself and refuses in `args` (the preset's option validation uses it too). */
 export const LIBRARY_CHOSEN_ARGS: readonly string[] = ['--port', '--bind', '--daemonize', '--unixsocket'];
+/** Arguments that make the server require a password: its readiness PING (and the library's connections) send none. */
+export const AUTH_ARGS: readonly string[] = ['--requirepass', '--aclfile', '--user'];
 
 /*
  * Servers this process started and has not seen exit. When the process exits in any way Node still runs code
@@ -106,11 +108,11 @@ class PortTakenError extends Error {}
  * (docs/servers.md).
  */
 export async function startRedisServer(options: StartRedisServerOptions): Promise<RedisServer> {
+  const refuse = (reason: string) => new RedisServerStartError(options.binary, [...(options.args ?? [])], reason, '');
   const chosen = (options.args ?? []).find((a) => LIBRARY_CHOSEN_ARGS.includes(a.toLowerCase()));
-  if (chosen) {
-    const reason = `${chosen} in args: the library chooses it (a free loopback port, the socket you pass as unixSocket); remove it`;
-    throw new RedisServerStartError(options.binary, [...(options.args ?? [])], reason, '');
-  }
+  if (chosen) throw refuse(`${chosen} in args: the library chooses it (a free loopback port, the socket you pass as unixSocket); remove it`);
+  const auth = (options.args ?? []).find((a) => AUTH_ARGS.includes(a.toLowerCase()));
+  if (auth) throw refuse(`${auth} in args: readiness is a PING without a password, which such a server refuses; remove it (set a password afterwards with CONFIG SET if you need one)`);
   const attempts = options.portAttempts ?? 8;
   let last: unknown;
   for (let i = 0; i < attempts; i++) {
