@@ -59,9 +59,15 @@ export class ResetConnection {
     return this.#connecting;
   }
 
-  async command(...args: string[]): Promise<string> {
-    const socket = await this.#connect();
+  /** Runs once per test: while connected it writes at once, with no promise but the reply's. */
+  command(...args: string[]): Promise<string> {
     const payload = `*${args.length}\r\n` + args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('');
+    const socket = this.#socket;
+    if (socket && !socket.destroyed) return this.#send(socket, payload);
+    return this.#connect().then((connected) => this.#send(connected, payload));
+  }
+
+  #send(socket: Socket, payload: string): Promise<string> {
     return new Promise<string>((resolve, reject) => {
       this.#pending.push({ resolve, reject });
       socket.write(payload);
