@@ -37,13 +37,16 @@ export class RedisServerStartError extends CacheConsistencyError {
   readonly binary: string;
   readonly args: readonly string[];
   readonly output: string;
-  constructor(binary: string, args: readonly string[], reason: string, output: string) {
+  /** `refused`: the library refused the options before starting anything (the reason says what to change). */
+  constructor(binary: string, args: readonly string[], reason: string, output: string, options: { refused?: boolean } = {}) {
     super(
       'REDIS_SERVER_START_FAILED',
-      `redis-server failed to start: ${reason}\n  command: ${binary} ${args.join(' ')}` +
-        (output.trim() ? `\n  its output:\n${indent(output.trim(), '    ')}` : '') +
-        '\nCheck that the binary runs by hand (`redis-server --version`) and that extra args in ' +
-        'cacheConsistency.redis.args are valid for this Redis version.',
+      options.refused
+        ? `redis-server was not started: ${reason}`
+        : `redis-server failed to start: ${reason}\n  command: ${binary} ${args.join(' ')}` +
+            (output.trim() ? `\n  its output:\n${indent(output.trim(), '    ')}` : '') +
+            '\nCheck that the binary runs by hand (`redis-server --version`) and that extra args in ' +
+            'cacheConsistency.redis.args are valid for this Redis version.',
     );
     this.binary = binary;
     this.args = args;

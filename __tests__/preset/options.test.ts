@@ -62,6 +62,7 @@ describe('validateOptions', () => {
     ['empty binary', { redis: { binary: '' } }],
     ['args not an array', { redis: { args: '--maxmemory 1mb' } }],
     ['a port in args', { redis: { args: ['--port', '6379'] } }],
+    ['a port and its value in one arg', { redis: { args: ['--port 6379'] } }],
     ['a negative timeout', { redis: { startTimeoutMs: -1 } }],
     ['a schema file that does not exist', { database: { schema: ['missing.sql'] } }],
     ['a schema entry that is not a string', { database: { schema: [42] } }],

@@ -46,14 +46,24 @@ it('gives up with a typed error when every port it tries is taken', async () => 
   expect(err.message).toContain('no free port after 3 attempts');
 });
 
-it('refuses args the library chooses itself, naming the one to remove', async () => {
-  const err = await startRedisServer({ binary, args: ['--maxmemory', '64mb', '--port', '7000'] }).catch((e: unknown) => e);
-  expect(err).toBeInstanceOf(RedisServerStartError);
-  expect(err).toMatchObject({ code: 'REDIS_SERVER_START_FAILED' });
-  expect((err as Error).message).toContain('--port in args: the library chooses it');
-  const auth = await startRedisServer({ binary, args: ['--requirepass', 'secret'] }).catch((e: unknown) => e);
-  expect(auth).toBeInstanceOf(RedisServerStartError);
-  expect((auth as Error).message).toContain('--requirepass in args: readiness is a PING without a password');
+it('refuses args the library chooses itself, or that give the default user a password, before starting anything', async () => {
+  const refusal = async (options: Partial<Parameters<typeof startRedisServer>[0]>) => {
+    const err = await startRedisServer({ binary, ...options }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RedisServerStartError);
+    expect(err).toMatchObject({ code: 'REDIS_SERVER_START_FAILED' });
+    return (err as Error).message;
+  };
+  expect(await refusal({ args: ['--maxmemory', '64mb', '--port', '7000'] })).toMatch(/^redis-server was not started: --port in args: the library sets it/);
+  // redis-server also takes a directive and its value as one argument, and ignores case.
+  expect(await refusal({ args: ['--PORT 7000'] })).toContain('--PORT 7000 in args: the library sets it');
+  expect(await refusal({ args: ['--requirepass', 'secret'] })).toContain('--requirepass in args: it can give the default user a password');
+  expect(await refusal({ args: ['--user', 'default', 'on', '>pw'] })).toContain('--user in args');
+  expect(await refusal({ unixSocket: `/tmp/${'x'.repeat(100)}.sock` })).toContain('unixSocket is 110 bytes long');
+});
+
+it('accepts a user other than the default one: readiness is a PING as the default user', async () => {
+  const server = await start({ binary, args: ['--user', 'alice', 'on', '>pw', '~*', '+@all'] });
+  expect(await pingAndIdentify(server.port)).toBe(server.pid);
 });
 
 it('reports a binary that is not redis-server', async () => {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { DATABASE_KINDS, URL_EXAMPLE, databaseUrlProblem, redactUrl, type RealDatabaseKind } from '../db/databaseUrl';
 import { InvalidOptionsError } from '../errors';
-import { AUTH_ARGS, LIBRARY_CHOSEN_ARGS } from '../server/redisServer';
+import { AUTH_ARGS, LIBRARY_CHOSEN_ARGS, argNaming } from '../server/redisServer';
 
 /** Everything under `testEnvironmentOptions.cacheConsistency`. docs/configuration.md documents each key. */
 export interface CacheConsistencyOptions {
@@ -223,9 +223,9 @@ export function validateOptions(raw: unknown, rootDir: string): ResolvedOptions 
     }
     if (r.args !== undefined) {
       stringArray(r.args, `${path}.args`);
-      const bad = (r.args as string[]).find((a) => LIBRARY_CHOSEN_ARGS.includes(a.toLowerCase()));
+      const bad = argNaming(r.args as string[], LIBRARY_CHOSEN_ARGS);
       if (bad) throw new InvalidOptionsError(`${path}.args`, `${bad} is chosen by the library (one loopback server per worker); remove it.`);
-      const auth = (r.args as string[]).find((a) => AUTH_ARGS.includes(a.toLowerCase()));
+      const auth = argNaming(r.args as string[], AUTH_ARGS);
       if (auth) throw new InvalidOptionsError(`${path}.args`, `${auth}: the servers the library starts listen on loopback only and take no password; remove it (to test against a server with a password, use redis.url).`);
       out.redis.args = [...(r.args as string[])];
     }

@@ -17,7 +17,7 @@ export interface StartRedisServerOptions {
   /** Attempts when the chosen port was taken between choosing and binding. Default 8. */
   portAttempts?: number;
   /**
-   * Also listen on this unix socket (path < 104 bytes). Loopback TCP stays on for `redisUrl()`; the socket
+   * Also listen on this unix socket (at most 103 bytes, else refused). Loopback TCP stays on for `redisUrl()`; the socket
    * is what the library's own connections use: about a quarter less latency per command.
    */
   unixSocket?: string;
@@ -52,10 +52,36 @@ export interface RedisServer {
 
 const HOST = '127.0.0.1';
 
-/** Arguments startRedisServer sets itself and refuses in `args` (the preset's option validation uses it too). */
+/** Directives startRedisServer sets itself and refuses in `args` (the preset's option validation uses it too). */
 export const LIBRARY_CHOSEN_ARGS: readonly string[] = ['--port', '--bind', '--daemonize', '--unixsocket'];
-/** Arguments that make the server require a password: its readiness PING (and the library's connections) send none. */
+/** Directives that can make the server require a password: the readiness PING (and the library's connections) send none. */
 export const AUTH_ARGS: readonly string[] = ['--requirepass', '--aclfile', '--user'];
+/** Longest unix socket path every OS takes (sun_path: 104 bytes on macOS, 108 on Linux, with its terminating 0). */
+const MAX_SOCKET_PATH_BYTES = 103;
+
+/**
+ * The directive an argument names, lowercased: redis-server takes `--port 7000` as one argument as well as two,
+ * and its directive names ignore case. '' for an argument that is a value.
+ */
+function directive(arg: string): string {
+  return arg.startsWith('--') ? arg.trim().split(/\s+/)[0]!.toLowerCase() : '';
+}
+
+/** The first of `args` that names one of `directives`. */
+export function argNaming(args: readonly string[], directives: readonly string[]): string | undefined {
+  return args.find((a) => directives.includes(directive(a)));
+}
+
+/** An argument that can give the `default` user (the one a plain PING uses) a password. */
+function defaultUserPassword(args: readonly string[]): string | undefined {
+  return args.find((a, i) => {
+    const d = directive(a);
+    if (d === '--requirepass' || d === '--aclfile') return true;
+    if (d !== '--user') return false;
+    const name = a.trim().split(/\s+/)[1] ?? args[i + 1];
+    return name?.toLowerCase() === 'default';
+  });
+}
 
 /*
  * Servers this process started and has not seen exit. When the process exits in any way Node still runs code
@@ -108,11 +134,25 @@ class PortTakenError extends Error {}
  * (docs/servers.md).
  */
 export async function startRedisServer(options: StartRedisServerOptions): Promise<RedisServer> {
-  const refuse = (reason: string) => new RedisServerStartError(options.binary, [...(options.args ?? [])], reason, '');
-  const chosen = (options.args ?? []).find((a) => LIBRARY_CHOSEN_ARGS.includes(a.toLowerCase()));
-  if (chosen) throw refuse(`${chosen} in args: the library chooses it (a free loopback port, the socket you pass as unixSocket); remove it`);
-  const auth = (options.args ?? []).find((a) => AUTH_ARGS.includes(a.toLowerCase()));
-  if (auth) throw refuse(`${auth} in args: readiness is a PING without a password, which such a server refuses; remove it (set a password afterwards with CONFIG SET if you need one)`);
+  const args = options.args ?? [];
+  const refuse = (reason: string) => new RedisServerStartError(options.binary, [...args], reason, '', { refused: true });
+  const chosen = argNaming(args, LIBRARY_CHOSEN_ARGS);
+  if (chosen) {
+    throw refuse(
+      `${chosen} in args: the library sets it (127.0.0.1 only, a port it finds free, no daemon, the unixSocket option's path), and a later one would win, so readiness would wait on the wrong address. Remove it.`,
+    );
+  }
+  const auth = defaultUserPassword(args);
+  if (auth) {
+    throw refuse(
+      `${auth} in args: it can give the default user a password, and readiness is a PING without one. Remove it (set a password afterwards with CONFIG SET if you need one).`,
+    );
+  }
+  if (options.unixSocket && Buffer.byteLength(options.unixSocket) > MAX_SOCKET_PATH_BYTES) {
+    throw refuse(
+      `unixSocket is ${Buffer.byteLength(options.unixSocket)} bytes long; a unix socket path must be at most ${MAX_SOCKET_PATH_BYTES} (macOS) and older Redis cuts a longer one short without a word. Choose a shorter path.`,
+    );
+  }
   const attempts = options.portAttempts ?? 8;
   let last: unknown;
   for (let i = 0; i < attempts; i++) {
