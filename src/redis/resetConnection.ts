@@ -4,11 +4,19 @@ import { connect, type Socket } from 'node:net';
  * A bare RESP connection for the per-test reset. It sends one command at a time and understands only
  * simple replies (+status, -error, :integer): all FLUSHALL needs, at a fraction of a full client's cost.
  */
+/** What a command gets when its connection closed before the reply. */
+class ConnectionClosed extends Error {}
+
+/** One socket and the replies it still owes: a reconnect starts afresh, so an old socket's end touches nothing new. */
+interface Link {
+  socket: Socket;
+  pending: Array<{ resolve: (reply: string) => void; reject: (err: Error) => void }>;
+  buffer: string;
+}
+
 export class ResetConnection {
-  #socket: Socket | undefined;
-  #pending: Array<{ resolve: (reply: string) => void; reject: (err: Error) => void }> = [];
-  #buffer = '';
-  #connecting: Promise<Socket> | undefined;
+  #link: Link | undefined;
+  #connecting: Promise<Link> | undefined;
   readonly url: string;
   readonly #endpoint: { path: string } | { host: string; port: number };
 
@@ -23,66 +31,81 @@ export class ResetConnection {
     }
   }
 
-  #connect(): Promise<Socket> {
-    if (this.#socket && !this.#socket.destroyed) return Promise.resolve(this.#socket);
+  #connect(): Promise<Link> {
     if (this.#connecting) return this.#connecting;
-    this.#connecting = new Promise<Socket>((resolve, reject) => {
+    const attempt = new Promise<Link>((resolve, reject) => {
       const socket = connect(this.#endpoint);
       socket.setNoDelay(true);
+      const link: Link = { socket, pending: [], buffer: '' };
       const failAll = (err: Error) => {
-        for (const p of this.#pending.splice(0)) p.reject(err);
+        for (const p of link.pending.splice(0)) p.reject(err);
       };
+      const settled = () => {
+        if (this.#connecting === attempt) this.#connecting = undefined;
+      };
+      let connected = false;
       socket.once('connect', () => {
-        this.#socket = socket;
-        this.#connecting = undefined;
-        resolve(socket);
+        connected = true;
+        this.#link = link;
+        settled();
+        resolve(link);
       });
       socket.on('error', (err) => {
-        this.#connecting = undefined;
+        settled();
         reject(err);
-        failAll(err);
+        // Lost after connecting (EPIPE, ECONNRESET): the same as closed, so the command is sent again.
+        failAll(connected ? new ConnectionClosed(`connection to ${this.url} lost: ${err.message}`) : err);
       });
-      socket.on('close', () => failAll(new Error(`connection to ${this.url} closed`)));
+      socket.on('close', () => {
+        if (this.#link === link) this.#link = undefined;
+        failAll(new ConnectionClosed(`connection to ${this.url} closed`));
+      });
       socket.on('data', (chunk) => {
-        this.#buffer += chunk.toString('utf8');
+        link.buffer += chunk.toString('utf8');
         let i: number;
-        while ((i = this.#buffer.indexOf('\r\n')) >= 0) {
-          const line = this.#buffer.slice(0, i);
-          this.#buffer = this.#buffer.slice(i + 2);
-          const p = this.#pending.shift();
+        while ((i = link.buffer.indexOf('\r\n')) >= 0) {
+          const line = link.buffer.slice(0, i);
+          link.buffer = link.buffer.slice(i + 2);
+          const p = link.pending.shift();
           if (!p) continue;
           if (line.startsWith('-')) p.reject(new Error(`${this.url}: ${line.slice(1)}`));
           else p.resolve(line.slice(1));
         }
       });
     });
-    return this.#connecting;
+    this.#connecting = attempt;
+    return attempt;
   }
 
-  /** Runs once per test: while connected it writes at once, with no promise but the reply's. */
+  /**
+   * Runs once per test: while connected it writes at once, with no promise but the reply's. A command written on
+   * a connection the server had already closed (idle timeout, CLIENT KILL; Node learns it only afterwards) is
+   * sent once more on a new one: the reset's commands (FLUSHALL, FLUSHDB, WAIT) are safe to repeat.
+   */
   command(...args: string[]): Promise<string> {
     const payload = `*${args.length}\r\n` + args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('');
-    const socket = this.#socket;
-    if (socket && !socket.destroyed) return this.#send(socket, payload);
-    return this.#connect().then((connected) => this.#send(connected, payload));
+    const link = this.#link;
+    if (!link || link.socket.destroyed) return this.#connect().then((connected) => this.#send(connected, payload));
+    return this.#send(link, payload).catch((err: unknown) =>
+      err instanceof ConnectionClosed ? this.#connect().then((connected) => this.#send(connected, payload)) : Promise.reject(err),
+    );
   }
 
-  #send(socket: Socket, payload: string): Promise<string> {
+  #send(link: Link, payload: string): Promise<string> {
     return new Promise<string>((resolve, reject) => {
-      this.#pending.push({ resolve, reject });
-      socket.write(payload);
+      link.pending.push({ resolve, reject });
+      link.socket.write(payload);
     });
   }
 
   async close(): Promise<void> {
     if (this.#connecting) await this.#connecting.catch(() => undefined);
-    const socket = this.#socket;
-    this.#socket = undefined;
-    this.#buffer = '';
-    if (!socket || socket.destroyed) return;
+    const link = this.#link;
+    this.#link = undefined;
+    if (!link || link.socket.destroyed) return;
     await new Promise<void>((resolve) => {
-      socket.once('close', () => resolve());
-      socket.end();
+      link.socket.once('close', () => resolve());
+      link.socket.end();
     });
   }
 }
