@@ -2,26 +2,16 @@
  * The per-test reset's bare RESP connection: replies in order, errors as rejections, and a connection the server
  * dropped is replaced on the next command without the old socket's end touching the new one.
  */
-import Redis from 'ioredis';
 import { ResetConnection } from '../../src/redis/resetConnection';
-import { startRedisServer, type RedisServer } from '../../src/server/redisServer';
+import { useOwnRedisServer } from '../helpers/ownRedisServer';
 
-let server: RedisServer;
-let admin: Redis;
-beforeAll(async () => {
-  server = await startRedisServer({ binary: '/usr/bin/redis-server' });
-  admin = new Redis(server.url);
-});
-afterAll(async () => {
-  await admin.quit();
-  await server.stop();
-});
+const own = useOwnRedisServer();
 
 it('answers commands in order, and a server error as a rejection naming the server', async () => {
-  const rc = new ResetConnection({ url: server.url });
+  const rc = new ResetConnection({ url: own.server.url });
   try {
     expect(await Promise.all([rc.command('SET', 'k', 'v'), rc.command('PING'), rc.command('DBSIZE')])).toEqual(['OK', 'PONG', '1']);
-    await expect(rc.command('NOSUCHCOMMAND')).rejects.toThrow(`${server.url}: ERR unknown command`);
+    await expect(rc.command('NOSUCHCOMMAND')).rejects.toThrow(`${own.server.url}: ERR unknown command`);
     expect(await rc.command('FLUSHALL')).toBe('OK');
   } finally {
     await rc.close();
@@ -29,12 +19,12 @@ it('answers commands in order, and a server error as a rejection naming the serv
 });
 
 it('replaces a connection the server dropped, also under a command already written to it', async () => {
-  const rc = new ResetConnection({ url: server.url });
+  const rc = new ResetConnection({ url: own.server.url });
   const killOwn = async () => {
-    const list = String(await admin.client('LIST'));
+    const list = String(await own.admin.client('LIST'));
     const id = /id=(\d+) [^\n]*name=reset-under-test/.exec(list)?.[1];
     expect(id).toBeDefined();
-    await admin.client('KILL', 'ID', id!);
+    await own.admin.client('KILL', 'ID', id!);
   };
   try {
     await rc.command('CLIENT', 'SETNAME', 'reset-under-test');

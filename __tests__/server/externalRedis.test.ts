@@ -2,8 +2,7 @@
  * `redis.url`: the preset on a server it did not start. That server holds unrelated data, which must
  * survive every run, successful or refused.
  */
-import Redis from 'ioredis';
-import { startRedisServer, type RedisServer } from '../../src';
+import { useOwnRedisServer } from '../helpers/ownRedisServer';
 import { REPO, spawnJest } from '../helpers/processes';
 import { claimExternalRedis, releaseExternalRedis } from '../../src/server/externalRedis';
 import { join } from 'node:path';
@@ -11,35 +10,26 @@ import { join } from 'node:path';
 jest.setTimeout(60_000);
 const FIXTURE = join(REPO, '__tests__', 'fixtures', 'external');
 
-let server: RedisServer;
-let admin: Redis;
-beforeAll(async () => {
-  server = await startRedisServer({ binary: '/usr/bin/redis-server' });
-  admin = new Redis(server.url);
-});
-afterAll(async () => {
-  await admin.quit();
-  await server.stop();
-});
+const own = useOwnRedisServer();
 
 /** Someone else's data: db 0 and db 1 hold keys; db 2.. are free. */
 beforeEach(async () => {
-  await admin.flushall();
-  await admin.set('production:user:1', 'keep me');
-  await admin.set('jcc:something', 'not ours either');
-  await admin.select(1);
-  await admin.set('other-app:session', 'keep me too');
-  await admin.select(0);
+  await own.admin.flushall();
+  await own.admin.set('production:user:1', 'keep me');
+  await own.admin.set('jcc:something', 'not ours either');
+  await own.admin.select(1);
+  await own.admin.set('other-app:session', 'keep me too');
+  await own.admin.select(0);
 });
 
 async function allData(): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {};
   for (let db = 0; db < 16; db++) {
-    await admin.select(db);
-    const keys = (await admin.keys('*')).sort();
+    await own.admin.select(db);
+    const keys = (await own.admin.keys('*')).sort();
     if (keys.length) out[db] = keys;
   }
-  await admin.select(0);
+  await own.admin.select(0);
   return out;
 }
 const untouched = { 0: ['jcc:something', 'production:user:1'], 1: ['other-app:session'] };
@@ -49,7 +39,7 @@ function run(redis: object) {
 }
 
 it("refuses isolation 'database' without allowFlush, deleting nothing", async () => {
-  const r = await run({ url: `${server.url}/2` });
+  const r = await run({ url: `${own.server.url}/2` });
   expect(r.code).not.toBe(0);
   expect(r.stderr).toContain('never flushes a server it did not start unless told so');
   expect(r.stderr).toContain('Set redis.allowFlush: true to allow FLUSHDB of exactly db 2..3');
@@ -57,31 +47,31 @@ it("refuses isolation 'database' without allowFlush, deleting nothing", async ()
 });
 
 it('refuses database indexes that already hold data, even with allowFlush, deleting nothing', async () => {
-  const r = await run({ url: server.url, allowFlush: true }); // no index in the URL: db 1 and 2
+  const r = await run({ url: own.server.url, allowFlush: true }); // no index in the URL: db 1 and 2
   expect(r.code).not.toBe(0);
   expect(r.stderr).toContain('db 1 holds 1 key that this run did not write. Nothing was deleted.');
   expect(await allData()).toEqual(untouched);
 });
 
 it('with allowFlush, flushes only its own free indexes: tests are isolated, the rest survives', async () => {
-  const r = await run({ url: `${server.url}/2`, allowFlush: true });
+  const r = await run({ url: `${own.server.url}/2`, allowFlush: true });
   expect(r.stderr).toContain('Tests:       4 passed, 4 total');
   expect(r.code).toBe(0);
   expect(await allData()).toEqual(untouched); // db 2 and 3 were emptied at teardown
 });
 
 it("with isolation 'prefix', deletes only keys under its own prefix, in the same database as other data", async () => {
-  const r = await run({ url: server.url, isolation: 'prefix' });
+  const r = await run({ url: own.server.url, isolation: 'prefix' });
   expect(r.stderr).toContain('Tests:       4 passed, 4 total');
   expect(r.code).toBe(0);
   expect(await allData()).toEqual(untouched);
 });
 
 it('works with a password and a database index in the URL, and never prints the password', async () => {
-  await admin.config('SET', 'requirepass', 'sekret');
-  await admin.auth('sekret');
+  await own.admin.config('SET', 'requirepass', 'sekret');
+  await own.admin.auth('sekret');
   try {
-    const ok = await run({ url: `redis://:sekret@127.0.0.1:${server.port}/5`, isolation: 'prefix' });
+    const ok = await run({ url: `redis://:sekret@127.0.0.1:${own.server.port}/5`, isolation: 'prefix' });
     expect(ok.stderr).toContain('Tests:       4 passed, 4 total'); // includes "the next test starts empty", in db 5
     expect(ok.code).toBe(0);
     expect(await allData()).toEqual(untouched);
@@ -90,22 +80,22 @@ it('works with a password and a database index in the URL, and never prints the 
     expect(refused.stderr).toContain('redis.url redis://:***@127.0.0.1:1/2 does not answer PING');
     expect(refused.stderr).not.toContain('sekret');
   } finally {
-    await admin.config('SET', 'requirepass', '');
+    await own.admin.config('SET', 'requirepass', '');
   }
 });
 
 it('a second run cannot claim database indexes a live run holds; it can once that run has ended', async () => {
-  const options = { url: `${server.url}/4`, isolation: 'database' as const, allowFlush: true };
+  const options = { url: `${own.server.url}/4`, isolation: 'database' as const, allowFlush: true };
   const first = await claimExternalRedis(options, 2, 111); // db 4..5
-  const overlapping = await claimExternalRedis({ ...options, url: `${server.url}/5` }, 1, 222).catch((e) => e);
+  const overlapping = await claimExternalRedis({ ...options, url: `${own.server.url}/5` }, 1, 222).catch((e) => e);
   expect(overlapping.code).toBe('EXTERNAL_REDIS_CLAIMED');
   expect(overlapping.message).toContain('db 4..5 (Jest run 111) is in use by another Jest run right now. Nothing was deleted.');
-  const elsewhere = await claimExternalRedis({ ...options, url: `${server.url}/6` }, 1, 333); // db 6: free
+  const elsewhere = await claimExternalRedis({ ...options, url: `${own.server.url}/6` }, 1, 333); // db 6: free
   await releaseExternalRedis(options.url, first);
-  await releaseExternalRedis(`${server.url}/6`, elsewhere);
-  const again = await claimExternalRedis({ ...options, url: `${server.url}/5` }, 1, 444);
+  await releaseExternalRedis(`${own.server.url}/6`, elsewhere);
+  const again = await claimExternalRedis({ ...options, url: `${own.server.url}/5` }, 1, 444);
   expect(again.databases).toEqual([5]);
-  await releaseExternalRedis(`${server.url}/5`, again);
+  await releaseExternalRedis(`${own.server.url}/5`, again);
   expect(await allData()).toEqual(untouched);
 });
 
@@ -124,7 +114,7 @@ describe('the race helpers on an external server', () => {
     ['database', { url: `redis://127.0.0.1:PORT/2`, allowFlush: true }],
     ['prefix', { url: 'redis://127.0.0.1:PORT', isolation: 'prefix' }],
   ])("with isolation '%s', reset between schedules without touching anything else", async (_mode, options) => {
-    const opts = { ...options, url: (options as { url: string }).url.replace('PORT', String(server.port)) };
+    const opts = { ...options, url: (options as { url: string }).url.replace('PORT', String(own.server.port)) };
     const r = await runRace(opts);
     expect(r.stderr).toContain('Tests:       1 passed, 1 total');
     expect(r.code).toBe(0);
