@@ -6,7 +6,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO, spawnJest, waitForExit, waitForFile, type Running } from '../helpers/processes';
+import { isAlive, REPO, spawnJest, waitForExit, waitForFile, type Running } from '../helpers/processes';
 
 const FIXTURE = join(REPO, '__tests__', 'fixtures', 'lifecycle');
 jest.setTimeout(60_000);
@@ -25,11 +25,14 @@ function run(mode: string, extraArgs: string[] = []): { running: Running; pidFil
 
 let sockets: string[] = [];
 let watchdog = 0;
+/** The Jest worker process that ran the fixture's test. */
+let worker = 0;
 
 async function recordedServers(pidFile: string, running: Running): Promise<number[]> {
   await waitForFile(pidFile, running);
-  const recorded = JSON.parse(readFileSync(pidFile, 'utf8')) as { pids: number[]; sockets: string[]; watchdog: number };
+  const recorded = JSON.parse(readFileSync(pidFile, 'utf8')) as { pids: number[]; sockets: string[]; watchdog: number; worker: number };
   watchdog = recorded.watchdog;
+  worker = recorded.worker;
   expect(watchdog).toBeGreaterThan(0);
   expect(recorded.pids.length).toBeGreaterThan(0);
   expect(recorded.sockets).toHaveLength(recorded.pids.length);
@@ -82,3 +85,11 @@ it.each(['SIGINT', 'SIGTERM', 'SIGKILL'] as const)(
     expect(socketsLeft()).toEqual([]);
   },
 );
+
+// Jest does not end its worker processes when the Jest process itself is killed: the one running the hanging
+// test would stay until that test's timeout (10 minutes in the fixture), then die reporting to a parent that is
+// gone. Not the library's to change; the test ends what it caused.
+afterEach(() => {
+  if (worker > 0 && isAlive(worker)) process.kill(worker, 'SIGKILL');
+  worker = 0;
+});
