@@ -321,6 +321,13 @@ export const settingByName = defineCache({
       include: ['__tests__', 'vitest.config.ts'],
     }),
   );
+  // The setup entry also exports its two error classes (docs/vitest.md#errors); compiled with tsconfig.json.
+  write(
+    '__tests__/setupErrors.ts',
+    `import { VitestGlobalSetupMissingError, VitestWorkerWithoutServerError } from 'jest-cache-consistency/vitest';
+export const codes: string[] = [VitestGlobalSetupMissingError.name, VitestWorkerWithoutServerError.name];
+`,
+  );
   // The Vitest typings alone (no import of the main entry, whose Jest typings also reach Vitest's Assertion).
   write(
     'types/matchers.ts',

@@ -51,3 +51,5 @@ beforeEach(resetTestContext);
 afterEach(() => assertMatchersAwaited(undefined));
 afterEach(closeOpenRaces);
 afterAll(closeTestContext);
+
+export { VitestGlobalSetupMissingError, VitestWorkerWithoutServerError } from './errors.mjs';
