@@ -62,8 +62,11 @@ interface Resetter {
   command(...args: string[]): Promise<unknown>;
   close(): Promise<void>;
 }
-/** One per server to reset: the worker's server, or every master of its cluster. */
-let resets: Resetter[] | undefined;
+/**
+ * How this file empties Redis, worked out once (the state does not change while a file runs): one connection per
+ * server to reset (the worker's server, or every master of its cluster) and the commands each gets.
+ */
+let resetPlan: { resets: Resetter[]; commands: string[][] } | undefined;
 let cleanupRegistered = false;
 
 function state(what: string): PresetState {
@@ -278,23 +281,27 @@ function firstProcessOnServer(s: PresetState): boolean {
  */
 function emptyOwnRedis(s: PresetState): Promise<void> {
   try {
-    if (!resets) {
-      const cluster = ownCluster('the per-test reset');
-      const { ResetConnection } = resetConnection();
-      if (cluster) resets = cluster.masters.map((m) => new ResetConnection({ path: m.socket }));
-      else if (s.external) resets = [externalResetter(ownRedisUrl('the per-test reset'))];
-      else resets = [new ResetConnection(ownEndpoint('the per-test reset'))];
-      registerCleanup();
-    }
-    const commands = resetCommands(s);
-    // With replicas, wait until they have applied the FLUSHALL too (a test may read from them).
-    const replicas = s.clusters ? (ownCluster('the per-test reset')?.replicas ?? 0) : 0;
-    const perMaster = replicas > 0 ? [...commands, ['WAIT', String(replicas / resets.length), '1000']] : commands;
-    const sent = resets.length === 1 && perMaster.length === 1 ? resets[0]!.command(...perMaster[0]!) : Promise.all(resets.map((r) => runInOrder(r, perMaster)));
+    resetPlan ??= planReset(s);
+    const { resets, commands } = resetPlan;
+    const sent = resets.length === 1 && commands.length === 1 ? resets[0]!.command(...commands[0]!) : Promise.all(resets.map((r) => runInOrder(r, commands)));
     return sent.then(markEmptied);
   } catch (error) {
     return Promise.reject(error);
   }
+}
+
+function planReset(s: PresetState): NonNullable<typeof resetPlan> {
+  const commands = resetCommands(s); // first: nothing below is left unclosed if it throws
+  const cluster = ownCluster('the per-test reset');
+  const { ResetConnection } = resetConnection();
+  let resets: Resetter[];
+  if (cluster) resets = cluster.masters.map((m) => new ResetConnection({ path: m.socket }));
+  else if (s.external) resets = [externalResetter(ownRedisUrl('the per-test reset'))];
+  else resets = [new ResetConnection(ownEndpoint('the per-test reset'))];
+  registerCleanup();
+  // With replicas, wait until they have applied the FLUSHALL too (a test may read from them).
+  const replicas = cluster?.replicas ?? 0;
+  return { resets, commands: replicas > 0 ? [...commands, ['WAIT', String(replicas / resets.length), '1000']] : commands };
 }
 
 function markEmptied(): void {
@@ -337,9 +344,9 @@ export async function closeTestContext(): Promise<void> {
     client = undefined;
     tasks.push(closeIoredis(c));
   }
-  if (resets) {
-    tasks.push(...resets.map((r) => r.close()));
-    resets = undefined;
+  if (resetPlan) {
+    tasks.push(...resetPlan.resets.map((r) => r.close()));
+    resetPlan = undefined;
   }
   if (db) {
     tasks.push(db.pool.end().catch(() => {}));
