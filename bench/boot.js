@@ -5,12 +5,13 @@
 //  (c) 200 cache tests on a real server with our per-test reset vs ioredis-mock   target: <= 1.3x
 //      (with two more baselines from the same runs: a hand-rolled globalSetup + FLUSHDB, and no reset at all)
 //  (d) a Redis Cluster (3 masters; 3 masters + 3 replicas) start-up, against one server's
-// Usage: npm run build && node bench/boot.js [--runs N] [--only a,b,c,d]
+//  (e) require('jest-cache-consistency') in a Jest test file, against require('ioredis') in the same file
+// Usage: npm run build && node bench/boot.js [--runs N] [--only a,b,c,d,e]
 const path = require('path');
 const { median, timeIt, requireBuilt, runJest, fmt, REPO } = require('./lib');
 
 const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 7;
-const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1].split(',') : ['a', 'b', 'c', 'd'];
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1].split(',') : ['a', 'b', 'c', 'd', 'e'];
 const { startRedisServer, findRedisServerBinary } = requireBuilt();
 const suite = (name) => path.join(REPO, 'bench', 'fixtures', 'suite', `jest.${name}.config.js`);
 
@@ -124,6 +125,26 @@ async function partD() {
   }
 }
 
+function partE() {
+  const fs = require('fs');
+  const os = require('os');
+  const out = path.join(os.tmpdir(), `jcc-bench-import-${process.pid}.json`);
+  const entry = [];
+  const ioredis = [];
+  for (let i = 0; i < runs * 2; i++) {
+    process.env.IMPORT_TIMES = out;
+    runJest(suite('import'));
+    const t = JSON.parse(fs.readFileSync(out, 'utf8'));
+    entry.push(t.entry);
+    ioredis.push(t.ioredis);
+  }
+  fs.rmSync(out, { force: true });
+  console.log('(e) importing the package in a Jest test file (median of %d runs; paid once per test file)', entry.length);
+  console.log("    require('jest-cache-consistency')  %s ms", fmt(median(entry), 2));
+  console.log("    require('ioredis') (baseline)      %s ms", fmt(median(ioredis), 2));
+  console.log('    ratio                              %sx', fmt(median(entry) / median(ioredis), 2));
+}
+
 (async () => {
   console.log('bench/boot on node %s, %d runs per figure\n', process.version, runs);
   if (only.includes('a')) {
@@ -139,6 +160,10 @@ async function partD() {
     console.log();
   }
   if (only.includes('d')) await partD();
+  if (only.includes('e')) {
+    console.log();
+    partE();
+  }
 })().catch((err) => {
   console.error(err);
   process.exit(1);
