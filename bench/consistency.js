@@ -11,11 +11,11 @@
  * Scenarios, each on --keys keys (all consistent, so every key is fully read and compared):
  *   1. the default convention: `users:<id>` holds the row as JSON (one line: toBeConsistentWith(db));
  *   2. a table contract: `user-hash:{id}`, as: 'hash', fields projection;
- *   3. a custom load function (one SELECT per key, as the issue's first example is written);
+ *   3. a custom load function (one SELECT per key, as docs/contracts.md's first example is written);
  *   B. the naive baseline over the keys of scenario 1.
  * Also: one primary-key SELECT per key through pg-mem's own node-postgres adapter vs the library's adapter
  * (testDb().pool, pg-mem handles), which parses each SQL text once.
- * Target (issue 4): scenario 1 "well under a second" for 10k keys.
+ * Target: scenario 1 "well under a second" for 10k keys.
  */
 const Redis = require('ioredis');
 const { median, ms, requireBuilt, fmt, REPO } = require('./lib');

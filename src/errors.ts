@@ -91,7 +91,7 @@ export class PresetNotActiveError extends CacheConsistencyError {
   }
 }
 
-// --- keyspace capture and Redis clients (issue 3) ---
+// --- keyspace capture and Redis clients: docs/keyspace-snapshots.md ---
 
 /** The message of an error from any realm (Node's own errors are not `instanceof Error` inside Jest). */
 function causeMessage(cause: unknown): string {
@@ -172,7 +172,7 @@ export class InvalidKeyspaceOptionError extends CacheConsistencyError {
   }
 }
 
-// --- cache contracts and toBeConsistentWith (issue 4) ---
+// --- cache contracts and toBeConsistentWith: docs/contracts.md, docs/matchers.md ---
 
 /** A value given where a database handle was needed is not one this library can query. */
 export class UnsupportedDatabaseHandleError extends CacheConsistencyError {
@@ -233,7 +233,7 @@ export class MatcherNotAwaitedError extends CacheConsistencyError {
   }
 }
 
-// --- race helpers (issue 5) ---
+// --- race helpers: docs/race.md ---
 
 /** everyInterleaving / replay found a schedule whose check failed, or in which an actor failed unprovoked. */
 export class RaceFailureError extends CacheConsistencyError {
@@ -412,7 +412,7 @@ export class ExternalRedisError extends CacheConsistencyError {
   }
 }
 
-// --- real databases in the preset (issue 6): docs/real-databases.md ---
+// --- real databases in the preset: docs/real-databases.md ---
 
 /** `database.kind` names a driver package (`pg`, `mysql2`) that is not installed: they are optional peers. */
 export class DatabaseDriverMissingError extends CacheConsistencyError {

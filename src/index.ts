@@ -37,7 +37,7 @@ export {
   PresetNotActiveError,
   ExternalRedisError,
 } from './errors';
-// keyspace capture, Redis client adapters (issue 3)
+// keyspace capture, Redis client adapters: docs/keyspace-snapshots.md
 export type { CaptureKeyspaceOptions, DecodeOptions } from './keyspace/capture';
 const capture = () => require('./keyspace/capture') as typeof CaptureModule;
 export const captureKeyspace = lazyFunction(() => capture().captureKeyspace);
@@ -77,7 +77,7 @@ export const truncateLongLines = lazyFunction(() => (require('./keyspace/message
 export type { KeyspaceSnapshotOptions } from './matchers/toMatchKeyspaceSnapshot';
 export const toMatchKeyspaceSnapshot = lazyMatchers.toMatchKeyspaceSnapshot;
 export const toMatchInlineKeyspaceSnapshot = lazyMatchers.toMatchInlineKeyspaceSnapshot;
-// cache contracts and toBeConsistentWith (issue 4)
+// cache contracts and toBeConsistentWith: docs/contracts.md, docs/matchers.md
 import type { CacheMatchers } from './matchers/types';
 export type { CacheMatchers, DatabaseArgument } from './matchers/types';
 
@@ -132,7 +132,7 @@ export const tryQueryable = lazyFunction(() => queryables().tryQueryable);
 export { ACCEPTED_DATABASE_HANDLES } from './db/types';
 export { UnsupportedDatabaseHandleError, CacheContractError, CacheLoadError, MatcherNotAwaitedError } from './errors';
 
-// Race helpers (issue 5): instrumented actors, manual gates, every interleaving, faults and time.
+// Race helpers (docs/race.md): instrumented actors, manual gates, every interleaving, faults and time.
 const raceHelpers = () => require('./race') as typeof RaceModule;
 export const race = lazyFunction(() => raceHelpers().race);
 export const everyInterleaving = lazyFunction(() => raceHelpers().everyInterleaving);
@@ -178,7 +178,7 @@ export {
   InjectedFaultError,
 } from './errors';
 
-// Real databases in the preset (issue 6): database.kind 'postgres' | 'mysql', docs/real-databases.md.
+// Real databases in the preset: database.kind 'postgres' | 'mysql', docs/real-databases.md.
 export type {
   PostgresTestDb,
   MysqlTestDb,
