@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // bench/race: the race helpers, measured in one run against baselines from the same run.
-//  (a) schedules per second: the seed scenario (RACES.md row 1: reader 3 steps, writer 2 = 10 orders) and one
+//  (a) schedules per second: the seed scenario (docs/races.md #1: reader 3 steps, writer 2 = 10 orders) and one
 //      reader plus two writers (3 + 2 + 2 steps = 210 orders)
 //  (b) the seed scenario's 10 orders through everyInterleaving vs a minimal hand-written gate enumerator
 //      (bench/handEnumerator.js) on the same service, real redis-server and pg-mem        target: <= 1.5x

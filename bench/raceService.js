@@ -1,4 +1,4 @@
-// The seed scenario's service (examples/services/cacheAside.ts, RACES.md row 1) in plain JS for bench/race.js.
+// The seed scenario's service (examples/services/cacheAside.ts, docs/races.md #1) in plain JS for bench/race.js.
 'use strict';
 
 class UserCache {

@@ -23,7 +23,7 @@ export const activeUserIds = defineCache({
   skip: 'lease:',
 });
 
-/** Row 11's two keys for one row. */
+/** docs/races.md #11: two keys for one row. */
 export const userByIdKey = defineCache({
   key: 'user:id:{id}',
   load: (db, { id }) => db.query('SELECT id, name, email FROM users WHERE id = $1', [Number(id)]),

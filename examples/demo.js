@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * npm run demo: the library catching RACES.md row 1 in the bundled example service, then the fixed service
+ * npm run demo: the library catching docs/races.md #1 in the bundled example service, then the fixed service
  * passing. Runs the repository's Jest (the preset from src/, through ts-jest: no build needed) on two
  * example test files and prints what it reports.
  */
@@ -25,7 +25,7 @@ function banner(text) {
   console.log(`\n${line}\n  ${text}\n${line}\n`);
 }
 
-banner('1/2  examples/services/cacheAside.ts: "update the database, then delete the key" (RACES.md row 1)');
+banner('1/2  examples/services/cacheAside.ts: "update the database, then delete the key" (docs/races.md #1)');
 const buggy = runJest(path.join('examples', 'demo', 'seed.cacheAside.demo.ts'));
 process.stdout.write(buggy.output);
 const caught = buggy.status !== 0 && buggy.output.includes('everyInterleaving found a failing schedule');

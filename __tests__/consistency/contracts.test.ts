@@ -201,7 +201,7 @@ describe('notFound: the explicit "not found" marker', () => {
 });
 
 describe('lease tokens and versions: more than data in the same key', () => {
-  // RACES.md row 1's fix: on a miss, SET k <token> NX PX; the fill replaces the token only if it is still there.
+  // The fix of docs/races.md #1: on a miss, SET k <token> NX PX; the fill replaces the token only if it is still there.
   const leased = defineCache({
     key: 'user:{id}',
     table: 'users',

@@ -85,7 +85,7 @@ it('a not-found marker that is not declared is data, so it is orphaned or stale,
 
 it('partial hash: fields missing (a field-wise HSET on an absent key) or extra', async () => {
   await seed();
-  await redis.hset('user-hash:1', { name: 'Tom' }); // RACES.md row 9: HSET created { name } only
+  await redis.hset('user-hash:1', { name: 'Tom' }); // docs/races.md #9: HSET created { name } only
   await redis.hset('user-hash:2', { id: '2', name: 'Ann', email: 'ann@example.com', nickname: 'annie' });
   const report = await checkConsistency(redis, db, { contracts });
   expect(summary(report.inconsistencies)).toEqual([

@@ -1,5 +1,5 @@
 /**
- * ../shared/RACES.md row 1, "stale set after delete", end to end as a sequential test:
+ * docs/races.md #1, "stale set after delete", end to end as a sequential test:
  *   R:GET(miss) → R:SELECT(v1) → W:UPDATE(v2) → W:DEL → R:SET(v1)
  * The reader is held after its SELECT by a database handle that waits on a promise (a hand-made gate;
  * the race helpers do this for any step and explore every order). docs/contracts.md shows this file.
@@ -29,7 +29,7 @@ class UserCache {
   }
 }
 
-/** The fix from RACES.md: on a miss take a lease (SET NX PX); fill only if the lease is still there. */
+/** The fix in docs/races.md #1: on a miss take a lease (SET NX PX); fill only if the lease is still there. */
 class LeasedUserCache extends UserCache {
   constructor(
     private readonly leasedDb: Queryable,

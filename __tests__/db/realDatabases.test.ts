@@ -1,7 +1,7 @@
 /**
  * The preset on a real database, end to end: Jest runs in a child process on __tests__/fixtures/real-databases
  * (the built preset, `npm run build` first) against this machine's PostgreSQL and MariaDB, with two workers.
- * The fixture's own tests check isolation between the workers, the reset, transactions and RACES.md row 2; this
+ * The fixture's own tests check isolation between the workers, the reset, transactions and docs/races.md #2; this
  * file checks what only the outside can see: which databases exist before, during and after a run.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';

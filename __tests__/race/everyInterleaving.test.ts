@@ -23,7 +23,7 @@ const userById = defineCache({
   skip: 'lease:',
 });
 
-/** The seed scenario (RACES.md row 1) on a given service. */
+/** The seed scenario (docs/races.md #1) on a given service. */
 function seed(service: 'cache-aside' | 'lease'): Scenario {
   const make = (db: ConstructorParameters<typeof UserCache>[0], redis: ConstructorParameters<typeof UserCache>[1], actor: string) =>
     service === 'lease' ? new LeaseUserCache(db, redis, { token: () => actor }) : new UserCache(db, redis);
@@ -48,7 +48,7 @@ async function failure(p: Promise<unknown>): Promise<RaceFailureError> {
   return e;
 }
 
-describe('everyInterleaving on the seed scenario (RACES.md row 1)', () => {
+describe('everyInterleaving on the seed scenario (docs/races.md #1)', () => {
   it('catches the stale set after delete, with the documented interleaving, shrunk and replayable', async () => {
     const e = await failure(everyInterleaving(seed('cache-aside')));
     expect(e.code).toBe('RACE_FAILED');
@@ -160,7 +160,7 @@ describe('everyInterleaving on the seed scenario (RACES.md row 1)', () => {
     expect(summary).toEqual({ schedules: 420, complete: true, strategy: 'exhaustive' });
   });
 
-  it('a preemption bound explores fewer schedules; bound 0 misses row 1, bound 1 finds it', async () => {
+  it('a preemption bound explores fewer schedules; bound 0 misses docs/races.md #1, bound 1 finds it', async () => {
     const bounded = await everyInterleaving({ ...seed('cache-aside'), strategy: { kind: 'exhaustive', preemptionBound: 0 } });
     expect(bounded).toEqual({ schedules: 2, complete: true, strategy: 'exhaustive (preemption bound 0)' });
     const e = await failure(everyInterleaving({ ...seed('cache-aside'), strategy: { kind: 'exhaustive', preemptionBound: 1 } }));

@@ -25,7 +25,7 @@ beforeEach(async () => {
 });
 
 describe('race(): manual gates', () => {
-  it('pauses the writer between its database write and its cache delete (the issue example)', async () => {
+  it('pauses the writer between its database write and its cache delete', async () => {
     const redis = testRedis();
     const db = testDb();
     const r = race();
@@ -47,7 +47,7 @@ describe('race(): manual gates', () => {
     await r.close();
   });
 
-  it('reproduces RACES.md row 1 by hand: the reader parked before its fill', async () => {
+  it('reproduces docs/races.md #1 by hand: the reader parked before its fill', async () => {
     const redis = testRedis();
     const db = testDb();
     const r = race();

@@ -1,4 +1,4 @@
-/** RACES.md row 1: stale set after delete. The seed scenario, and the README's demo. */
+/** docs/races.md #1: stale set after delete. The seed scenario, and the README's demo. */
 import { everyInterleaving, race, replay, testDb, testRedis, type Scenario } from '../../src';
 import { userById } from '../contracts';
 import { UserCache } from '../services/cacheAside';
@@ -26,7 +26,7 @@ class FixedTokenLease extends LeaseUserCache {
   }
 }
 
-describe('RACES.md row 1: stale set after delete', () => {
+describe('docs/races.md #1: stale set after delete', () => {
   it('cache-aside "update the database, then delete" is caught: R:GET(miss) R:SELECT(v1) W:UPDATE(v2) W:DEL R:SET(v1)', async () => {
     const e = await caught(everyInterleaving(scenario(UserCache)));
     expect(order(e)).toEqual(['reader:GET', 'reader:SELECT', 'writer:UPDATE', 'writer:DEL', 'reader:SET']);

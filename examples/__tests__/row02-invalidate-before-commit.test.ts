@@ -1,4 +1,4 @@
-/** RACES.md row 2: invalidate before commit. Needs real transaction isolation: runs on the real PostgreSQL. */
+/** docs/races.md #2: invalidate before commit. Needs real transaction isolation: runs on the real PostgreSQL. */
 import { Pool } from 'pg';
 import { defineCache, everyInterleaving, replay, ScheduleReplayMismatchError, testDb, type Scenario } from '../../src';
 import { userById } from '../contracts';
@@ -40,7 +40,7 @@ function scenario(Service: Service): Scenario<NonNullable<Scenario['redis']>, Po
   };
 }
 
-describe('RACES.md row 2: invalidate before commit (real PostgreSQL)', () => {
+describe('docs/races.md #2: invalidate before commit (real PostgreSQL)', () => {
   it('W:BEGIN W:UPDATE W:DEL R:GET(miss) R:SELECT(v1, committed) R:SET(v1) W:COMMIT is caught', async () => {
     const e = await caught(everyInterleaving(scenario(HookInvalidatingUserCache)));
     expect(order(e)).toEqual(['writer:BEGIN', 'writer:UPDATE', 'writer:DEL', 'reader:GET', 'reader:SELECT', 'reader:SET', 'writer:COMMIT']);
@@ -64,7 +64,7 @@ describe('RACES.md row 2: invalidate before commit (real PostgreSQL)', () => {
     await expect(pool.query(`SELECT count(*)::int AS n FROM ${table}`)).resolves.toMatchObject({ rows: [{ n: 0 }] });
   });
 
-  it('pg-mem has no isolation: the same order passes there (why row 2 needs a real database)', async () => {
+  it('pg-mem has no isolation: the same order passes there (why docs/races.md #2 needs a real database)', async () => {
     const onPgMem: Scenario = {
       setup: ({ db }) => db.query(`INSERT INTO users (id, name) VALUES (1, 'Tom')`),
       actors: {
@@ -77,7 +77,7 @@ describe('RACES.md row 2: invalidate before commit (real PostgreSQL)', () => {
     };
     // The reader's SELECT sees the writer's uncommitted row (no isolation), so it fills the new value.
     await expect(replay('r1:writer*3,reader*3,writer', onPgMem)).resolves.toMatchObject({ schedules: 1 });
-    // pg-mem still catches row 1's shape (the reader's SELECT before the UPDATE).
+    // pg-mem still catches the shape of docs/races.md #1 (the reader's SELECT before the UPDATE).
     const e = await caught(everyInterleaving(onPgMem));
     expect(order(e)).toEqual(['reader:GET', 'reader:SELECT', 'writer:BEGIN', 'writer:UPDATE', 'writer:DEL', 'writer:COMMIT', 'reader:SET']);
   });

@@ -1,4 +1,4 @@
-/** RACES.md row 3: delete, then update. */
+/** docs/races.md #3: delete, then update. */
 import { everyInterleaving, RaceFailureError, replay, type Scenario } from '../../src';
 import { userById } from '../contracts';
 import type { UserCache } from '../services/cacheAside';
@@ -19,7 +19,7 @@ const scenario = (Service: Service): Scenario => ({
   },
 });
 
-describe('RACES.md row 3: delete, then update', () => {
+describe('docs/races.md #3: delete, then update', () => {
   it('"delete the cache first" is caught, and the documented W:DEL R:GET(miss) R:SELECT(v1) W:UPDATE(v2) R:SET(v1) fails', async () => {
     const e = await caught(everyInterleaving(scenario(DeleteFirstUserCache)));
     // Shrunk to fewer preemptions: the reader refills between the writer's delete and its update.

@@ -1,11 +1,11 @@
-/** RACES.md row 4: delayed double delete. Its 500 ms sleep is a timer step: no schedule waits for it. */
+/** docs/races.md #4: delayed double delete. Its 500 ms sleep is a timer step: no schedule waits for it. */
 import { everyInterleaving, type Scenario } from '../../src';
 import { userById } from '../contracts';
 import { DelayedDoubleDeleteUserCache } from '../services/delayedDoubleDelete';
 import { LeaseUserCache } from '../services/leaseCache';
 import { caught, order } from './helpers';
 
-describe('RACES.md row 4: delayed double delete', () => {
+describe('docs/races.md #4: delayed double delete', () => {
   const base: Omit<Scenario, 'actors'> = {
     setup: ({ db }) => db.query(`INSERT INTO users (id, name) VALUES (1, 'Tom')`),
     check: async ({ redis, db }) => {

@@ -1,4 +1,4 @@
-/** RACES.md rows 5 and 6: write-through without versions. */
+/** docs/races.md #5 and #6: write-through without versions. */
 import { everyInterleaving, type Scenario } from '../../src';
 import { userById, versionedUserById } from '../contracts';
 import { VersionedUserCache } from '../services/versionedCache';
@@ -7,7 +7,7 @@ import { caught, order } from './helpers';
 
 const setup: Scenario['setup'] = ({ db }) => db.query(`INSERT INTO users (id, name) VALUES (1, 'Tom')`);
 
-describe('RACES.md row 5: two writers set', () => {
+describe('docs/races.md #5: two writers set', () => {
   it('W1:UPDATE(v1) W2:UPDATE(v2) W2:SET(v2) W1:SET(v1) is caught', async () => {
     const e = await caught(
       everyInterleaving({
@@ -40,7 +40,7 @@ describe('RACES.md row 5: two writers set', () => {
   });
 });
 
-describe('RACES.md row 6: a fill overwrites the write-through', () => {
+describe('docs/races.md #6: a fill overwrites the write-through', () => {
   it('R:GET(miss) R:SELECT(v1) W:UPDATE(v2) W:SET(v2) R:SET(v1) is caught', async () => {
     const e = await caught(
       everyInterleaving({

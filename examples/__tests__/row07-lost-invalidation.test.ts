@@ -1,4 +1,4 @@
-/** RACES.md row 7: lost invalidation, exposed by injecting a failure into the DEL. */
+/** docs/races.md #7: lost invalidation, exposed by injecting a failure into the DEL. */
 import { everyInterleaving, InjectedFaultError, type Scenario } from '../../src';
 import { userById } from '../contracts';
 import { UserCache } from '../services/cacheAside';
@@ -27,7 +27,7 @@ function scenario(Service: typeof UserCache): Scenario {
   };
 }
 
-describe('RACES.md row 7: lost invalidation', () => {
+describe('docs/races.md #7: lost invalidation', () => {
   it('a swallowed DEL failure is caught: W:UPDATE(v2) W:DEL(throws, swallowed) R:GET(hits v1)', async () => {
     const e = await caught(everyInterleaving(scenario(SwallowingUserCache)));
     expect(order(e)).toEqual(['writer:UPDATE', 'writer:DEL', 'reader:GET']);

@@ -1,4 +1,4 @@
-/** RACES.md row 8: negative cache. */
+/** docs/races.md #8: negative cache. */
 import { everyInterleaving, type Scenario } from '../../src';
 import { userById } from '../contracts';
 import { LeaseNegativeCache, NegativeUserCache } from '../services/negativeCache';
@@ -14,7 +14,7 @@ const scenario = (make: (db: never, redis: never) => NegativeUserCache): Scenari
   },
 });
 
-describe('RACES.md row 8: negative cache', () => {
+describe('docs/races.md #8: negative cache', () => {
   it('R:GET(miss) R:SELECT(none) W:INSERT W:DEL R:SET(null marker) is caught', async () => {
     const e = await caught(everyInterleaving(scenario((db, redis) => new NegativeUserCache(db, redis))));
     expect(order(e)).toEqual(['reader:GET', 'reader:SELECT', 'writer:INSERT', 'writer:DEL', 'reader:SET']);

@@ -1,4 +1,4 @@
-/** RACES.md row 10: a cached collection of ids. */
+/** docs/races.md #10: a cached collection of ids. */
 import { everyInterleaving, type Scenario } from '../../src';
 import { activeUserIds } from '../contracts';
 import { ActiveUsers, LeaseActiveUsers } from '../services/collectionCache';
@@ -15,7 +15,7 @@ const scenario = (make: (db: never, redis: never) => ActiveUsers): Scenario => (
   },
 });
 
-describe('RACES.md row 10: collection cache', () => {
+describe('docs/races.md #10: collection cache', () => {
   it('R:GET(ids, miss) R:SELECT([1,2]) W:INSERT(3) W:DEL(ids) R:SET([1,2]) is caught', async () => {
     const e = await caught(everyInterleaving(scenario((db, redis) => new ActiveUsers(db, redis))));
     expect(order(e)).toEqual(['reader:GET', 'reader:SELECT', 'writer:INSERT', 'writer:DEL', 'reader:SET']);

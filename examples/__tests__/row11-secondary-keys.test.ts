@@ -1,4 +1,4 @@
-/** RACES.md row 11: one row, several keys. */
+/** docs/races.md #11: one row, several keys. */
 import { everyInterleaving, type Scenario } from '../../src';
 import { userByEmail, userByIdKey } from '../contracts';
 import { AllKeysUserCache, TwoKeyUserCache } from '../services/secondaryKeys';
@@ -21,7 +21,7 @@ const scenario = (Service: typeof TwoKeyUserCache): Scenario => ({
   },
 });
 
-describe('RACES.md row 11: one row, several keys', () => {
+describe('docs/races.md #11: one row, several keys', () => {
   it('W:UPDATE(email a -> b) W:DEL(user:id:1) only R:GET(user:email:a) hits the stale row: caught', async () => {
     const e = await caught(everyInterleaving(scenario(TwoKeyUserCache)));
     expect(order(e)).toEqual(['writer:UPDATE', 'writer:DEL', 'reader:GET']);

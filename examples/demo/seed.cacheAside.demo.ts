@@ -1,6 +1,6 @@
 /**
  * `npm run demo`, part 1: the bundled cache-aside service (examples/services/cacheAside.ts) under every
- * interleaving of one reader and one writer. This test FAILS on purpose: the library catches RACES.md row 1.
+ * interleaving of one reader and one writer. This test FAILS on purpose: the library catches docs/races.md #1.
  */
 import { everyInterleaving } from '../../src';
 import { userById } from '../contracts';

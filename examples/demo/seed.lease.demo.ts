@@ -1,6 +1,6 @@
 /**
  * `npm run demo`, part 2: the same scenario on the fixed service (examples/services/leaseCache.ts): a lease
- * taken on the miss, filled with a compare-and-set script. Every interleaving passes.
+ * taken on the miss, filled with a compare-and-set script (the fix of docs/races.md #1). Every interleaving passes.
  */
 import { everyInterleaving } from '../../src';
 import { userById } from '../contracts';

@@ -1,5 +1,5 @@
 /**
- * RACES.md row 1, "stale set after delete": the classic cache-aside service.
+ * docs/races.md #1, "stale set after delete": the classic cache-aside service.
  * Reads: GET; on a miss SELECT and SET. Writes: UPDATE, then DEL.
  * Breaks when a reader that missed fills the old row after the writer's delete:
  *   R:GET(miss) -> R:SELECT(v1) -> W:UPDATE(v2) -> W:DEL -> R:SET(v1)

@@ -1,5 +1,5 @@
 /**
- * RACES.md row 10, "collection cache": a cached list of ids.
+ * docs/races.md #10, "collection cache": a cached list of ids.
  *   R:GET(ids, miss) -> R:SELECT([1,2]) -> W:INSERT(3) -> W:DEL(ids) -> R:SET([1,2])
  * or the insert path forgets the list key altogether. Fix: invalidate every derived key, with a lease on the
  * fill (LeaseActiveUsers).
@@ -15,7 +15,7 @@ export class ActiveUsers {
   constructor(
     protected readonly db: Queryable,
     protected readonly redis: Redis,
-    /** The second bug of row 10: the insert path does not know about the list key. */
+    /** The second bug of docs/races.md #10: the insert path does not know about the list key. */
     private readonly forgetsListKey = false,
   ) {}
 

@@ -1,5 +1,5 @@
 /**
- * RACES.md row 4, "delayed double delete": update, delete, sleep, delete again, hoping the second delete
+ * docs/races.md #4, "delayed double delete": update, delete, sleep, delete again, hoping the second delete
  * lands after any reader's stale fill. Time is not a lock: it only narrows the window.
  *   R:GET(miss) -> R:SELECT(v1) -> W:UPDATE -> W:DEL -> (sleep) -> W:DEL -> R:SET(v1)
  * Under everyInterleaving the 500 ms sleep is a timer step (virtual time): no schedule waits in real time.

@@ -1,8 +1,8 @@
 /**
- * RACES.md row 3, "delete, then update": the writer deletes the cache key first, then updates the database.
+ * docs/races.md #3, "delete, then update": the writer deletes the cache key first, then updates the database.
  * Breaks when a reader refills between the two:
  *   W:DEL -> R:GET(miss) -> R:SELECT(v1) -> W:UPDATE(v2) -> R:SET(v1)
- * Fix: update first, then delete, with row 1's lease (LeaseUserCache).
+ * Fix: update first, then delete, with the lease of #1 (LeaseUserCache).
  */
 import { UserCache } from './cacheAside';
 

@@ -1,10 +1,10 @@
 /**
- * RACES.md row 2, "invalidate before commit": an after-save hook deletes the cache key inside the
+ * docs/races.md #2, "invalidate before commit": an after-save hook deletes the cache key inside the
  * transaction, before COMMIT. A reader that misses in between reads the still-committed old row and fills it:
  *   W:BEGIN -> W:UPDATE -> W:DEL -> R:GET(miss) -> R:SELECT(v1, committed) -> R:SET(v1) -> W:COMMIT
  * This needs a database with transaction isolation: against pg-mem (no isolation) the reader sees the
  * uncommitted row and the bug hides. The tests run it against the real PostgreSQL.
- * Fix: invalidate after COMMIT (CommitThenInvalidate), with row 1's lease on the reader's fill.
+ * Fix: invalidate after COMMIT (CommitThenInvalidate), with the lease of #1 on the reader's fill.
  */
 import { randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';

@@ -1,5 +1,5 @@
 /**
- * RACES.md row 7, "lost invalidation": the delete after a database write fails.
+ * docs/races.md #7, "lost invalidation": the delete after a database write fails.
  *   W:UPDATE(v2) -> W:DEL throws, caught and logged -> R:GET hits v1
  * SwallowingUserCache catches the error and carries on: the write "succeeded", the cache stays stale, and no
  * caller knows. ReportingUserCache lets the failure reach its caller (who can retry or alert): the cache is

@@ -1,5 +1,5 @@
 /**
- * The fix for RACES.md rows 1, 3, 4, 8 and 10: a lease ("Scaling Memcache at Facebook", §3.2.1).
+ * The fix for docs/races.md #1, #3, #4, #8 and #10: a lease ("Scaling Memcache at Facebook", §3.2.1).
  *
  * A reader that misses first takes a lease: `SET key lease:<token> NX PX 10000`. Only the holder may fill,
  * and it fills with a compare-and-set script that writes only while its token is still there. A writer

@@ -1,7 +1,7 @@
 /**
- * RACES.md row 8, "negative cache": caching "not found".
+ * docs/races.md #8, "negative cache": caching "not found".
  *   R:GET(miss) -> R:SELECT(none) -> W:INSERT -> W:DEL -> R:SET(null marker)
- * The marker says the user does not exist while the row does. Fix: the same lease as row 1
+ * The marker says the user does not exist while the row does. Fix: the same lease as #1
  * (LeaseNegativeCache): the writer's delete kills the reader's lease, so its marker is refused.
  */
 import { randomUUID } from 'node:crypto';

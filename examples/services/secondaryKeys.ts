@@ -1,5 +1,5 @@
 /**
- * RACES.md row 11, "one row, several keys": the user is cached by id and by email.
+ * docs/races.md #11, "one row, several keys": the user is cached by id and by email.
  *   W:UPDATE(email a -> b) -> W:DEL(user:id:1) only -> R:GET(user:email:a) hits the stale row
  * Fix: delete the id key, the old and the new email keys, together (AllKeysUserCache).
  */

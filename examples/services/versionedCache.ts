@@ -1,5 +1,5 @@
 /**
- * The fix for RACES.md rows 5 and 6: versioned entries, set only if newer.
+ * The fix for docs/races.md #5 and #6: versioned entries, set only if newer.
  *
  * Every row has a version column the database bumps on each write. The cache holds the row with its version,
  * and every write to the cache (a reader's fill, a writer's write-through) goes through a script that writes

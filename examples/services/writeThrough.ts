@@ -1,7 +1,7 @@
 /**
- * RACES.md rows 5 and 6: write-through without versions, and fills with a plain SET.
- * - Row 5, two writers set: W1:UPDATE(v1) -> W2:UPDATE(v2) -> W2:SET(v2) -> W1:SET(v1)
- * - Row 6, a fill overwrites the write-through: R:GET(miss) -> R:SELECT(v1) -> W:UPDATE(v2) -> W:SET(v2) -> R:SET(v1)
+ * docs/races.md #5 and #6: write-through without versions, and fills with a plain SET.
+ * - #5, two writers set: W1:UPDATE(v1) -> W2:UPDATE(v2) -> W2:SET(v2) -> W1:SET(v1)
+ * - #6, a fill overwrites the write-through: R:GET(miss) -> R:SELECT(v1) -> W:UPDATE(v2) -> W:SET(v2) -> R:SET(v1)
  * Fix: versioned set-if-newer (VersionedUserCache).
  */
 import { UserCache, type User } from './cacheAside';
