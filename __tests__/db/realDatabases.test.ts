@@ -83,6 +83,21 @@ describe.each(['postgres', 'mysql'] as const)('database.kind %s', (kind) => {
     expect(result.stderr).toMatch(/Tests: +5 passed, 5 total/);
   });
 
+  it("a transaction left open fails the next test's reset with DATABASE_RESET_FAILED naming it, within Jest's default timeout", async () => {
+    // The fixture file sets no timeout: Jest's default 5 s applies to the reset's beforeEach hook.
+    const result = await runFixture(kind, ['--testMatch', '<rootDir>/blocked-reset.fails.js'], {}, 1).done;
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/Tests: +1 failed, 1 passed, 2 total/);
+    expect(result.stderr).not.toContain('Exceeded timeout');
+    expect(result.stderr).toContain('DatabaseResetError: Resetting the test database');
+    expect(result.stderr).toContain('These connections hold a transaction open on it');
+    if (kind === 'postgres')
+      expect(result.stderr).toMatch(
+        /pid \d+ application_name 'blocked-reset-fixture' \(idle in transaction\), last statement: INSERT INTO users \(name, email\) VALUES/,
+      );
+    else expect(result.stderr).toMatch(/connection \d+ \(Sleep for \d+ s, idle in transaction\)/);
+  });
+
   it('drops the databases after a failing run too', async () => {
     const result = await runFixture(kind, ['mode.test.js'], { MODE: 'fail' }).done;
     expect(result.code).toBe(1);
