@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hostTag, parseDatabaseName } from '../../src/db/provision';
-import { REPO, spawnJest, waitForFile, type Finished, type Running } from '../helpers/processes';
+import { isAlive, REPO, spawnJest, waitForExit, waitForFile, type Finished, type Running } from '../helpers/processes';
 import { adminFor, type Admin } from './realDatabaseAdmin';
 
 const FIXTURE = join(REPO, '__tests__', 'fixtures', 'real-databases');
@@ -83,6 +83,21 @@ describe.each(['postgres', 'mysql'] as const)('database.kind %s', (kind) => {
     expect(result.stderr).toMatch(/Tests: +5 passed, 5 total/);
   });
 
+  it("a transaction left open fails the next test's reset with DATABASE_RESET_FAILED naming it, within Jest's default timeout", async () => {
+    // The fixture file sets no timeout: Jest's default 5 s applies to the reset's beforeEach hook.
+    const result = await runFixture(kind, ['--testMatch', '<rootDir>/blocked-reset.fails.js'], {}, 1).done;
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/Tests: +1 failed, 1 passed, 2 total/);
+    expect(result.stderr).not.toContain('Exceeded timeout');
+    expect(result.stderr).toContain('DatabaseResetError: Resetting the test database');
+    expect(result.stderr).toContain('These connections hold a transaction open on it');
+    if (kind === 'postgres')
+      expect(result.stderr).toMatch(
+        /pid \d+ application_name 'blocked-reset-fixture' \(idle in transaction\), last statement: INSERT INTO users \(name, email\) VALUES/,
+      );
+    else expect(result.stderr).toMatch(/connection \d+ \(Sleep for \d+ s, idle in transaction\)/);
+  });
+
   it('drops the databases after a failing run too', async () => {
     const result = await runFixture(kind, ['mode.test.js'], { MODE: 'fail' }).done;
     expect(result.code).toBe(1);
@@ -90,6 +105,25 @@ describe.each(['postgres', 'mysql'] as const)('database.kind %s', (kind) => {
     const { names } = recorded<{ names: string[] }>('mode');
     expect(names).toHaveLength(2);
     expect(await admin.existing(names)).toEqual([]);
+  });
+
+  it.each(['SIGINT', 'SIGTERM', 'SIGKILL'] as const)('drops the databases when the Jest process gets %s (the watchdog does)', async (signal) => {
+    const killed = runFixture(kind, ['mode.test.js'], { MODE: 'hang' });
+    await waitForFile(join(dir, 'mode.json'), killed);
+    const { names, watchdog, worker } = recorded<{ names: string[]; watchdog: number; worker: number }>('mode');
+    try {
+      expect(watchdog).toBeGreaterThan(0);
+      expect(await admin.existing(names)).toEqual(names);
+      killed.child.kill(signal);
+      const result = await killed.done;
+      expect(result.code === null ? result.signal : result.code).toBeTruthy();
+      // The watchdog drops them after Jest is gone and exits once they are dropped: its exit is the signal.
+      expect(await waitForExit([watchdog], 30_000)).toEqual([]);
+      expect(await admin.existing(names)).toEqual([]);
+    } finally {
+      // Jest leaves its worker behind when the Jest process alone is killed (see __tests__/preset/lifecycle.test.ts).
+      if (isAlive(worker)) process.kill(worker, 'SIGKILL');
+    }
   });
 
   it('drops the databases a killed run left when the next run starts, and no one else’s', async () => {

@@ -333,7 +333,7 @@ describe('MySQL / MariaDB', () => {
       );
       expect(error).toBeInstanceOf(DatabaseResetError);
       expect((error as Error).message).toMatch(/Lock wait timeout/);
-      expect((error as Error).message).toMatch(/connection \d+ \(Sleep for \d+ s\)/);
+      expect((error as Error).message).toMatch(/connection \d+ \(Sleep for \d+ s, idle in transaction\)/);
     } finally {
       await c.query('ROLLBACK');
       c.release();

@@ -5,6 +5,8 @@
 import { useOwnRedisServer } from '../helpers/ownRedisServer';
 import { REPO, spawnJest } from '../helpers/processes';
 import { claimExternalRedis, releaseExternalRedis } from '../../src/server/externalRedis';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 
 jest.setTimeout(60_000);
@@ -97,6 +99,62 @@ it('a second run cannot claim database indexes a live run holds; it can once tha
   expect(again.databases).toEqual([5]);
   await releaseExternalRedis(`${own.server.url}/5`, again);
   expect(await allData()).toEqual(untouched);
+});
+
+/** A process claiming like a Jest run's globalSetup (fixtures/external-claim), driven line by line. */
+function startClaimer(url: string, workers: number): { child: ChildProcess; send(line: string): Promise<string> } {
+  const child = spawn(process.execPath, [join(REPO, '__tests__', 'fixtures', 'external-claim', 'claimer.js'), url, String(workers)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const next = async () => {
+    const { value, done } = await lines.next();
+    if (done) throw new Error('claimer exited');
+    return value as string;
+  };
+  const ready = next();
+  return {
+    child,
+    send: async (line) => {
+      expect(await ready).toBe('ready');
+      child.stdin!.write(`${line}\n`);
+      return next();
+    },
+  };
+}
+
+it('four runs claiming the same indexes at the same moment: exactly one gets them, every round (20 rounds)', async () => {
+  const url = `${own.server.url}/2`;
+  const claimers = Array.from({ length: 4 }, () => startClaimer(url, 2)); // each wants db 2..3
+  try {
+    const rounds: string[][] = [];
+    for (let round = 0; round < 20; round++) {
+      const replies = await Promise.all(claimers.map((c) => c.send('claim')));
+      rounds.push(replies.sort());
+      await Promise.all(claimers.map((c) => c.send('release')));
+    }
+    const doubleClaims = rounds.filter((r) => r.filter((reply) => reply.startsWith('claimed')).length > 1);
+    expect(doubleClaims).toEqual([]);
+    for (const replies of rounds)
+      expect(replies).toEqual(['claimed 2,3', 'refused EXTERNAL_REDIS_CLAIMED', 'refused EXTERNAL_REDIS_CLAIMED', 'refused EXTERNAL_REDIS_CLAIMED']);
+  } finally {
+    for (const c of claimers) c.child.kill('SIGKILL');
+  }
+  expect(await allData()).toEqual(untouched);
+});
+
+it('the claim of a killed run ends with it: the next run gets the indexes', async () => {
+  const url = `${own.server.url}/2`;
+  const killed = startClaimer(url, 1);
+  expect(await killed.send('claim')).toBe('claimed 2');
+  const refused = await claimExternalRedis({ url, isolation: 'database', allowFlush: true }, 1, 222).catch((e) => e);
+  expect(refused.code).toBe('EXTERNAL_REDIS_CLAIMED');
+  const exited = new Promise((res) => killed.child.once('exit', res));
+  killed.child.kill('SIGKILL');
+  await exited;
+  const next = await claimExternalRedis({ url, isolation: 'database', allowFlush: true }, 1, 333);
+  expect(next.databases).toEqual([2]);
+  await releaseExternalRedis(url, next);
 });
 
 it('reports an unreachable server', async () => {

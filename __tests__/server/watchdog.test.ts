@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startWatchdog } from '../../src/server/watchdog';
@@ -32,4 +32,25 @@ it('kills what it watches and deletes its folders when its pipe closes, and spar
   expect(unwatched.child.signalCode).toBeNull();
   unwatched.child.kill();
   await unwatched.exit;
+});
+
+it('at its end runs the Node script given with the lines given on its stdin (the databases to drop), unless told to forget them', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'jcc-dog-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const script = join(dir, 'record.js');
+  writeFileSync(script, `let s = ''; process.stdin.on('data', (d) => (s += d)).on('end', () => require('fs').writeFileSync(${JSON.stringify(join(dir, 'got'))}, s));`);
+  const dog = startWatchdog();
+  dog.runOnExit(script, '{"name":"a b"}');
+  dog.runOnExit(script, '{"name":"c"}');
+  dog.close();
+  await dog.exited; // it exits once the script has
+  expect(readFileSync(join(dir, 'got'), 'utf8')).toBe('{"name":"a b"}\n{"name":"c"}\n');
+
+  rmSync(join(dir, 'got'));
+  const done = startWatchdog();
+  done.runOnExit(script, '{"name":"a"}');
+  done.cancelRunOnExit();
+  done.close();
+  await done.exited;
+  expect(existsSync(join(dir, 'got'))).toBe(false);
 });

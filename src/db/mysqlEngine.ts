@@ -213,8 +213,11 @@ export function parseMysqlChanges(result: unknown): MysqlChanges {
   };
 }
 
-/** How long the reset waits for a lock another connection holds (seconds), before DATABASE_RESET_FAILED. */
-export const MYSQL_LOCK_TIMEOUT_S = 5;
+/**
+ * How long the reset waits for a lock another connection holds (seconds, the server's minimum), before
+ * DATABASE_RESET_FAILED: well inside Jest's default 5 s hook timeout.
+ */
+export const MYSQL_LOCK_TIMEOUT_S = 1;
 
 /**
  * The reset script. With `changes` (strategy `delete`), only what changed is touched; without, every table is
@@ -253,14 +256,21 @@ export function mysqlResetSql(plan: MysqlResetPlan, changes?: MysqlChanges): str
 /** Session settings of the reset connection: fail after a few seconds on a lock instead of waiting for ever. */
 export const MYSQL_RESET_SESSION_SQL = `SET SESSION lock_wait_timeout = ${MYSQL_LOCK_TIMEOUT_S}; SET SESSION innodb_lock_wait_timeout = ${MYSQL_LOCK_TIMEOUT_S}`;
 
-/** Other connections on this database, for the message of a reset that timed out on a lock. */
+/** Other connections on this database (and whether each is inside a transaction), for the message of a reset that timed out on a lock. */
 export async function mysqlBlockers(conn: MysqlConnection): Promise<string> {
   try {
     const found = await rows(
       conn,
-      'SELECT ID AS id, COMMAND AS command, TIME AS time, LEFT(COALESCE(INFO, \'\'), 120) AS info FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND ID <> CONNECTION_ID() ORDER BY ID',
+      'SELECT p.ID AS id, p.COMMAND AS command, p.TIME AS time, LEFT(COALESCE(p.INFO, \'\'), 120) AS info, t.trx_started AS since ' +
+        'FROM information_schema.PROCESSLIST p LEFT JOIN information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = p.ID ' +
+        'WHERE p.DB = DATABASE() AND p.ID <> CONNECTION_ID() ORDER BY p.ID',
     );
-    return found.map((r) => `  connection ${String(r.id)} (${String(r.command)} for ${String(r.time)} s)${r.info ? `: ${String(r.info)}` : ''}`).join('\n');
+    return found
+      .map(
+        (r) =>
+          `  connection ${String(r.id)} (${String(r.command)} for ${String(r.time)} s${r.since ? ', idle in transaction' : ''})${r.info ? `: ${String(r.info)}` : ''}`,
+      )
+      .join('\n');
   } catch {
     return '';
   }

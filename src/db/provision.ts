@@ -60,6 +60,11 @@ export interface ProvisionContext {
   isAlive?: (pid: number) => boolean;
   /** Machine tag (tests replace it). */
   host?: string;
+  /**
+   * Told each database's name (and the admin URL it lives on) as soon as it exists, before its schema is
+   * applied: the preset hands it to the watchdog, which drops it if Jest ends without its teardown.
+   */
+  onCreate?: (name: string, adminUrl: string) => void;
 }
 
 /** 6 hex digits naming this machine, so runs on machines sharing a database server never touch each other's. */
@@ -221,6 +226,11 @@ export async function applyMysqlSchema(url: string, name: string, schema: string
   }
 }
 
+/** Drops the databases `names` (ours, by exact name), ending the connections still using them. */
+export async function dropDatabases(kind: RealDatabaseKind, url: string, names: readonly string[]): Promise<void> {
+  await dropEach(kind, url, names, () => {});
+}
+
 /** Runs `task` for every item at once and waits for all of them; then throws the first failure, if any. */
 async function settleAll<T>(items: readonly T[], task: (item: T) => Promise<unknown>): Promise<void> {
   const results = await Promise.allSettled(items.map(task));
@@ -281,6 +291,7 @@ export async function provisionDatabases(options: RealDatabaseOptions, workers: 
       else await createMysqlDatabase(own.client, adminUrl, name);
       created.push(name);
       active.add(name);
+      context.onCreate?.(name, adminUrl);
     } finally {
       await end(own);
     }

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '@jest/types';
@@ -24,10 +24,9 @@ const holder = process as unknown as Holder;
 
 type RedisPart = Omit<PresetState, 'version' | 'options'> & { stop: () => Promise<void> };
 
-/** One redis-server per worker, under a watchdog, each also on a unix socket in a private folder. */
-async function startOwnServers(options: ResolvedOptions, count: number): Promise<RedisPart> {
+/** One redis-server per worker, under the watchdog, each also on a unix socket in a private folder. */
+async function startOwnServers(options: ResolvedOptions, count: number, watchdog: Watchdog): Promise<RedisPart> {
   const binary = await findRedisServerBinary({ binary: options.redis.binary });
-  const watchdog: Watchdog = startWatchdog();
   // Short, private folder for the unix sockets (paths must stay under ~104 bytes).
   const socketDir = mkdtempSync(join(tmpdir().length > 60 ? '/tmp' : tmpdir(), 'jcc-'));
   watchdog.removeOnExit(socketDir);
@@ -80,7 +79,6 @@ async function startOwnServers(options: ResolvedOptions, count: number): Promise
     process.removeListener('exit', onExit);
     await Promise.all(servers.filter(Boolean).map((s) => s.stop()));
     for (const s of servers) if (s) watchdog.unwatch(s.pid);
-    watchdog.close();
     rmSync(socketDir, { recursive: true, force: true });
   };
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -133,32 +131,55 @@ export async function startServers(
     projectConfig?.rootDir ?? globalConfig.rootDir,
   );
   const count = Math.max(1, globalConfig.maxWorkers || 1);
-  const { stop: stopRedis, ...redis } = options.redis.external
-    ? await useExternalServer(options, count)
-    : await startOwnServers(options, count);
+  const { kind, url, reset } = options.database;
+  const realDatabases = Boolean(kind && url && reset);
+  // The watchdog ends what a Jest process that dies without its teardown leaves: our redis-servers, and the
+  // per-worker databases on a real server (an external Redis with the embedded database needs none).
+  const watchdog = !options.redis.external || realDatabases ? startWatchdog() : undefined;
+  let part: RedisPart;
+  try {
+    part = options.redis.external ? await useExternalServer(options, count) : await startOwnServers(options, count, watchdog!);
+  } catch (err) {
+    watchdog?.close();
+    throw err;
+  }
+  const { stop: stopRedis, ...redis } = part;
   // A real database per worker (database.kind 'postgres' | 'mysql'): created now, dropped after the servers stop.
   let databases: ProvisionedDatabases | undefined;
-  const { kind, url, reset } = options.database;
   if (kind && url && reset) {
+    const dropper = join(__dirname, '..', 'db', 'dropOnExit.js'); // the built package (not the TS sources)
+    const onCreate =
+      watchdog && existsSync(dropper)
+        ? (name: string, adminUrl: string) => watchdog.runOnExit(dropper, JSON.stringify({ kind, url: adminUrl, name }))
+        : undefined;
     try {
       const { provisionDatabases } = require('../db/provision') as typeof import('../db/provision');
-      databases = await provisionDatabases({ kind, url, reset, schema: options.database.schema }, count, { projectConfig });
+      databases = await provisionDatabases({ kind, url, reset, schema: options.database.schema }, count, { projectConfig, onCreate });
     } catch (err) {
-      await stopRedis();
+      try {
+        await stopRedis();
+      } finally {
+        watchdog?.close(); // also drops what the failed provisioning could not
+      }
       throw err;
     }
   }
-  const stop = databases
-    ? async () => {
-        try {
-          await stopRedis();
-        } finally {
+  const stop = async () => {
+    try {
+      await stopRedis();
+    } finally {
+      try {
+        if (databases) {
           await databases.drop();
+          watchdog?.cancelRunOnExit(); // dropped: nothing left for the watchdog (it retries them if the drop failed)
         }
+      } finally {
+        watchdog?.close();
       }
-    : stopRedis;
+    }
+  };
   holder[RUNNING] = { previousEnv: process.env[STATE_ENV], stop };
-  writeState({ version: 1, ...redis, ...(databases && { database: databases.state }), options });
+  writeState({ version: 1, ...redis, watchdogPid: watchdog?.pid ?? 0, ...(databases && { database: databases.state }), options });
 }
 
 /** Stops what startServers started. Safe to call twice, or without startServers. */

@@ -16,31 +16,51 @@ export interface ExternalClaim {
   keyPrefixes: string[];
   /**
    * `isolation: 'database'`: a connection held open for the whole run, named after the indexes it claims
-   * (CLIENT SETNAME). Another run sees the name in CLIENT LIST and refuses; a killed run's claim ends with its
-   * connection. Closed by releaseExternalRedis.
+   * (CLIENT SETNAME jcc-claim-<run>-db<first>-<last>). Another run sees the name in CLIENT LIST and refuses; a
+   * killed run's claim ends with its connection. Closed by releaseExternalRedis.
    */
   holder?: { disconnect(): void };
 }
 
-const CLAIM_NAME = /^jcc-claim-(\S+)-db(\d+)-(\d+)$/;
+/**
+ * Names a claiming connection carries. `jcc-claiming-...` while it checks (announced before it looks, so of two
+ * runs claiming at the same moment at least one sees the other), `jcc-claim-...` once the indexes are its own.
+ */
+const CLAIM_NAME = /^jcc-(claim|claiming)-(\S+)-db(\d+)-(\d+)$/;
 
-/** Indexes from..to already claimed by another live run, per CLIENT LIST; [] when CLIENT LIST is not allowed. */
-async function claimedElsewhere(client: Redis, from: number, to: number): Promise<string[]> {
+interface SeenClaims {
+  /** Runs that hold an overlapping claim, for the message. */
+  held: string[];
+  /** Runs in the middle of claiming overlapping indexes. */
+  claiming: number;
+}
+
+/**
+ * Claims on indexes from..to by connections other than `self`, per CLIENT LIST; undefined when CLIENT LIST is
+ * not allowed (ACLs on managed servers: the emptiness check is then all there is).
+ */
+async function claimsElsewhere(client: Redis, self: number, from: number, to: number): Promise<SeenClaims | undefined> {
   let list: string;
   try {
     list = String(await client.client('LIST'));
   } catch {
-    return []; // ACLs may forbid CLIENT LIST (managed servers): the emptiness check is then all there is
+    return undefined;
   }
-  const out: string[] = [];
-  for (const m of list.matchAll(/\bname=(\S+)/g)) {
-    const claim = CLAIM_NAME.exec(m[1]!);
-    if (!claim) continue;
-    const [a, b] = [Number(claim[2]), Number(claim[3])];
-    if (a <= to && from <= b) out.push(`db ${a === b ? a : `${a}..${b}`} (Jest run ${claim[1]})`);
+  const seen: SeenClaims = { held: [], claiming: 0 };
+  for (const line of list.split('\n')) {
+    const name = /\bname=(\S+)/.exec(line)?.[1];
+    const claim = name === undefined ? null : CLAIM_NAME.exec(name);
+    if (!claim || Number(/\bid=(\d+)/.exec(line)?.[1]) === self) continue;
+    const [a, b] = [Number(claim[3]), Number(claim[4])];
+    if (a > to || from > b) continue;
+    if (claim[1] === 'claim') seen.held.push(`db ${a === b ? a : `${a}..${b}`} (Jest run ${claim[2]})`);
+    else seen.claiming++;
   }
-  return out;
+  return seen;
 }
+
+/** How often a run that met another run claiming at the same moment steps back and tries again. */
+const CLAIM_ATTEMPTS = 50;
 
 export interface ExternalRedisOptions {
   url: string;
@@ -123,14 +143,30 @@ export async function claimExternalRedis(options: ExternalRedisOptions, workers:
         `${workers} workers need ${range}, but the server has ${available} databases (0..${available - 1}).\nLower --maxWorkers, choose a lower first index in the URL path (redis://host:port/<index>), or use isolation: 'prefix'.`,
       );
     const last = base + workers - 1;
-    const taken = await claimedElsewhere(client, base, last);
-    if (taken.length)
-      throw new ExternalRedisError(
-        'EXTERNAL_REDIS_CLAIMED',
-        shown,
-        `redis.url ${shown}: ${taken.join(', ')} ${taken.length === 1 ? 'is' : 'are'} in use by another Jest run right now. Nothing was deleted.\n` +
-          `Wait for it, or give this run other indexes: redis://host:port/<first index> (or use isolation: 'prefix').`,
+    // Announce, then look: of two runs claiming at the same moment at least one sees the other. One that sees
+    // only runs still claiming steps back (drops its name) and tries again after a random pause, so one of them
+    // gets the indexes and the others then find them held.
+    const self = Number(await client.client('ID'));
+    const claiming = `jcc-claiming-${runId}-db${base}-${last}`;
+    for (let attempt = 1; ; attempt++) {
+      const named = await client.client('SETNAME', claiming).then(
+        () => true,
+        () => false, // CLIENT may be forbidden: no claim is possible, only the emptiness check
       );
+      const seen = named ? await claimsElsewhere(client, self, base, last) : undefined;
+      if (!seen || (seen.held.length === 0 && seen.claiming === 0)) break;
+      if (seen.held.length > 0 || attempt === CLAIM_ATTEMPTS) {
+        const taken = seen.held.length > 0 ? seen.held : [`db ${base === last ? base : `${base}..${last}`} (another run claiming it at the same moment)`];
+        throw new ExternalRedisError(
+          'EXTERNAL_REDIS_CLAIMED',
+          shown,
+          `redis.url ${shown}: ${taken.join(', ')} ${taken.length === 1 ? 'is' : 'are'} in use by another Jest run right now. Nothing was deleted.\n` +
+            `Wait for it, or give this run other indexes: redis://host:port/<first index> (or use isolation: 'prefix').`,
+        );
+      }
+      await client.client('SETNAME', '');
+      await new Promise((res) => setTimeout(res, 2 + Math.random() * 10 * attempt));
+    }
     const held: string[] = [];
     for (const db of databases) {
       await client.select(db);
