@@ -273,6 +273,27 @@ export class RaceActorStuckError extends CacheConsistencyError {
   }
 }
 
+/**
+ * An actor's code went on after its race or schedule had ended (the race failed, or `race()` was closed) and
+ * sent a step: the step was not run, so it cannot change the next schedule's or the next test's state.
+ */
+export class RaceActorOutlivedError extends CacheConsistencyError {
+  readonly actor: string;
+  readonly step: string;
+  constructor(actor: string, step: string) {
+    super(
+      'RACE_ACTOR_OUTLIVED',
+      `Actor ${JSON.stringify(actor)} sent ${step} after its race had ended; it was not run.\n` +
+        'The race failed (or was closed) while this actor was still waiting on something the race does not control ' +
+        '(a promise that settled later, a reply from a client the race does not instrument). Its later steps are ' +
+        'refused so they cannot change the state the next schedule or test starts from. Fix the failure the race ' +
+        'reported first. See docs/race.md#actors-that-misbehave.',
+    );
+    this.actor = actor;
+    this.step = step;
+  }
+}
+
 /** A step, or an actor's own uninstrumented work, did not complete within stallTimeoutMs. */
 export class RaceStepStalledError extends CacheConsistencyError {
   readonly actor: string;

@@ -167,6 +167,7 @@ export type {
 export {
   RaceFailureError,
   RaceActorStuckError,
+  RaceActorOutlivedError,
   RaceStepStalledError,
   RaceUninstrumentedIoError,
   GateNeverReachedError,

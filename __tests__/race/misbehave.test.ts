@@ -2,7 +2,11 @@ import { promises as fs } from 'node:fs';
 import Redis from 'ioredis';
 import {
   everyInterleaving,
+  RaceActorOutlivedError,
+  bindToActors,
   RaceActorStuckError,
+  race,
+  testRedis,
   RaceFailureError,
   RaceStepStalledError,
   RaceUninstrumentedIoError,
@@ -199,5 +203,112 @@ describe('actors that misbehave', () => {
     expect(summary.schedules).toBe(6);
     expect(new Set(seen).size).toBe(6);
     await expect(replay('r1:a~1,b,a', { actors: { a: async ({ redis }) => Promise.all([redis.get('p'), redis.get('q')]), b: async ({ redis }) => redis.set('p', '1') } })).resolves.toMatchObject({ schedules: 1 });
+  });
+});
+
+describe('a failed race leaves nothing running', () => {
+  // A service's module-level client, bound to actors as docs/race.md shows: the path late writes took.
+  let moduleClient: Redis;
+  beforeAll(async () => {
+    moduleClient = bindToActors(new Redis(redisUrl()));
+    await moduleClient.ping();
+  });
+  afterAll(async () => {
+    await moduleClient.quit();
+  });
+
+  /** An actor that waits on a promise the race cannot see, then writes through the module client. */
+  function lateWriter(key: string) {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let report!: (outcome: unknown) => void;
+    const reported = new Promise<unknown>((resolve) => (report = resolve));
+    let waiting!: () => void;
+    const isWaiting = new Promise<void>((resolve) => (waiting = resolve));
+    const actor = async () => {
+      await moduleClient.get(key);
+      waiting();
+      await released;
+      // The race is over by now: this SET must never reach Redis.
+      await moduleClient.set(key, 'late').then(report, report);
+    };
+    return { actor, release, reported, isWaiting };
+  }
+
+  it('an actor that goes on after its race failed cannot write: its step is refused with RACE_ACTOR_OUTLIVED', async () => {
+    const late = lateWriter('late:1');
+    const e = await rejection(everyInterleaving({ actors: { a: late.actor } }));
+    expect(e).toBeInstanceOf(RaceActorStuckError);
+    late.release();
+    const outcome = await late.reported;
+    expect(outcome).toBeInstanceOf(RaceActorOutlivedError);
+    expect((outcome as RaceActorOutlivedError).code).toBe('RACE_ACTOR_OUTLIVED');
+    expect((outcome as Error).message).toContain('Actor "a" sent `redis SET late:1 late` after its race had ended; it was not run.');
+    expect(await testRedis().get('late:1')).toBeNull();
+  });
+
+  it('work an actor left running when its schedule ended cannot write into the next schedule', async () => {
+    // Schedule 1: a starts work it does not await (a fire-and-forget refresh) that waits on a promise the race
+    // cannot see. Schedule 2's setup lets it go on.
+    const late = lateWriter('k');
+    let runs = 0;
+    const summary = await everyInterleaving({
+      setup: () => {
+        runs++;
+        if (runs === 2) late.release();
+      },
+      actors: {
+        a: async () => {
+          if (runs === 1) void late.actor();
+          else await moduleClient.get('k');
+        },
+        b: async () => {
+          await moduleClient.get('other');
+        },
+      },
+      check: async ({ redis }) => {
+        if (runs !== 2) return;
+        expect(await late.reported).toBeInstanceOf(RaceActorOutlivedError);
+        expect(await redis.get('k')).toBeNull();
+      },
+    });
+    expect(summary.schedules).toBe(2);
+  });
+
+  it('the next race in the same file starts from its own state: a late step of the failed one is not part of it', async () => {
+    const late = lateWriter('k');
+    await rejection(everyInterleaving({ actors: { a: late.actor } }));
+    const seen: Array<string | null> = [];
+    // The same actor name in the next race; the stale actor resumes while its first schedule runs.
+    const summary = await everyInterleaving({
+      setup: async ({ redis }) => {
+        await redis.set('k', 'start');
+      },
+      actors: {
+        a: async () => {
+          late.release();
+          seen.push(await moduleClient.get('k'));
+        },
+      },
+      check: async ({ redis }) => {
+        expect(await late.reported).toBeInstanceOf(RaceActorOutlivedError);
+        expect(await redis.get('k')).toBe('start');
+      },
+    });
+    expect(summary.schedules).toBe(1);
+    expect(seen).toEqual(['start']);
+  });
+
+  it('race(): an actor still running when the race is closed cannot write afterwards', async () => {
+    const r = race();
+    const a = r.actor('a');
+    const late = lateWriter('late:2');
+    const running = a.run(late.actor);
+    await late.isWaiting;
+    await r.close();
+    late.release();
+    await running;
+    expect(await late.reported).toBeInstanceOf(RaceActorOutlivedError);
+    expect(await testRedis().get('late:2')).toBeNull();
   });
 });

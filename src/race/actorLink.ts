@@ -22,6 +22,8 @@ export class ActorLink {
   controller: StepController | undefined;
   /** Connections opened for this actor, keyed by the client or database handle they duplicate. */
   readonly connections = new Map<object, { readonly handle: unknown }>();
+  /** Set when the race that owns this actor has ended: no connection is opened for it again. */
+  closed = false;
 
   constructor(name: string, index: number) {
     this.name = name;
@@ -30,10 +32,20 @@ export class ActorLink {
 
   issue(request: StepRequest): Promise<unknown> {
     const controller = this.controller;
+    // Code started by a race or schedule that has ended (it failed, or the race was closed) is stopped here:
+    // its late step must not land in the next schedule's or the next race's state.
+    const owner = runStorage.getStore();
+    if (this.closed || (owner !== undefined && owner !== controller)) return Promise.reject(outlived(this.name, `\`${request.info.description}\``));
     // Not under control (before or after a run): the step just runs.
     if (!controller) return runUncontrolled(request);
     return controller.issue(this, request);
   }
+}
+
+export function outlived(actor: string, step: string): Error {
+  // Loaded on this rare path only (the entry point keeps its module count small).
+  const { RaceActorOutlivedError } = require('../errors') as typeof import('../errors');
+  return new RaceActorOutlivedError(actor, step);
 }
 
 async function runUncontrolled(request: StepRequest): Promise<unknown> {
@@ -54,6 +66,17 @@ export function settle(request: StepRequest, outcome: StepOutcome): unknown {
 }
 
 export const actorStorage = new AsyncLocalStorage<ActorLink>();
+
+/**
+ * The controller (a schedule of `everyInterleaving`/`replay`, or a `race()`) that started the code running now.
+ * A step issued by code whose controller is no longer in charge of its actor is refused (RACE_ACTOR_OUTLIVED).
+ */
+export const runStorage = new AsyncLocalStorage<StepController>();
+
+/** Runs an actor's code on behalf of `controller`: its steps are accepted only while that controller runs it. */
+export function runActor<T>(controller: StepController, link: ActorLink, fn: () => T): T {
+  return runStorage.run(controller, () => actorStorage.run(link, fn));
+}
 
 /** The actor whose code is running now, if any. */
 export function currentActor(): ActorLink | undefined {

@@ -6,7 +6,7 @@
  * transaction. Connections are opened once per race (not per schedule) and closed when it ends.
  */
 import { InvalidRaceScenarioError } from '../errors';
-import { currentActor, type ActorLink } from './actorLink';
+import { currentActor, outlived, type ActorLink } from './actorLink';
 import { dbHandleKind, openActorDb, type ActorDbConnection } from './dbSteps';
 import { instrumentIoredis, instrumentNodeRedis, isHousekeeping, openActorRedis, redisClientKind, type ActorRedisConnection } from './redisSteps';
 
@@ -21,6 +21,8 @@ export function actorRedis(link: ActorLink, base: object): ActorRedisConnection 
   const map = connections(link);
   let conn = map.get(base) as ActorRedisConnection | undefined;
   if (!conn) {
+    // A bound module-level client used by an actor whose race has ended (its code went on after a failure).
+    if (link.closed) throw outlived(link.name, 'a Redis command (through a client bound with bindToActors)');
     conn = openActorRedis(base, link);
     map.set(base, conn);
   }
@@ -32,6 +34,7 @@ export function actorDb(link: ActorLink, base: object): ActorDbConnection {
   const map = connections(link);
   let conn = map.get(base) as ActorDbConnection | undefined;
   if (!conn) {
+    if (link.closed) throw outlived(link.name, 'a database statement (through a handle bound with bindToActors)');
     conn = openActorDb(base, link);
     map.set(base, conn);
   }
@@ -43,6 +46,7 @@ export async function tidyConnections(link: ActorLink): Promise<void> {
 }
 
 export async function closeConnections(link: ActorLink): Promise<void> {
+  link.closed = true;
   const all = [...connections(link).values()];
   connections(link).clear();
   await Promise.allSettled(all.map((c) => c.close()));
@@ -72,6 +76,8 @@ export function bindToActors<T extends object>(client: T): T {
       if (isHousekeeping()) return undefined;
       const link = currentActor();
       if (!link) return undefined;
+      // The actor's race has ended: the command is issued on the link, which refuses it (RACE_ACTOR_OUTLIVED).
+      if (link.closed) return { link, target: client };
       return { link, target: actorRedis(link, client).client };
     };
     if (redisKind === 'ioredis' || redisKind === 'ioredis-cluster') instrumentIoredis(client, route);

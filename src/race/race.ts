@@ -9,7 +9,7 @@ import type { TestDb } from '../db/embedded';
 import { GateNeverReachedError, GateNotReleasedError, InjectedFaultError, InvalidRaceScenarioError } from '../errors';
 import { readState } from '../preset/state';
 import { testDb, testRedis } from '../runtime/testContext';
-import { actorStorage, ActorLink, outsideActors, settle, type StepController } from './actorLink';
+import { ActorLink, outsideActors, runActor, settle, type StepController } from './actorLink';
 import { actorDb, actorRedis, closeConnections } from './connections';
 import { dbHandleKind } from './dbSteps';
 import { KeyWriterRegistry } from './keyWriters';
@@ -321,7 +321,7 @@ class RaceImpl<R extends object, D> implements Race<R, D>, StepController {
       run: async <T>(fn: () => T | Promise<T>): Promise<T> => {
         state.running = true;
         try {
-          return await actorStorage.run(link, fn);
+          return await runActor(this, link, fn);
         } finally {
           state.running = false;
           state.finished = true;

@@ -17,7 +17,7 @@
  */
 import { setImmediate as realSetImmediate, setTimeout as realSetTimeout, clearTimeout as realClearTimeout } from 'node:timers';
 import { InjectedFaultError, RaceActorStuckError, RaceStepStalledError, RaceUninstrumentedIoError } from '../errors';
-import { actorStorage, outsideActors, settle, type ActorLink, type StepController } from './actorLink';
+import { outsideActors, runActor, settle, type ActorLink, type StepController } from './actorLink';
 import { formatError, formatValue } from './labels';
 import type { ResourceTracker } from './resourceTracker';
 import type { StepInfo, StepOutcome, StepRecord, StepRequest } from './step';
@@ -213,7 +213,7 @@ export class ScheduleRun implements StepController {
       const state = this.#state.get(s.link)!;
       let p: Promise<unknown>;
       try {
-        p = Promise.resolve(actorStorage.run(s.link, s.run));
+        p = Promise.resolve(runActor(this, s.link, s.run));
       } catch (error) {
         p = Promise.reject(error);
       }
