@@ -1,11 +1,12 @@
 /**
  * Every error this library throws on purpose is a `CacheConsistencyError` with a stable `code`.
- * docs/errors.md explains each code and its fix.
+ * docs/errors.md explains each code and its fix. The message starts with the code (`[RACE_FAILED] ...`): Jest
+ * prints the class name and the message, so a failure shows the code to look up.
  */
 export class CacheConsistencyError extends Error {
   readonly code: string;
   constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(`[${code}] ${message}`, options);
     this.code = code;
     this.name = new.target.name;
   }

@@ -45,7 +45,7 @@ it.each([
 });
 
 it('names the contract by its name option when given', () => {
-  expect(problem({ key: 'user:{id}', name: 'userById', table: 'users', as: 'csv' })).toMatch(/^Invalid cache contract userById: as: /);
+  expect(problem({ key: 'user:{id}', name: 'userById', table: 'users', as: 'csv' })).toMatch(/^\[CACHE_CONTRACT_INVALID\] Invalid cache contract userById: as: /);
 });
 
 it('returns a frozen, branded contract', () => {

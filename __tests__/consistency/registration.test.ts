@@ -74,7 +74,7 @@ describe('the consistency config option, in a real Jest run', () => {
     ]);
     const message = (title: string) => outcomes.find(([t]) => t === title)![2];
     expect(message('forgets await on a check that would pass')).toMatch(
-      /^MatcherNotAwaitedError: toBeConsistentWith was called once without await[^]*unawaited\.fixture\.ts:9:/,
+      /^MatcherNotAwaitedError: \[MATCHER_NOT_AWAITED\] toBeConsistentWith was called once without await[^]*unawaited\.fixture\.ts:9:/,
     );
     expect(message('strict from the config: a key no contract covers fails')).toContain(
       '… and 1 more inconsistent key: session:2 (maxReported: 1)',

@@ -96,7 +96,7 @@ describe('anything else', () => {
       toQueryable(value, 'race({ db })');
     } catch (err) {
       expect((err as UnsupportedDatabaseHandleError).code).toBe('UNSUPPORTED_DATABASE_HANDLE');
-      expect((err as Error).message).toMatch(/^race\(\{ db \}\) must be testDb\(\), a pg-mem database/);
+      expect((err as Error).message).toMatch(/^\[UNSUPPORTED_DATABASE_HANDLE\] race\(\{ db \}\) must be testDb\(\), a pg-mem database/);
     }
   });
 

@@ -64,6 +64,6 @@ describe('faults injected into chosen steps', () => {
     }).catch((err: unknown) => err);
     expect(e).toBeInstanceOf(RaceFailureError);
     expect((e as Error).message).toContain('Actor "b" failed (no fault was injected into it):');
-    expect((e as Error).message).toContain('a  threw InjectedFaultError: Injected fault: db UPDATE users SET name = $1 WHERE id = 1');
+    expect((e as Error).message).toContain('a  threw InjectedFaultError: [INJECTED_FAULT] Injected fault: db UPDATE users SET name = $1 WHERE id = 1');
   });
 });

@@ -162,7 +162,7 @@ describe('race(): manual gates', () => {
     expect(await redis.get('user:1')).not.toBeNull();
     expect(r.steps.map((s) => s.label)).toEqual([
       "db UPDATE users SET name = $1 WHERE id = $2 ['Jerry', 1] -> 1 row",
-      'redis DEL user:1 -> !InjectedFaultError: Injected fault: redis DEL user:1 failed (the race injected this error on purpose) (injected, never sent)',
+      'redis DEL user:1 -> !InjectedFaultError: [INJECTED_FAULT] Injected fault: redis DEL user:1 failed (the race injected this error on purpose) (injected, never sent)',
     ]);
     const after = writer.failAt({ db: 'UPDATE' }, { when: 'after', error: new Error('connection reset') });
     await expect(new UserCache(writer.db, writer.redis).updateUser(1, 'Spike')).rejects.toThrow('connection reset');

@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import { createClient } from 'redis';
-import { redisUrl, testDb, testRedis } from '../../src';
+import { everyInterleaving, race, redisClusterNodes, redisUrl, testDb, testRedis } from '../../src';
 
 describe('testRedis()', () => {
   const redis = testRedis();
@@ -56,6 +56,87 @@ describe('testRedis()', () => {
     } finally {
       await own.quit();
       await nodeRedis.close();
+    }
+  });
+});
+
+describe('every connection the library hands out names its own server', () => {
+  const redis = testRedis();
+  /** The server a client reaches, by its run_id (INFO server). */
+  async function runIdOf(client: { info(section: string): Promise<unknown> }): Promise<string> {
+    return /run_id:(\w+)/.exec(String(await client.info('server')))![1]!;
+  }
+  /** Builds ioredis and node-redis clients from a host and port and checks that each reaches this worker's server. */
+  async function expectOwnServerAt(host: string | undefined, port: number | undefined): Promise<void> {
+    const own = await runIdOf(redis);
+    // Checked first, so a wrong address never connects to someone else's server (the shared 6379 one).
+    expect({ host, port }).toEqual(tcpOfRedisUrl());
+    const io = new Redis(port!, host!);
+    const nr = createClient({ socket: { host, port } });
+    try {
+      await nr.connect();
+      expect(await runIdOf(io)).toBe(own);
+      expect(await runIdOf(nr)).toBe(own);
+    } finally {
+      io.disconnect();
+      await nr.close();
+    }
+  }
+  function tcpOfRedisUrl(): { host: string; port: number } {
+    const { hostname, port } = new URL(redisUrl());
+    return { host: hostname, port: Number(port) };
+  }
+
+  it("testRedis().options: the socket it uses, and that server's TCP address (not ioredis' localhost:6379)", async () => {
+    const { options } = redis;
+    expect(options.path).toMatch(/\.sock$/);
+    await expectOwnServerAt(options.host, options.port);
+    const fromOptions = new Redis(options);
+    try {
+      expect(await runIdOf(fromOptions)).toBe(await runIdOf(redis));
+    } finally {
+      fromOptions.disconnect();
+    }
+  });
+
+  it('a duplicate of testRedis(), redisUrl() and redisClusterNodes()', async () => {
+    const dup = redis.duplicate();
+    const fromUrl = new Redis(redisUrl());
+    try {
+      expect(await runIdOf(dup)).toBe(await runIdOf(redis));
+      expect(await runIdOf(fromUrl)).toBe(await runIdOf(redis));
+    } finally {
+      dup.disconnect();
+      fromUrl.disconnect();
+    }
+    await expectOwnServerAt(dup.options.host, dup.options.port);
+    const [node, ...more] = redisClusterNodes();
+    expect(more).toEqual([]);
+    await expectOwnServerAt(node!.host, node!.port);
+  });
+
+  it("race() actors' clients", async () => {
+    const r = race();
+    const actor = r.actor('writer');
+    try {
+      expect(actor.redis.options.path).toBe(redis.options.path);
+      await expectOwnServerAt(actor.redis.options.host, actor.redis.options.port);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it("everyInterleaving() actors' clients", async () => {
+    const seen: Array<{ host?: string; port?: number; path?: string }> = [];
+    await everyInterleaving({
+      actors: {
+        a: async ({ redis: r }) => void seen.push({ host: r.options.host, port: r.options.port, path: r.options.path }),
+      },
+    });
+    expect(seen.length).toBeGreaterThan(0);
+    for (const { host, port, path } of seen) {
+      expect(path).toBe(redis.options.path);
+      await expectOwnServerAt(host, port);
     }
   });
 });

@@ -18,7 +18,7 @@ it.each([0, 1])(
         REPLICAS: String(replicas),
         PORTS_FILE: portsFile,
       }).done;
-      expect(r.stderr).toContain('Tests:       10 passed, 10 total');
+      expect(r.stderr).toContain('Tests:       11 passed, 11 total');
       expect(r.code).toBe(0);
       const nodes = JSON.parse(readFileSync(portsFile, 'utf8')) as Array<{ port: number }>;
       expect(nodes).toHaveLength(3);

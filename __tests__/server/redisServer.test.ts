@@ -53,7 +53,7 @@ it('refuses args the library chooses itself, or that give the default user a pas
     expect(err).toMatchObject({ code: 'REDIS_SERVER_START_FAILED' });
     return (err as Error).message;
   };
-  expect(await refusal({ args: ['--maxmemory', '64mb', '--port', '7000'] })).toMatch(/^redis-server was not started: --port in args: the library sets it/);
+  expect(await refusal({ args: ['--maxmemory', '64mb', '--port', '7000'] })).toMatch(/^\[REDIS_SERVER_START_FAILED\] redis-server was not started: --port in args: the library sets it/);
   // redis-server also takes a directive and its value as one argument, and ignores case.
   expect(await refusal({ args: ['--PORT 7000'] })).toContain('--PORT 7000 in args: the library sets it');
   expect(await refusal({ args: ['--requirepass', 'secret'] })).toContain('--requirepass in args: it can give the default user a password');

@@ -556,7 +556,7 @@ export default defineConfig({ test: { setupFiles: ['jest-cache-consistency/vites
     );
     const r = await run(['vitest', 'vitest.mjs'], ['run', '--config', 'vitest.no-global-setup.config.ts'], {});
     expect(r.code).toBe(1);
-    expect(`${r.stdout}\n${r.stderr}`).toContain('VitestGlobalSetupMissingError: jest-cache-consistency/vitest is in setupFiles, but its global setup did not run');
+    expect(`${r.stdout}\n${r.stderr}`).toContain('VitestGlobalSetupMissingError: [VITEST_GLOBAL_SETUP_MISSING] jest-cache-consistency/vitest is in setupFiles, but its global setup did not run');
   });
 
   it('ships types: the tests and config compile; the Vitest typings alone type the matchers, and without them the same file fails', async () => {

@@ -88,7 +88,7 @@ export async function captureForMatcher(
     }
     if (err instanceof CacheConsistencyError && CONNECTION_CODES.has(err.code)) {
       throw new Error(
-        matcherErrorMessage(hint, `${RECEIVED_COLOR('received')} value must be a connected Redis client`, `${err.code}: ${err.message}`),
+        matcherErrorMessage(hint, `${RECEIVED_COLOR('received')} value must be a connected Redis client`, err.message),
         { cause: err },
       );
     }

@@ -169,8 +169,7 @@ export function redisClusterNodes(): Array<{ host: string; port: number }> {
   const cluster = ownCluster('redisClusterNodes()');
   handOut(state('redisClusterNodes()'));
   if (cluster) return cluster.masters.map(({ host, port }) => ({ host, port }));
-  const { hostname, port } = new URL(ownRedisUrl('redisClusterNodes()'));
-  return [{ host: hostname, port: Number(port) }];
+  return [tcpAddress(ownRedisUrl('redisClusterNodes()'))];
 }
 
 /**
@@ -194,10 +193,19 @@ export function testRedis<T extends Redis | Cluster = Redis>(): T {
     const endpoint = ownEndpoint('testRedis()');
     const keyPrefix = redisKeyPrefix();
     const options = { lazyConnect: false, maxRetriesPerRequest: 2, ...(keyPrefix ? { keyPrefix } : {}) };
-    client = 'path' in endpoint ? new IORedis({ ...options, path: endpoint.path }) : new IORedis(endpoint.url, options);
+    // Over the socket, `options` still names the same server's TCP address: without it ioredis fills in its
+    // defaults (localhost:6379), and a client built from `testRedis().options` by host and port (node-redis, a
+    // service's config) would reach whatever Redis listens there.
+    client = 'path' in endpoint ? new IORedis({ ...options, ...tcpAddress(ownRedisUrl('testRedis()')), path: endpoint.path }) : new IORedis(endpoint.url, options);
     registerCleanup();
   }
   return client as T;
+}
+
+/** `redis://host:port` as ioredis' host and port. */
+function tcpAddress(url: string): { host: string; port: number } {
+  const { hostname, port } = new URL(url);
+  return { host: hostname, port: Number(port) };
 }
 
 /** This worker's real database (`database.kind` 'postgres' | 'mysql'), or undefined for pg-mem. */

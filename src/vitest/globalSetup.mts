@@ -17,7 +17,7 @@ const VITEST_PATH = 'test.provide.cacheConsistency';
 function forVitest(err: unknown): unknown {
   if (!(err instanceof InvalidOptionsError) || !err.path.startsWith(JEST_PATH)) return err;
   const path = VITEST_PATH + err.path.slice(JEST_PATH.length);
-  const head = `Invalid option ${err.path}: `;
+  const head = `[${err.code}] Invalid option ${err.path}: `;
   const tail = '\nSee docs/configuration.md for every option.';
   if (!err.message.startsWith(head) || !err.message.endsWith(tail)) return err;
   return new InvalidOptionsError(path, err.message.slice(head.length, err.message.length - tail.length));
