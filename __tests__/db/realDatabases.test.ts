@@ -89,7 +89,7 @@ describe.each(['postgres', 'mysql'] as const)('database.kind %s', (kind) => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/Tests: +1 failed, 1 passed, 2 total/);
     expect(result.stderr).not.toContain('Exceeded timeout');
-    expect(result.stderr).toContain('DatabaseResetError: Resetting the test database');
+    expect(result.stderr).toContain('DatabaseResetError: [DATABASE_RESET_FAILED] Resetting the test database');
     expect(result.stderr).toContain('These connections hold a transaction open on it');
     if (kind === 'postgres')
       expect(result.stderr).toMatch(
