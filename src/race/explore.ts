@@ -5,6 +5,7 @@
 import type Redis from 'ioredis';
 import type { TestDb } from '../db/embedded';
 import { CacheConsistencyError, InvalidRaceScenarioError, RaceFailureError, RaceUninstrumentedIoError, RedisNotOwnedError } from '../errors';
+import { closestWord, findUnknownKey, optionKeys } from '../optionKeys';
 import { toRedisAdapter } from '../redis/toRedisAdapter';
 import type { RedisAdapter, RedisReply } from '../redis/adapter';
 import { readState } from '../preset/state';
@@ -114,9 +115,29 @@ function invalid(option: string, problem: string): never {
   throw new InvalidRaceScenarioError(option, problem);
 }
 
+/** The known keys of a scenario, and of its nested options (the types keep them complete). */
+const SCENARIO_KEYS = optionKeys<Scenario>({
+  actors: true, setup: true, check: true, strategy: true, redis: true, db: true, faults: true, resetDb: true, allowFlush: true,
+  stallTimeoutMs: true, shrinkBudget: true,
+});
+const FAULT_KEYS = optionKeys<FaultSpec>({ actor: true, at: true, nth: true, when: true, error: true });
+type StrategyObject = Extract<Strategy, object>;
+const STRATEGY_KEYS: Record<StrategyObject['kind'], readonly string[]> = {
+  exhaustive: optionKeys<Extract<StrategyObject, { kind: 'exhaustive' }>>({ kind: true, preemptionBound: true, maxSchedules: true }),
+  random: optionKeys<Extract<StrategyObject, { kind: 'random' }>>({ kind: true, seed: true, runs: true }),
+  pct: optionKeys<Extract<StrategyObject, { kind: 'pct' }>>({ kind: true, seed: true, runs: true, depth: true }),
+};
+
+/** Throws INVALID_RACE_SCENARIO for the first key of `options` not in `known`, with a "did you mean". */
+function refuseUnknownKeys(options: object, known: readonly string[], path?: string): void {
+  const unknown = findUnknownKey(options, known);
+  if (unknown) invalid(path === undefined ? unknown.key : `${path}.${unknown.key}`, unknown.problem);
+}
+
 function validate(scenario: unknown): asserts scenario is Scenario<object, unknown> {
   if (scenario === null || typeof scenario !== 'object') invalid('scenario', 'pass an object { actors, setup?, check?, strategy? }');
   const s = scenario as Record<string, unknown>;
+  refuseUnknownKeys(s, SCENARIO_KEYS);
   if (!s.actors || typeof s.actors !== 'object') invalid('actors', 'an object of named async functions, e.g. { writer: ({ redis, db }) => ..., reader: ... }');
   const names = Object.keys(s.actors as object);
   if (names.length === 0) invalid('actors', 'at least one actor is needed');
@@ -126,9 +147,12 @@ function validate(scenario: unknown): asserts scenario is Scenario<object, unkno
   if (s.shrinkBudget !== undefined && !(Number.isInteger(s.shrinkBudget) && (s.shrinkBudget as number) >= 0)) invalid('shrinkBudget', 'a non-negative integer');
   const st = s.strategy as Strategy | undefined;
   if (st !== undefined && !(st === 'exhaustive' || st === 'random' || st === 'pct')) {
-    if (typeof st !== 'object' || !['exhaustive', 'random', 'pct'].includes((st as { kind?: string }).kind ?? '')) {
-      invalid('strategy', "'exhaustive', 'random', 'pct', or { kind: 'exhaustive' | 'random' | 'pct', ... }");
+    const kind = (st as { kind?: unknown } | null)?.kind;
+    if (typeof st !== 'object' || st === null || typeof kind !== 'string' || !Object.hasOwn(STRATEGY_KEYS, kind)) {
+      const close = typeof st === 'string' ? closestWord(st, Object.keys(STRATEGY_KEYS)) : undefined;
+      invalid('strategy', `'exhaustive', 'random', 'pct', or { kind: 'exhaustive' | 'random' | 'pct', ... }${close ? `. Did you mean '${close}'?` : ''}`);
     }
+    refuseUnknownKeys(st, STRATEGY_KEYS[kind as StrategyObject['kind']], 'strategy');
     const o = st as { seed?: unknown; runs?: unknown; depth?: unknown; preemptionBound?: unknown; maxSchedules?: unknown };
     if (o.seed !== undefined && !Number.isInteger(o.seed)) invalid('strategy.seed', 'an integer');
     for (const k of ['runs', 'depth', 'maxSchedules'] as const) if (o[k] !== undefined && !(Number.isInteger(o[k]) && (o[k] as number) > 0)) invalid(`strategy.${k}`, 'a positive integer');
@@ -138,10 +162,12 @@ function validate(scenario: unknown): asserts scenario is Scenario<object, unkno
     if (!Array.isArray(s.faults)) invalid('faults', 'an array of { actor, at, nth?, when?, error? }');
     (s.faults as FaultSpec[]).forEach((f, i) => {
       if (!f || typeof f !== 'object') invalid(`faults[${i}]`, 'an object { actor, at, nth?, when?, error? }');
+      refuseUnknownKeys(f, FAULT_KEYS, `faults[${i}]`);
       if (!names.includes(f.actor)) invalid(`faults[${i}].actor`, `${JSON.stringify(f.actor)} is not one of the actors (${names.join(', ')})`);
       try {
-        patternFromArgs([f.at]);
+        patternFromArgs([f.at], `faults[${i}].at`);
       } catch (e) {
+        if (e instanceof InvalidRaceScenarioError) throw e;
         invalid(`faults[${i}].at`, (e as Error).message);
       }
       if (f.when !== undefined && f.when !== 'before' && f.when !== 'after') invalid(`faults[${i}].when`, "'before' or 'after'");
