@@ -4,10 +4,12 @@
  */
 import type Redis from 'ioredis';
 import type { TestDb } from '../db/embedded';
-import { CacheConsistencyError, InvalidRaceScenarioError, RaceFailureError, RaceUninstrumentedIoError, RedisNotOwnedError } from '../errors';
+import { callSite } from '../callSite';
+import { CacheConsistencyError, InvalidRaceScenarioError, RaceFailureError, RaceNotAwaitedError, RaceUninstrumentedIoError, RedisNotOwnedError } from '../errors';
 import { closestWord, findUnknownKey, optionKeys } from '../optionKeys';
 import { toRedisAdapter } from '../redis/toRedisAdapter';
 import type { RedisAdapter, RedisReply } from '../redis/adapter';
+import { assertMatchersAwaitedSince, matchersRunning } from '../matchers/pending';
 import { readState } from '../preset/state';
 import { redisKeyPrefix, testDb, testRedis } from '../runtime/testContext';
 import { DELETE_PREFIX_SCRIPT, globEscape } from '../server/externalRedis';
@@ -15,6 +17,7 @@ import { ActorLink } from './actorLink';
 import { actorDb, actorRedis, closeConnections, tidyConnections } from './connections';
 import { dbHandleKind } from './dbSteps';
 import { KeyWriterRegistry } from './keyWriters';
+import { trackExploration, type ExplorationSignal } from './openRaces';
 import { guardUninstrumented, redisClientKind } from './redisSteps';
 import { formatReport, formatTimeline } from './report';
 import { ResourceTracker } from './resourceTracker';
@@ -368,9 +371,12 @@ class RaceSession {
 
   /** One schedule: reset, setup, the actors under `chooser`, tidy, check. */
   async run(chooser: Chooser): Promise<Verdict> {
+    const matchersBefore = matchersRunning();
     await this.#redisStart.restore();
     await this.#resetDb();
     await this.scenario.setup?.({ redis: this.redis, db: this.db });
+    // Checked here too: a matcher the setup left running would otherwise often finish before the check.
+    await assertMatchersAwaitedSince(matchersBefore, "the scenario's setup");
     this.tracker.clear();
     const schedule = new ScheduleRun(this.links, {
       tracker: this.tracker,
@@ -421,6 +427,13 @@ class RaceSession {
     } catch (error) {
       checkError = error ?? new Error('the check threw undefined');
     }
+    // A matcher left running by the setup, an actor or the check: its verdict would be lost (or land in the
+    // next schedule). It is waited for, and fails this schedule.
+    try {
+      await assertMatchersAwaitedSince(matchersBefore, "the scenario's actors or check");
+    } catch (error) {
+      checkError ??= error;
+    }
     const unprovoked = this.names
       .map((name) => ({ name, o: result.outcomes[name]! }))
       .filter(({ o }) => !o.ok && !o.provoked)
@@ -464,13 +477,25 @@ function indent(text: string): string {
     .join('\n');
 }
 
+/** The test ended without awaiting the call (the preset's afterEach set the signal): no further schedule runs. */
+function stopIfAbandoned(signal: ExplorationSignal, kind: 'everyInterleaving' | 'replay'): void {
+  if (signal.stopped) throw new RaceNotAwaitedError(kind, 'the test ended while it was still running');
+}
+
+/** The test running now (Jest's expect state), to tell concurrent tests' calls apart. */
+function currentTest(): object | undefined {
+  const state = (globalThis as { expect?: { getState?: () => { currentTestIdentity?: () => object } } }).expect?.getState?.();
+  return state?.currentTestIdentity?.();
+}
+
 /** Finds a failing schedule with fewer context switches: iterative preemption bounding, within a budget. */
-async function shrink(session: RaceSession, failing: Verdict, budget: number): Promise<{ verdict: Verdict; runs: number }> {
+async function shrink(session: RaceSession, failing: Verdict, budget: number, signal: ExplorationSignal): Promise<{ verdict: Verdict; runs: number }> {
   let runs = 0;
   let best = failing;
   for (let bound = 0; bound < best.result.preemptions && runs < budget; bound++) {
     const explorer = new DfsExplorer({ preemptionBound: bound, maxSchedules: budget - runs });
     for (let chooser = explorer.next(); chooser; chooser = explorer.next()) {
+      stopIfAbandoned(signal, 'everyInterleaving');
       runs++;
       const v = await session.run(chooser);
       if (v.failed && (v.result.preemptions < best.result.preemptions || (v.result.preemptions === best.result.preemptions && v.result.switches < best.result.switches))) {
@@ -516,11 +541,12 @@ function report(session: RaceSession, v: Verdict, headline: string): string {
   });
 }
 
-async function explore(scenario: Scenario<object, unknown>, explorer: Explorer, kind: 'everyInterleaving' | 'replay'): Promise<RaceSummary> {
+async function explore(scenario: Scenario<object, unknown>, explorer: Explorer, kind: 'everyInterleaving' | 'replay', signal: ExplorationSignal): Promise<RaceSummary> {
   const session = await RaceSession.open(scenario);
   try {
     let count = 0;
     for (let chooser = explorer.next(); chooser; chooser = explorer.next()) {
+      stopIfAbandoned(signal, kind);
       const verdict = await session.run(chooser);
       count++;
       explorer.done(verdict.result);
@@ -529,7 +555,7 @@ async function explore(scenario: Scenario<object, unknown>, explorer: Explorer, 
         throw trimStack(new RaceFailureError(report(session, verdict, `replay: the schedule ${verdict.token} fails.`), verdict.token, 1, stepLines(verdict), verdict.checkError));
       }
       const budget = scenario.shrinkBudget ?? 500;
-      const { verdict: best, runs } = await shrink(session, verdict, budget);
+      const { verdict: best, runs } = await shrink(session, verdict, budget, signal);
       const final = best;
       const shrunk =
         best === verdict
@@ -567,9 +593,9 @@ async function explore(scenario: Scenario<object, unknown>, explorer: Explorer, 
  * });
  */
 export function everyInterleaving<R extends object = Redis, D = TestDb>(scenario: Scenario<R, D>): Promise<RaceSummary> {
-  return Promise.resolve().then(() => {
+  return trackExploration('everyInterleaving', currentTest(), callSite(), (signal) => {
     validate(scenario);
-    return explore(scenario as unknown as Scenario<object, unknown>, explorerFor(scenario.strategy), 'everyInterleaving');
+    return explore(scenario as unknown as Scenario<object, unknown>, explorerFor(scenario.strategy), 'everyInterleaving', signal);
   });
 }
 
@@ -578,13 +604,13 @@ export function everyInterleaving<R extends object = Redis, D = TestDb>(scenario
  * resolves `{ schedules: 1 }` when it passes now (after a fix).
  */
 export function replay<R extends object = Redis, D = TestDb>(token: string, scenario: Scenario<R, D>): Promise<RaceSummary> {
-  return Promise.resolve().then(() => {
+  return trackExploration('replay', currentTest(), callSite(), (signal) => {
     validate(scenario);
     const choices = decodeToken(token);
     if (typeof choices === 'string') invalid('token', `${JSON.stringify(token)}: ${choices}`);
     const names = Object.keys(scenario.actors);
     const unknown = [...new Set(choices.map((c) => c.actor))].filter((a) => !names.includes(a));
     if (unknown.length) invalid('token', `it names actors ${unknown.map((u) => JSON.stringify(u)).join(', ')} that the scenario does not have (${names.join(', ')})`);
-    return explore(scenario as unknown as Scenario<object, unknown>, new ReplayExplorer(token, choices), 'replay');
+    return explore(scenario as unknown as Scenario<object, unknown>, new ReplayExplorer(token, choices), 'replay', signal);
   });
 }
