@@ -159,10 +159,16 @@ export async function assertExplorationsAwaited(test?: object): Promise<void> {
     await e.outcome;
     explorations.delete(e);
     if (first || (!wasRunning && e.observed)) continue;
-    const failed = e.failure ? `; it failed: ${firstLine(e.failure.error)}` : '';
-    first = wasRunning
-      ? notAwaited(e.kind, `the test ended while it was still running (it was stopped after its current schedule${failed})`, e.site, e.failure?.error)
-      : notAwaited(e.kind, `the test never read its result${failed || ' (it passed, by luck of timing)'}`, e.site, e.failure?.error);
+    // The error that stopped it is not news.
+    const failure = e.failure && (e.failure.error as { code?: unknown } | null)?.code !== 'RACE_NOT_AWAITED' ? e.failure : undefined;
+    const failed = failure ? `; it failed: ${firstLine(failure.error)}` : '';
+    let why: string;
+    if (!wasRunning) why = `the test never read its result${failed || ' (it passed, by luck of timing)'}`;
+    else if (e.observed) {
+      // Subscribed to, yet still running: a `.then(...)` the test did not return, or the test timed out.
+      why = `the test ended while it was still running (it was stopped after its current schedule${failed}). If the test awaited it, the test timed out first: give it more time (the third argument of it(), or jest.setTimeout)`;
+    } else why = `the test ended while it was still running (it was stopped after its current schedule${failed})`;
+    first = notAwaited(e.kind, why, e.site, failure?.error);
   }
   if (first) throw first;
 }
