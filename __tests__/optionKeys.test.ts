@@ -5,10 +5,14 @@
 import {
   captureKeyspace,
   checkConsistency,
+  createKeyspaceSerializer,
   defineCache,
   everyInterleaving,
+  printKeyspace,
   race,
+  registerCacheContracts,
   replay,
+  startRedisServer,
   testDb,
   testRedis,
   type CacheConsistencyError,
@@ -68,6 +72,10 @@ describe.each<[string, () => unknown, string, string, string]>([
   ['captureKeyspace: a redact rule', () => captureKeyspace(testRedis(), { redact: [{ key: 'u:*', feild: 'token' }] } as never), 'INVALID_KEYSPACE_OPTION', 'redact[0].feild', 'field'],
   ['checkConsistency', () => checkConsistency(testRedis(), testDb(), { stirct: true } as never), 'CACHE_CONTRACT_INVALID', 'stirct', 'strict'],
   ['the preset options', () => validateOptions({ database: { shema: [] } }, '/'), 'INVALID_OPTIONS', 'database.shema', 'schema'],
+  ['registerCacheContracts', () => registerCacheContracts([], { maxReportd: 3 } as never), 'CACHE_CONTRACT_INVALID', 'maxReportd', 'maxReported'],
+  ['startRedisServer', () => startRedisServer({ binary: '/usr/bin/redis-server', startTimeoutMS: 100 } as never), 'REDIS_SERVER_START_FAILED', 'startTimeoutMS', 'startTimeoutMs'],
+  ['createKeyspaceSerializer', () => createKeyspaceSerializer({ maxTextLenght: 10 } as never), 'INVALID_KEYSPACE_OPTION', 'maxTextLenght', 'maxTextLength'],
+  ['printKeyspace: print', async () => printKeyspace(await captureKeyspace(testRedis()), { print: { tll: 'hide' } } as never), 'INVALID_KEYSPACE_OPTION', 'print.tll', 'ttl'],
 ])('%s refuses a misspelt key', (_what, call, code, option, suggestion) => {
   it(`with ${code} naming ${option} and suggesting ${suggestion}`, async () => {
     const error = await errorOf(call);
