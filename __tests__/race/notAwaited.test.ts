@@ -141,5 +141,9 @@ describe('everyInterleaving / replay not awaited', () => {
     expect(output).toContain('✓ the next test sees a clean state');
     expect(output).not.toContain('RACE_NONDETERMINISTIC');
     expect(output).not.toContain('NondeterministicScenarioError');
+    // The matcher check after each test is not lost when the test also left a race open.
+    expect(output).toContain('✕ leaves a matcher un-awaited while a race is open');
+    expect(output).toContain('MatcherNotAwaitedError: toBeConsistentWith was called once without await');
+    expect(output).toContain('✓ a last test');
   }, 60_000);
 });
