@@ -427,7 +427,7 @@ class RaceSession {
     } catch (error) {
       checkError = error ?? new Error('the check threw undefined');
     }
-    // A matcher left running by the setup, an actor or the check: its verdict would be lost (or land in the
+    // A matcher left running by an actor or the check: its verdict would be lost (or land in the
     // next schedule). It is waited for, and fails this schedule.
     try {
       await assertMatchersAwaitedSince(matchersBefore, "the scenario's actors or check");

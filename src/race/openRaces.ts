@@ -163,7 +163,7 @@ export async function assertExplorationsAwaited(test?: object): Promise<void> {
     const failure = e.failure && (e.failure.error as { code?: unknown } | null)?.code !== 'RACE_NOT_AWAITED' ? e.failure : undefined;
     const failed = failure ? `; it failed: ${firstLine(failure.error)}` : '';
     let why: string;
-    if (!wasRunning) why = `the test never read its result${failed || ' (it passed, by luck of timing)'}`;
+    if (!wasRunning) why = `the test never read its result${failed || ' (it passed, but a failure would have been lost the same way)'}`;
     else if (e.observed) {
       // Subscribed to, yet still running: a `.then(...)` the test did not return, or the test timed out.
       why = `the test ended while it was still running (it was stopped after its current schedule${failed}). If the test awaited it, the test timed out first: give it more time (the third argument of it(), or jest.setTimeout)`;
