@@ -223,12 +223,16 @@ export class CacheLoadError extends CacheConsistencyError {
 /** An async matcher of this library was still running when its test ended: the `await` is missing. */
 export class MatcherNotAwaitedError extends CacheConsistencyError {
   readonly matcher: string;
-  constructor(matcher: string, count: number) {
+  /** `where` names the code that returned before the call finished (a race's check); default: the test. */
+  constructor(matcher: string, count: number, where?: string) {
+    const times = count === 1 ? 'once' : `${count} times`;
     super(
       'MATCHER_NOT_AWAITED',
-      `${matcher} was called ${count === 1 ? 'once' : `${count} times`} without await: the test ended before ` +
-        `the check finished, so its result was lost.\nWrite \`await expect(redis).${matcher}(...)\` (or return ` +
-        'the promise) in the test.',
+      where === undefined
+        ? `${matcher} was called ${times} without await: the test ended before the check finished, so its result ` +
+            `was lost.\nWrite \`await expect(redis).${matcher}(...)\` (or return the promise) in the test.`
+        : `${matcher} was called ${times} without await in ${where}: it returned before the check finished, so ` +
+            `its result was lost.\nWrite \`await expect(redis).${matcher}(...)\` there (in an async function).`,
     );
     this.matcher = matcher;
   }
@@ -393,6 +397,20 @@ export class InvalidRaceScenarioError extends CacheConsistencyError {
   constructor(option: string, problem: string) {
     super('INVALID_RACE_SCENARIO', `Invalid race option ${option}: ${problem}\nSee docs/race.md.`);
     this.option = option;
+  }
+}
+
+/** everyInterleaving() or replay() was not awaited: the test ended (or another call started) while it ran. */
+export class RaceNotAwaitedError extends CacheConsistencyError {
+  readonly helper: string;
+  constructor(helper: 'everyInterleaving' | 'replay', why: string, cause?: unknown) {
+    super(
+      'RACE_NOT_AWAITED',
+      `${helper}(...) was not awaited: ${why}.\nWrite \`await ${helper}(...)\` (or return its promise) in the test: ` +
+        'the test must wait until every schedule has run and been checked. See docs/race.md#await-every-call.',
+      cause === undefined ? undefined : { cause },
+    );
+    this.helper = helper;
   }
 }
 

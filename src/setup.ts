@@ -4,13 +4,14 @@
  *
  * - before every test: empty this worker's Redis and reset the test database;
  * - the matchers (`toBeConsistentWith`, `toMatchKeyspaceSnapshot`, ...) and the keyspace snapshot serializer;
- * - after every test: fail a test that left an async matcher un-awaited, and close the test's races;
+ * - after every test: fail a test that left an async matcher or an everyInterleaving/replay un-awaited, and
+ *   close the test's races;
  * - after the file: close the library's connections (or let the preset's environment do it, later).
  */
 import { lazyKeyspaceSerializer, SERIALIZER_REGISTERED } from './keyspace/lazySerializer';
 import { lazyMatchers } from './matchers/lazy';
 import { assertMatchersAwaited } from './matchers/pending';
-import { anyOpenRaces, closeOpenRacesIfAny } from './race/openRaces';
+import { anyExplorations, anyOpenRaces, assertExplorationsAwaited, checkExplorationsAfterEach, closeOpenRacesIfAny } from './race/openRaces';
 import { closeTestContext, environmentClosesConnections, resetTestContext } from './runtime/testContext';
 
 beforeEach(resetTestContext);
@@ -27,18 +28,28 @@ if (!flagged[SERIALIZER_REGISTERED]) {
 }
 
 expect.extend(lazyMatchers);
-// One hook for both checks: every hook costs Jest a little per test. Synchronous unless a race is left open.
+checkExplorationsAfterEach();
+// One hook for every check: every hook costs Jest a little per test. Only the matcher check runs unless the
+// test used the race helpers.
 afterEach(() => {
-  const checkAwaited = () => assertMatchersAwaited(expect.getState().currentTestIdentity?.());
-  if (!anyOpenRaces()) return checkAwaited();
-  let failure: { error: unknown } | undefined;
-  try {
-    checkAwaited();
-  } catch (error) {
-    failure = { error };
-  }
-  // The races are closed either way; a problem closing them comes first, as a `finally` would have it.
-  return closeOpenRacesIfAny().then(() => {
-    if (failure) throw failure.error;
-  });
+  const test = expect.getState().currentTestIdentity?.();
+  if (!anyOpenRaces() && !anyExplorations()) return assertMatchersAwaited(test);
+  return afterRaces(test);
 });
+
+/**
+ * Every check runs; the first problem fails the test. An everyInterleaving/replay left running is stopped
+ * first (nothing else may reset Redis under it); a problem closing the races comes before an un-awaited
+ * matcher, as a `finally` would have it.
+ */
+async function afterRaces(test: object | undefined): Promise<void> {
+  const problems: unknown[] = [];
+  for (const check of [() => assertExplorationsAwaited(test), closeOpenRacesIfAny, () => assertMatchersAwaited(test)]) {
+    try {
+      await check();
+    } catch (error) {
+      problems.push(error);
+    }
+  }
+  if (problems.length > 0) throw problems[0];
+}

@@ -1,6 +1,7 @@
 import { toQueryable, type DatabaseHandle } from '../db/toQueryable';
 import { CacheContractError, NotARedisClientError } from '../errors';
 import { captureKeyspace } from '../keyspace/capture';
+import { findUnknownKey, optionKeys } from '../optionKeys';
 import type { KeyEntry } from '../keyspace/types';
 import type { RedisAdapter } from '../redis/adapter';
 import { toRedisAdapter } from '../redis/toRedisAdapter';
@@ -30,7 +31,7 @@ export interface ResolvedConsistencyOptions {
   maxReported: number;
 }
 
-const OPTION_KEYS = ['contracts', 'strict', 'match', 'maxReported'];
+const OPTION_KEYS = optionKeys<ConsistencyOptions>({ contracts: true, strict: true, match: true, maxReported: true });
 
 /**
  * Validates options (and the `[contracts]` shorthand); returns the problem as text for a matcher error.
@@ -50,8 +51,8 @@ export function resolveOptions(contractsOrOptions: unknown, maybeOptions: unknow
     if (maybeOptions !== undefined) return 'pass options once: (db, contracts, options) or (db, options)';
     options = contractsOrOptions as Record<string, unknown>;
   }
-  const unknownKey = Object.keys(options).find((k) => !OPTION_KEYS.includes(k));
-  if (unknownKey) return `unknown option ${unknownKey} (known: ${OPTION_KEYS.join(', ')})`;
+  const unknownKey = findUnknownKey(options, OPTION_KEYS);
+  if (unknownKey) return `options.${unknownKey.key}: ${unknownKey.problem}`;
   const defaults = consistencyDefaults();
   let contracts: AnyCacheContract[] | undefined;
   if (options.contracts !== undefined) {

@@ -1,5 +1,6 @@
 import type { Queryable, Row } from '../db/types';
 import { CacheContractError } from '../errors';
+import { findUnknownKey, optionKeys } from '../optionKeys';
 import type { KeyEntry } from '../keyspace/types';
 import { compileKeyPattern, type KeyParams, type KeyPattern, type ParamNames } from './pattern';
 
@@ -120,10 +121,10 @@ export type AnyCacheContract = CacheContract<any>;
 const IDENT = /^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/;
 const ORDER_BY = /^\s*[A-Za-z_][A-Za-z0-9_.$]*(\s+(ASC|DESC))?(\s+NULLS\s+(FIRST|LAST))?(\s*,\s*[A-Za-z_][A-Za-z0-9_.$]*(\s+(ASC|DESC))?(\s+NULLS\s+(FIRST|LAST))?)*\s*$/i;
 const ENCODINGS: readonly CacheEncoding[] = ['json', 'hash', 'string', 'list', 'set', 'zset'];
-const KNOWN = [
-  'key', 'name', 'load', 'table', 'where', 'orderBy', 'as', 'many', 'fields', 'column', 'score', 'decode',
-  'expected', 'notFound', 'skip', 'versionColumn', 'ignore',
-] as const;
+const KNOWN = optionKeys<CacheContractOptions>({
+  key: true, name: true, load: true, table: true, where: true, orderBy: true, as: true, many: true, fields: true, column: true,
+  score: true, decode: true, expected: true, notFound: true, skip: true, versionColumn: true, ignore: true,
+});
 
 export function isCacheContract(value: unknown): value is AnyCacheContract {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[CONTRACT_BRAND] === true;
@@ -172,7 +173,8 @@ export function defineCache<const K extends string>(options: CacheContractOption
   const fail = (option: string, problem: string): never => {
     throw new CacheContractError(label, option, problem);
   };
-  for (const k of Object.keys(options)) if (!(KNOWN as readonly string[]).includes(k)) fail(k, `unknown option. Known options: ${KNOWN.join(', ')}`);
+  const unknown = findUnknownKey(options, KNOWN);
+  if (unknown) fail(unknown.key, unknown.problem);
   const pattern = compileKeyPattern(options.key);
   if (typeof pattern === 'string') return fail('key', pattern);
   if (options.name !== undefined && (typeof options.name !== 'string' || !options.name)) fail('name', 'must be a non-empty string');

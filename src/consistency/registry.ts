@@ -1,4 +1,5 @@
 import { CacheContractError } from '../errors';
+import { findUnknownKey, optionKeys } from '../optionKeys';
 import { readState } from '../preset/state';
 import { isCacheContract, type AnyCacheContract } from './contract';
 
@@ -17,6 +18,7 @@ export interface ConsistencyDefaults {
 
 let registered: AnyCacheContract[] = [];
 let registeredDefaults: ConsistencyDefaults = {};
+const DEFAULTS_KEYS = optionKeys<ConsistencyDefaults>({ strict: true, maxReported: true });
 let fromConfig: AnyCacheContract[] | undefined;
 
 function checkContracts(list: unknown, where: string): AnyCacheContract[] {
@@ -39,6 +41,8 @@ function checkContracts(list: unknown, where: string): AnyCacheContract[] {
  * registerCacheContracts([userById, activeIds], { strict: true });
  */
 export function registerCacheContracts(contracts: AnyCacheContract | readonly AnyCacheContract[], defaults: ConsistencyDefaults = {}): void {
+  const unknown = typeof defaults === 'object' && defaults !== null ? findUnknownKey(defaults, DEFAULTS_KEYS) : undefined;
+  if (unknown) throw new CacheContractError('registerCacheContracts()', unknown.key, unknown.problem);
   for (const c of checkContracts(contracts, 'registerCacheContracts()')) if (!registered.includes(c)) registered.push(c);
   if (defaults.strict !== undefined) {
     if (typeof defaults.strict !== 'boolean') throw new CacheContractError('registerCacheContracts()', 'strict', 'must be true or false');

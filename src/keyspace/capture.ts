@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { InvalidKeyspaceOptionError, KeyspaceReadError, NotARedisClientError } from '../errors';
 import type { RedisAdapter, RedisArg, RedisCommand, RedisReply, TextReply } from '../redis/adapter';
+import { findUnknownKey, optionKeys } from '../optionKeys';
 import { toRedisAdapter } from '../redis/toRedisAdapter';
 import { escapeGlob, keyFilter, type KeyMatcher } from './glob';
 import { compileRedactRules, redactEntry, type RedactRule } from './redact';
@@ -50,7 +51,8 @@ export interface CaptureKeyspaceOptions {
 }
 
 /** Every option key, for validation (a misspelt option is an error, not a silent no-op). */
-const OPTION_KEYS = ['match', 'exclude', 'redact', 'ttl', 'decode', 'streamIds', 'batchSize', 'chunkSize'] as const;
+export const CAPTURE_OPTION_KEYS = optionKeys<CaptureKeyspaceOptions>({ match: true, exclude: true, redact: true, ttl: true, decode: true, streamIds: true, batchSize: true, chunkSize: true });
+const DECODE_KEYS = optionKeys<DecodeOptions>({ json: true, binary: true });
 
 interface Plan {
   serverMatch: string | Buffer | undefined;
@@ -168,17 +170,14 @@ function plan(options: CaptureKeyspaceOptions): Plan {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new InvalidKeyspaceOptionError('options', 'must be an object');
   }
-  const unknown = Object.keys(options).filter((k) => !(OPTION_KEYS as readonly string[]).includes(k));
-  if (unknown.length > 0) {
-    throw new InvalidKeyspaceOptionError(unknown.join(', '), `unknown option (known: ${OPTION_KEYS.join(', ')})`);
-  }
+  const unknown = findUnknownKey(options, CAPTURE_OPTION_KEYS);
+  if (unknown) throw new InvalidKeyspaceOptionError(unknown.key, unknown.problem);
   const match = toList(options.match, 'match');
   const exclude = toList(options.exclude, 'exclude');
   const decode = options.decode ?? {};
   if (typeof decode !== 'object' || decode === null) throw new InvalidKeyspaceOptionError('decode', 'must be an object');
-  for (const k of Object.keys(decode)) {
-    if (k !== 'json' && k !== 'binary') throw new InvalidKeyspaceOptionError(`decode.${k}`, 'unknown option (known: json, binary)');
-  }
+  const unknownDecode = findUnknownKey(decode, DECODE_KEYS);
+  if (unknownDecode) throw new InvalidKeyspaceOptionError(`decode.${unknownDecode.key}`, unknownDecode.problem);
   if (decode.json !== undefined && typeof decode.json !== 'boolean') {
     throw new InvalidKeyspaceOptionError('decode.json', 'must be true or false');
   }

@@ -1,4 +1,5 @@
 import { InvalidKeyspaceOptionError } from '../errors';
+import { findUnknownKey, optionKeys } from '../optionKeys';
 import { globToRegExp } from './glob';
 import { looksLikeJson } from './json';
 import type { KeyEntry, RedisText } from './types';
@@ -17,6 +18,9 @@ export const REDACTED = '[REDACTED]';
  *   `key` (a glob or RegExp); `{ key }` alone redacts whole values.
  */
 export type RedactRule = string | RegExp | { key?: string | RegExp; field?: string | RegExp; path?: string };
+
+/** The properties of a `{ key, field, path }` rule. */
+const RULE_KEYS = optionKeys<Extract<RedactRule, { key?: unknown }>>({ key: true, field: true, path: true });
 
 type PathSegment =
   | { kind: 'name'; name: string }
@@ -133,8 +137,8 @@ export function compileRedactRules(rules: RedactRule | readonly RedactRule[] | u
     if (rule instanceof RegExp) return { whole: false, any: rule };
     if (typeof rule === 'object' && rule !== null) {
       const { key, field, path } = rule as { key?: unknown; field?: unknown; path?: unknown };
-      const unknownProps = Object.keys(rule).filter((p) => !['key', 'field', 'path'].includes(p));
-      if (unknownProps.length > 0) throw new InvalidKeyspaceOptionError(option, `unknown properties ${unknownProps.join(', ')} (allowed: key, field, path)`);
+      const unknown = findUnknownKey(rule, RULE_KEYS);
+      if (unknown) throw new InvalidKeyspaceOptionError(`${option}.${unknown.key}`, unknown.problem);
       if (key === undefined && field === undefined && path === undefined) {
         throw new InvalidKeyspaceOptionError(option, 'give at least one of key, field, path');
       }

@@ -1,4 +1,6 @@
 import { format, type Config, type NewPlugin, type Printer, type Refs } from 'pretty-format';
+import { InvalidKeyspaceOptionError } from '../errors';
+import { findUnknownKey, optionKeys } from '../optionKeys';
 import { parseJsonValue } from './json';
 import { REDACTED } from './redact';
 import { compareRedisText, quoteRedisText } from './text';
@@ -201,7 +203,19 @@ function isEntryRecord(value: unknown): value is KeyEntry {
  * `captureKeyspace` returns); everything nested (JSON values) is printed by pretty-format's own printer, so
  * snapshotFormat options apply to it.
  */
+/** The known keys of each options object (the types keep them complete). */
+const SERIALIZER_KEYS = optionKeys<KeyspaceSerializerOptions>({ maxTextLength: true });
+const PRINT_KEYS = optionKeys<PrintKeyspaceOptions>({ maxTextLength: true, print: true, min: true, indent: true });
+const PRINT_CHOICE_KEYS = optionKeys<KeyspacePrintOptions>({ ttl: true, json: true, binary: true, streamIds: true });
+
+function refuseUnknownKeys(options: unknown, known: readonly string[], path = ''): void {
+  if (typeof options !== 'object' || options === null) return;
+  const unknown = findUnknownKey(options, known);
+  if (unknown) throw new InvalidKeyspaceOptionError(path + unknown.key, unknown.problem);
+}
+
 export function createKeyspaceSerializer(options: KeyspaceSerializerOptions = {}): NewPlugin {
+  refuseUnknownKeys(options, SERIALIZER_KEYS);
   const maxTextLength = options.maxTextLength ?? Infinity;
   return {
     test: (value: unknown) => isKeyspaceSnapshot(value),
@@ -235,6 +249,8 @@ export const MESSAGE_TEXT_LIMIT = 200;
  * @example printKeyspace(entry) // '"user:1" (string, expires in ≤ 1h) {\n  "id": 1,\n}'
  */
 export function printKeyspace(value: KeyspaceSnapshot | KeyEntry, options: PrintKeyspaceOptions = {}): string {
+  refuseUnknownKeys(options, PRINT_KEYS);
+  refuseUnknownKeys(options.print, PRINT_CHOICE_KEYS, 'print.');
   const plugin = createKeyspaceSerializer({ maxTextLength: options.maxTextLength ?? MESSAGE_TEXT_LIMIT });
   const common = { plugins: [plugin], min: options.min ?? false, indent: options.min ? 0 : (options.indent ?? 2), escapeString: false, printBasicPrototype: false };
   if (isKeyspaceSnapshot(value)) return format(value, common);

@@ -5,7 +5,8 @@
  */
 import { matcherErrorMessage, matcherHint, printReceived, printWithType, RECEIVED_COLOR } from 'jest-matcher-utils';
 import { CacheConsistencyError, InvalidKeyspaceOptionError } from '../errors';
-import { captureKeyspace, type CaptureKeyspaceOptions } from '../keyspace/capture';
+import { CAPTURE_OPTION_KEYS, captureKeyspace, type CaptureKeyspaceOptions } from '../keyspace/capture';
+import { findUnknownKey } from '../optionKeys';
 import type { KeyspaceSnapshot } from '../keyspace/types';
 import { toRedisAdapter } from '../redis/toRedisAdapter';
 
@@ -20,6 +21,9 @@ export interface SnapshotMatcherState {
   isNot?: boolean;
   promise?: string;
 }
+
+/** Every captureKeyspace option, and `hint`. */
+const SNAPSHOT_OPTION_KEYS: readonly string[] = [...CAPTURE_OPTION_KEYS, 'hint'];
 
 const CONNECTION_CODES = new Set(['REDIS_CONNECTION_CLOSED', 'REDIS_UNREACHABLE']);
 
@@ -50,6 +54,12 @@ export function parseSnapshotArguments(name: string, state: SnapshotMatcherState
       throw new Error(matcherErrorMessage(hintFor(name, state, 'options, hint'), 'hint must be a string', printWithType('Hint', hintArg, printReceived)));
     }
     options.hint = hintArg;
+  }
+  const unknown = findUnknownKey(options, SNAPSHOT_OPTION_KEYS);
+  if (unknown) {
+    throw new Error(
+      matcherErrorMessage(hintFor(name, state, 'options'), `options.${unknown.key}: ${unknown.problem}`, printWithType('Options', optionsOrHint, printReceived)),
+    );
   }
   if (options.hint !== undefined && typeof options.hint !== 'string') {
     throw new Error(matcherErrorMessage(hintFor(name, state, 'options'), 'options.hint must be a string', printWithType('Hint', options.hint, printReceived)));

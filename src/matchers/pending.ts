@@ -1,8 +1,5 @@
-import { resolve } from 'node:path';
+import { callSite } from '../callSite';
 import type { MatcherNotAwaitedError as NotAwaited } from '../errors';
-
-/** The library's own folder (src/ or dist/): its frames are left out of the call site. */
-const LIBRARY_ROOT = resolve(__dirname, '..');
 
 /**
  * Catching a forgotten `await`: every call of an async matcher of this library is tracked until it settles.
@@ -24,9 +21,7 @@ const pending = new Set<Pending>();
 
 /** Tracks an async matcher's work until it settles; returns the same promise. */
 export function trackPending<T>(matcher: string, promise: Promise<T>, test: object | undefined): Promise<T> {
-  const frames = (new Error().stack ?? '').split('\n').slice(1);
-  const site = frames.filter((line) => !line.includes(LIBRARY_ROOT)).join('\n');
-  const entry: Pending = { matcher, promise, test, site };
+  const entry: Pending = { matcher, promise, test, site: callSite() };
   pending.add(entry);
   const done = () => {
     pending.delete(entry);
@@ -40,14 +35,32 @@ export function trackPending<T>(matcher: string, promise: Promise<T>, test: obje
  * call of the current test is still running.
  */
 export async function assertMatchersAwaited(test?: object): Promise<void> {
-  const mine = [...pending].filter((p) => test === undefined || p.test === undefined || p.test === test);
+  await failUnawaited([...pending].filter((p) => test === undefined || p.test === undefined || p.test === test));
+}
+
+/** The matcher calls running now: give it to assertMatchersAwaitedSince after some code ran. */
+export function matchersRunning(): ReadonlySet<object> {
+  return new Set(pending);
+}
+
+/**
+ * Fails with MatcherNotAwaitedError when a matcher call started after `before` (matchersRunning()) is still
+ * running: the code that ran in between (a race's setup, actors and check) did not await it. `where` names
+ * that code in the message.
+ */
+export async function assertMatchersAwaitedSince(before: ReadonlySet<object>, where: string): Promise<void> {
+  await failUnawaited([...pending].filter((p) => !before.has(p)), where);
+}
+
+/** Waits for `mine` (so they cannot bleed into what runs next), forgets them, and throws for them. */
+async function failUnawaited(mine: Pending[], where?: string): Promise<void> {
   if (mine.length === 0) return;
   for (const p of mine) pending.delete(p);
   await Promise.allSettled(mine.map((p) => p.promise));
   const names = [...new Set(mine.map((p) => p.matcher))];
   // Loaded on failure only: the setup file loads this module in every test file.
   const { MatcherNotAwaitedError } = require('../errors') as { MatcherNotAwaitedError: typeof NotAwaited };
-  const error = new MatcherNotAwaitedError(names.join(' and '), mine.length);
+  const error = new MatcherNotAwaitedError(names.join(' and '), mine.length, where);
   // Point at the first call left without await, not at this hook.
   error.stack = `${error.name}: ${error.message}\n${mine[0]!.site}`;
   throw error;

@@ -8,7 +8,7 @@ import type { ExternalClaim } from '../server/externalRedis';
 import { startRedisServer, type RedisServer } from '../server/redisServer';
 import { startWatchdog, type Watchdog } from '../server/watchdog';
 import type { ProvisionedDatabases } from '../db/provision';
-import { validateOptions, type ResolvedOptions } from './options';
+import { checkEnvironmentOptionKeys, validateOptions, type ResolvedOptions } from './options';
 import { writeState, STATE_ENV, type PresetState } from './state';
 
 /** What a started run holds until teardown. */
@@ -126,6 +126,7 @@ export async function startServers(
   projectConfig?: Pick<Config.ProjectConfig, 'testEnvironmentOptions' | 'rootDir'>,
 ): Promise<void> {
   if (holder[RUNNING]) return; // already running in this process (several projects share the servers)
+  checkEnvironmentOptionKeys(projectConfig?.testEnvironmentOptions);
   const options = validateOptions(
     projectConfig?.testEnvironmentOptions?.cacheConsistency,
     projectConfig?.rootDir ?? globalConfig.rootDir,

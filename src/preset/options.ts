@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { DATABASE_KINDS, URL_EXAMPLE, databaseUrlProblem, redactUrl, type RealDatabaseKind } from '../db/databaseUrl';
 import { InvalidOptionsError } from '../errors';
+import { closestWord, findUnknownKey, optionKeys } from '../optionKeys';
 import { AUTH_ARGS, LIBRARY_CHOSEN_ARGS, argNaming } from '../server/redisServer';
 
 /** Everything under `testEnvironmentOptions.cacheConsistency`. docs/configuration.md documents each key. */
@@ -80,6 +81,14 @@ export interface ResolvedOptions {
 
 const ROOT = 'testEnvironmentOptions.cacheConsistency';
 
+type RedisOptions = NonNullable<CacheConsistencyOptions['redis']>;
+/** The known keys of each options object (the types keep them complete). */
+const ROOT_KEYS = optionKeys<CacheConsistencyOptions>({ redis: true, database: true, consistency: true });
+const REDIS_KEYS = optionKeys<RedisOptions>({ binary: true, args: true, startTimeoutMs: true, url: true, isolation: true, allowFlush: true, cluster: true });
+const CLUSTER_KEYS = optionKeys<NonNullable<RedisOptions['cluster']>>({ masters: true, replicasPerMaster: true });
+const DATABASE_KEYS = optionKeys<NonNullable<CacheConsistencyOptions['database']>>({ schema: true, kind: true, url: true, reset: true });
+const CONSISTENCY_KEYS = optionKeys<NonNullable<CacheConsistencyOptions['consistency']>>({ contracts: true, strict: true, maxReported: true });
+
 type Check = (value: unknown, path: string) => void;
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -94,25 +103,9 @@ function describe(v: unknown): string {
   return `${typeof v} ${String(v)}`;
 }
 
-/** Levenshtein distance, for "did you mean". */
-function distance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
-  for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++)
-      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-  return d[a.length]![b.length]!;
-}
-
 function checkKeys(obj: Record<string, unknown>, path: string, known: readonly string[]): void {
-  for (const key of Object.keys(obj)) {
-    if (known.includes(key)) continue;
-    const close = known.filter((k) => distance(k.toLowerCase(), key.toLowerCase()) <= 2);
-    throw new InvalidOptionsError(
-      `${path}.${key}`,
-      `unknown option.${close.length ? ` Did you mean "${close[0]}"?` : ''} Known options here: ${known.join(', ')}.`,
-    );
-  }
+  const unknown = findUnknownKey(obj, known);
+  if (unknown) throw new InvalidOptionsError(`${path}.${unknown.key}`, unknown.problem);
 }
 
 const nonEmptyString: Check = (v, path) => {
@@ -135,7 +128,7 @@ function validateRealDatabase(d: Record<string, unknown>, path: string, out: Res
   if (typeof kind !== 'string' || !(DATABASE_KINDS as readonly string[]).includes(kind)) {
     const aliases: Record<string, string> = { postgresql: 'postgres', pg: 'postgres', mariadb: 'mysql', pgmem: 'pg-mem' };
     const lower = typeof kind === 'string' ? kind.toLowerCase().replace(/[^a-z]/g, '') : '';
-    const close = aliases[lower] ?? DATABASE_KINDS.find((k) => distance(k, lower) <= 2);
+    const close = aliases[lower] ?? closestWord(lower, DATABASE_KINDS);
     throw new InvalidOptionsError(`${path}.kind`, `expected ${DATABASE_KINDS.map((k) => `'${k}'`).join(', ')}, got ${describe(d.kind)}.${close ? ` Did you mean '${close}'?` : ''}`);
   }
   if (kind === 'pg-mem') {
@@ -161,24 +154,37 @@ function validateRealDatabase(d: Record<string, unknown>, path: string, out: Res
   out.reset = (d.reset as 'delete' | 'truncate' | undefined) ?? 'delete';
 }
 
+/**
+ * `testEnvironmentOptions` is shared with the test environment's own options (jsdom's `url`, ...), so only a
+ * key that looks like a misspelling of `cacheConsistency` (at most 3 edits, any case) is refused there: left
+ * alone, it would run every test without the options the user meant to give.
+ */
+export function checkEnvironmentOptionKeys(environmentOptions: unknown): void {
+  if (!isPlainObject(environmentOptions)) return;
+  for (const key of Object.keys(environmentOptions)) {
+    if (key !== 'cacheConsistency' && closestWord(key, ['cacheConsistency'], 3))
+      throw new InvalidOptionsError(`testEnvironmentOptions.${key}`, 'unknown option. Did you mean "cacheConsistency"? (the options of jest-cache-consistency go under testEnvironmentOptions.cacheConsistency)');
+  }
+}
+
 export function validateOptions(raw: unknown, rootDir: string): ResolvedOptions {
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(rootDir, p));
   const out: ResolvedOptions = { redis: { args: [], startTimeoutMs: 10_000 }, database: { schema: [] } };
   if (raw === undefined) return out;
   if (!isPlainObject(raw)) throw new InvalidOptionsError(ROOT, `expected an object, got ${describe(raw)}.`);
-  checkKeys(raw, ROOT, ['redis', 'database', 'consistency']);
+  checkKeys(raw, ROOT, ROOT_KEYS);
 
   if (raw.redis !== undefined) {
     const path = `${ROOT}.redis`;
     const r = raw.redis;
     if (!isPlainObject(r)) throw new InvalidOptionsError(path, `expected an object, got ${describe(r)}.`);
-    checkKeys(r, path, ['binary', 'args', 'startTimeoutMs', 'url', 'isolation', 'allowFlush', 'cluster']);
+    checkKeys(r, path, REDIS_KEYS);
     if (r.cluster !== undefined) {
       const cpath = `${path}.cluster`;
       if (r.url !== undefined) throw new InvalidOptionsError(cpath, 'starts a cluster of servers the library owns, but redis.url points at an existing server: remove one of the two.');
       const c = r.cluster === true ? {} : r.cluster;
       if (!isPlainObject(c)) throw new InvalidOptionsError(cpath, `expected an object like { masters: 3, replicasPerMaster: 0 }, got ${describe(c)}.`);
-      checkKeys(c, cpath, ['masters', 'replicasPerMaster']);
+      checkKeys(c, cpath, CLUSTER_KEYS);
       const masters = c.masters ?? 3;
       const replicasPerMaster = c.replicasPerMaster ?? 0;
       if (typeof masters !== 'number' || !Number.isInteger(masters) || masters < 1 || masters > 16)
@@ -239,7 +245,7 @@ export function validateOptions(raw: unknown, rootDir: string): ResolvedOptions 
     const path = `${ROOT}.database`;
     const d = raw.database;
     if (!isPlainObject(d)) throw new InvalidOptionsError(path, `expected an object, got ${describe(d)}.`);
-    checkKeys(d, path, ['schema', 'kind', 'url', 'reset']);
+    checkKeys(d, path, DATABASE_KEYS);
     validateRealDatabase(d, path, out.database);
     if (d.schema !== undefined) {
       const list = typeof d.schema === 'string' ? [d.schema] : d.schema;
@@ -255,7 +261,7 @@ export function validateOptions(raw: unknown, rootDir: string): ResolvedOptions 
     const path = `${ROOT}.consistency`;
     const c = raw.consistency;
     if (!isPlainObject(c)) throw new InvalidOptionsError(path, `expected an object, got ${describe(c)}.`);
-    checkKeys(c, path, ['contracts', 'strict', 'maxReported']);
+    checkKeys(c, path, CONSISTENCY_KEYS);
     const consistency = { contracts: [] as string[], strict: false, maxReported: 10 };
     if (c.contracts !== undefined) {
       if (typeof c.contracts === 'string') nonEmptyString(c.contracts, `${path}.contracts`);

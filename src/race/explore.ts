@@ -4,9 +4,12 @@
  */
 import type Redis from 'ioredis';
 import type { TestDb } from '../db/embedded';
-import { CacheConsistencyError, InvalidRaceScenarioError, RaceFailureError, RaceUninstrumentedIoError, RedisNotOwnedError } from '../errors';
+import { callSite } from '../callSite';
+import { CacheConsistencyError, InvalidRaceScenarioError, RaceFailureError, RaceNotAwaitedError, RaceUninstrumentedIoError, RedisNotOwnedError } from '../errors';
+import { closestWord, findUnknownKey, optionKeys } from '../optionKeys';
 import { toRedisAdapter } from '../redis/toRedisAdapter';
 import type { RedisAdapter, RedisReply } from '../redis/adapter';
+import { assertMatchersAwaitedSince, matchersRunning } from '../matchers/pending';
 import { readState } from '../preset/state';
 import { redisKeyPrefix, testDb, testRedis } from '../runtime/testContext';
 import { DELETE_PREFIX_SCRIPT, globEscape } from '../server/externalRedis';
@@ -14,6 +17,7 @@ import { ActorLink } from './actorLink';
 import { actorDb, actorRedis, closeConnections, tidyConnections } from './connections';
 import { dbHandleKind } from './dbSteps';
 import { KeyWriterRegistry } from './keyWriters';
+import { trackExploration, type ExplorationSignal } from './openRaces';
 import { guardUninstrumented, redisClientKind } from './redisSteps';
 import { formatReport, formatTimeline } from './report';
 import { ResourceTracker } from './resourceTracker';
@@ -114,9 +118,29 @@ function invalid(option: string, problem: string): never {
   throw new InvalidRaceScenarioError(option, problem);
 }
 
+/** The known keys of a scenario, and of its nested options (the types keep them complete). */
+const SCENARIO_KEYS = optionKeys<Scenario>({
+  actors: true, setup: true, check: true, strategy: true, redis: true, db: true, faults: true, resetDb: true, allowFlush: true,
+  stallTimeoutMs: true, shrinkBudget: true,
+});
+const FAULT_KEYS = optionKeys<FaultSpec>({ actor: true, at: true, nth: true, when: true, error: true });
+type StrategyObject = Extract<Strategy, object>;
+const STRATEGY_KEYS: Record<StrategyObject['kind'], readonly string[]> = {
+  exhaustive: optionKeys<Extract<StrategyObject, { kind: 'exhaustive' }>>({ kind: true, preemptionBound: true, maxSchedules: true }),
+  random: optionKeys<Extract<StrategyObject, { kind: 'random' }>>({ kind: true, seed: true, runs: true }),
+  pct: optionKeys<Extract<StrategyObject, { kind: 'pct' }>>({ kind: true, seed: true, runs: true, depth: true }),
+};
+
+/** Throws INVALID_RACE_SCENARIO for the first key of `options` not in `known`, with a "did you mean". */
+function refuseUnknownKeys(options: object, known: readonly string[], path?: string): void {
+  const unknown = findUnknownKey(options, known);
+  if (unknown) invalid(path === undefined ? unknown.key : `${path}.${unknown.key}`, unknown.problem);
+}
+
 function validate(scenario: unknown): asserts scenario is Scenario<object, unknown> {
   if (scenario === null || typeof scenario !== 'object') invalid('scenario', 'pass an object { actors, setup?, check?, strategy? }');
   const s = scenario as Record<string, unknown>;
+  refuseUnknownKeys(s, SCENARIO_KEYS);
   if (!s.actors || typeof s.actors !== 'object') invalid('actors', 'an object of named async functions, e.g. { writer: ({ redis, db }) => ..., reader: ... }');
   const names = Object.keys(s.actors as object);
   if (names.length === 0) invalid('actors', 'at least one actor is needed');
@@ -126,9 +150,12 @@ function validate(scenario: unknown): asserts scenario is Scenario<object, unkno
   if (s.shrinkBudget !== undefined && !(Number.isInteger(s.shrinkBudget) && (s.shrinkBudget as number) >= 0)) invalid('shrinkBudget', 'a non-negative integer');
   const st = s.strategy as Strategy | undefined;
   if (st !== undefined && !(st === 'exhaustive' || st === 'random' || st === 'pct')) {
-    if (typeof st !== 'object' || !['exhaustive', 'random', 'pct'].includes((st as { kind?: string }).kind ?? '')) {
-      invalid('strategy', "'exhaustive', 'random', 'pct', or { kind: 'exhaustive' | 'random' | 'pct', ... }");
+    const kind = (st as { kind?: unknown } | null)?.kind;
+    if (typeof st !== 'object' || st === null || typeof kind !== 'string' || !Object.hasOwn(STRATEGY_KEYS, kind)) {
+      const close = typeof st === 'string' ? closestWord(st, Object.keys(STRATEGY_KEYS)) : undefined;
+      invalid('strategy', `'exhaustive', 'random', 'pct', or { kind: 'exhaustive' | 'random' | 'pct', ... }${close ? `. Did you mean '${close}'?` : ''}`);
     }
+    refuseUnknownKeys(st, STRATEGY_KEYS[kind as StrategyObject['kind']], 'strategy');
     const o = st as { seed?: unknown; runs?: unknown; depth?: unknown; preemptionBound?: unknown; maxSchedules?: unknown };
     if (o.seed !== undefined && !Number.isInteger(o.seed)) invalid('strategy.seed', 'an integer');
     for (const k of ['runs', 'depth', 'maxSchedules'] as const) if (o[k] !== undefined && !(Number.isInteger(o[k]) && (o[k] as number) > 0)) invalid(`strategy.${k}`, 'a positive integer');
@@ -138,10 +165,12 @@ function validate(scenario: unknown): asserts scenario is Scenario<object, unkno
     if (!Array.isArray(s.faults)) invalid('faults', 'an array of { actor, at, nth?, when?, error? }');
     (s.faults as FaultSpec[]).forEach((f, i) => {
       if (!f || typeof f !== 'object') invalid(`faults[${i}]`, 'an object { actor, at, nth?, when?, error? }');
+      refuseUnknownKeys(f, FAULT_KEYS, `faults[${i}]`);
       if (!names.includes(f.actor)) invalid(`faults[${i}].actor`, `${JSON.stringify(f.actor)} is not one of the actors (${names.join(', ')})`);
       try {
-        patternFromArgs([f.at]);
+        patternFromArgs([f.at], `faults[${i}].at`);
       } catch (e) {
+        if (e instanceof InvalidRaceScenarioError) throw e;
         invalid(`faults[${i}].at`, (e as Error).message);
       }
       if (f.when !== undefined && f.when !== 'before' && f.when !== 'after') invalid(`faults[${i}].when`, "'before' or 'after'");
@@ -342,9 +371,12 @@ class RaceSession {
 
   /** One schedule: reset, setup, the actors under `chooser`, tidy, check. */
   async run(chooser: Chooser): Promise<Verdict> {
+    const matchersBefore = matchersRunning();
     await this.#redisStart.restore();
     await this.#resetDb();
     await this.scenario.setup?.({ redis: this.redis, db: this.db });
+    // Checked here too: a matcher the setup left running would otherwise often finish before the check.
+    await assertMatchersAwaitedSince(matchersBefore, "the scenario's setup");
     this.tracker.clear();
     const schedule = new ScheduleRun(this.links, {
       tracker: this.tracker,
@@ -395,6 +427,13 @@ class RaceSession {
     } catch (error) {
       checkError = error ?? new Error('the check threw undefined');
     }
+    // A matcher left running by an actor or the check: its verdict would be lost (or land in the
+    // next schedule). It is waited for, and fails this schedule.
+    try {
+      await assertMatchersAwaitedSince(matchersBefore, "the scenario's actors or check");
+    } catch (error) {
+      checkError ??= error;
+    }
     const unprovoked = this.names
       .map((name) => ({ name, o: result.outcomes[name]! }))
       .filter(({ o }) => !o.ok && !o.provoked)
@@ -438,13 +477,25 @@ function indent(text: string): string {
     .join('\n');
 }
 
+/** The test ended without awaiting the call (the preset's afterEach set the signal): no further schedule runs. */
+function stopIfAbandoned(signal: ExplorationSignal, kind: 'everyInterleaving' | 'replay'): void {
+  if (signal.stopped) throw new RaceNotAwaitedError(kind, 'the test ended while it was still running');
+}
+
+/** The test running now (Jest's expect state), to tell concurrent tests' calls apart. */
+function currentTest(): object | undefined {
+  const state = (globalThis as { expect?: { getState?: () => { currentTestIdentity?: () => object } } }).expect?.getState?.();
+  return state?.currentTestIdentity?.();
+}
+
 /** Finds a failing schedule with fewer context switches: iterative preemption bounding, within a budget. */
-async function shrink(session: RaceSession, failing: Verdict, budget: number): Promise<{ verdict: Verdict; runs: number }> {
+async function shrink(session: RaceSession, failing: Verdict, budget: number, signal: ExplorationSignal): Promise<{ verdict: Verdict; runs: number }> {
   let runs = 0;
   let best = failing;
   for (let bound = 0; bound < best.result.preemptions && runs < budget; bound++) {
     const explorer = new DfsExplorer({ preemptionBound: bound, maxSchedules: budget - runs });
     for (let chooser = explorer.next(); chooser; chooser = explorer.next()) {
+      stopIfAbandoned(signal, 'everyInterleaving');
       runs++;
       const v = await session.run(chooser);
       if (v.failed && (v.result.preemptions < best.result.preemptions || (v.result.preemptions === best.result.preemptions && v.result.switches < best.result.switches))) {
@@ -490,11 +541,12 @@ function report(session: RaceSession, v: Verdict, headline: string): string {
   });
 }
 
-async function explore(scenario: Scenario<object, unknown>, explorer: Explorer, kind: 'everyInterleaving' | 'replay'): Promise<RaceSummary> {
+async function explore(scenario: Scenario<object, unknown>, explorer: Explorer, kind: 'everyInterleaving' | 'replay', signal: ExplorationSignal): Promise<RaceSummary> {
   const session = await RaceSession.open(scenario);
   try {
     let count = 0;
     for (let chooser = explorer.next(); chooser; chooser = explorer.next()) {
+      stopIfAbandoned(signal, kind);
       const verdict = await session.run(chooser);
       count++;
       explorer.done(verdict.result);
@@ -503,7 +555,7 @@ async function explore(scenario: Scenario<object, unknown>, explorer: Explorer, 
         throw trimStack(new RaceFailureError(report(session, verdict, `replay: the schedule ${verdict.token} fails.`), verdict.token, 1, stepLines(verdict), verdict.checkError));
       }
       const budget = scenario.shrinkBudget ?? 500;
-      const { verdict: best, runs } = await shrink(session, verdict, budget);
+      const { verdict: best, runs } = await shrink(session, verdict, budget, signal);
       const final = best;
       const shrunk =
         best === verdict
@@ -541,9 +593,9 @@ async function explore(scenario: Scenario<object, unknown>, explorer: Explorer, 
  * });
  */
 export function everyInterleaving<R extends object = Redis, D = TestDb>(scenario: Scenario<R, D>): Promise<RaceSummary> {
-  return Promise.resolve().then(() => {
+  return trackExploration('everyInterleaving', currentTest(), callSite(), (signal) => {
     validate(scenario);
-    return explore(scenario as unknown as Scenario<object, unknown>, explorerFor(scenario.strategy), 'everyInterleaving');
+    return explore(scenario as unknown as Scenario<object, unknown>, explorerFor(scenario.strategy), 'everyInterleaving', signal);
   });
 }
 
@@ -552,13 +604,13 @@ export function everyInterleaving<R extends object = Redis, D = TestDb>(scenario
  * resolves `{ schedules: 1 }` when it passes now (after a fix).
  */
 export function replay<R extends object = Redis, D = TestDb>(token: string, scenario: Scenario<R, D>): Promise<RaceSummary> {
-  return Promise.resolve().then(() => {
+  return trackExploration('replay', currentTest(), callSite(), (signal) => {
     validate(scenario);
     const choices = decodeToken(token);
     if (typeof choices === 'string') invalid('token', `${JSON.stringify(token)}: ${choices}`);
     const names = Object.keys(scenario.actors);
     const unknown = [...new Set(choices.map((c) => c.actor))].filter((a) => !names.includes(a));
     if (unknown.length) invalid('token', `it names actors ${unknown.map((u) => JSON.stringify(u)).join(', ')} that the scenario does not have (${names.join(', ')})`);
-    return explore(scenario as unknown as Scenario<object, unknown>, new ReplayExplorer(token, choices), 'replay');
+    return explore(scenario as unknown as Scenario<object, unknown>, new ReplayExplorer(token, choices), 'replay', signal);
   });
 }

@@ -7,6 +7,7 @@ import { setImmediate as realSetImmediate } from 'node:timers';
 import type Redis from 'ioredis';
 import type { TestDb } from '../db/embedded';
 import { GateNeverReachedError, GateNotReleasedError, InjectedFaultError, InvalidRaceScenarioError } from '../errors';
+import { findUnknownKey, optionKeys } from '../optionKeys';
 import { readState } from '../preset/state';
 import { testDb, testRedis } from '../runtime/testContext';
 import { ActorLink, outsideActors, runActor, settle, type StepController } from './actorLink';
@@ -62,6 +63,10 @@ export interface FailAtOptions {
   /** The nth matching step (1-based). Default 1. */
   readonly nth?: number;
 }
+
+/** The known keys of race()'s options and of failAt's (the types keep them complete). */
+const RACE_OPTION_KEYS = optionKeys<RaceOptions<unknown, unknown>>({ redis: true, db: true });
+const FAIL_AT_KEYS = optionKeys<FailAtOptions>({ error: true, when: true, nth: true });
 
 class GateImpl implements Gate {
   readonly description: string;
@@ -303,7 +308,7 @@ class RaceImpl<R extends object, D> implements Race<R, D>, StepController {
     const redisConn = actorRedis(link, this.redis);
     const dbConn = this.db !== undefined ? actorDb(link, this.db as unknown as object) : undefined;
     const gate = (when: 'before' | 'after', args: unknown[]) => {
-      const g = new GateImpl(state, when, patternFromArgs(args));
+      const g = new GateImpl(state, when, patternFromArgs(args, when === 'before' ? 'pauseBefore' : 'pauseAfter'));
       state.gates.push(g);
       return g;
     };
@@ -314,7 +319,12 @@ class RaceImpl<R extends object, D> implements Race<R, D>, StepController {
       pauseBefore: (...args: StepPatternArgs) => gate('before', args),
       pauseAfter: (...args: StepPatternArgs) => gate('after', args),
       failAt: (pattern, options = {}) => {
-        const f = new FaultImpl(patternFromArgs([pattern]), options);
+        if (typeof options !== 'object' || options === null) throw new InvalidRaceScenarioError('failAt options', 'an object { error?, when?, nth? }');
+        const unknown = findUnknownKey(options, FAIL_AT_KEYS);
+        if (unknown) throw new InvalidRaceScenarioError(`failAt options.${unknown.key}`, unknown.problem);
+        if (options.when !== undefined && options.when !== 'before' && options.when !== 'after') throw new InvalidRaceScenarioError('failAt options.when', "'before' or 'after'");
+        if (options.nth !== undefined && !(Number.isInteger(options.nth) && options.nth > 0)) throw new InvalidRaceScenarioError('failAt options.nth', 'a positive integer');
+        const f = new FaultImpl(patternFromArgs([pattern], 'failAt'), options);
         state.faults.push(f);
         return f;
       },
@@ -435,6 +445,9 @@ class RaceImpl<R extends object, D> implements Race<R, D>, StepController {
  * gate.release(); await w;
  */
 export function race<R extends object = Redis, D = TestDb>(options: RaceOptions<R, D> = {}): Race<R, D> {
+  if (typeof options !== 'object' || options === null) throw new InvalidRaceScenarioError('options', 'an object { redis?, db? }');
+  const unknown = findUnknownKey(options, RACE_OPTION_KEYS);
+  if (unknown) throw new InvalidRaceScenarioError(unknown.key, unknown.problem);
   const preset = readState() !== undefined;
   const redis = (options.redis ?? (preset ? testRedis() : undefined)) as R | undefined;
   if (!redis || !redisClientKind(redis)) {

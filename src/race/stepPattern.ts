@@ -10,6 +10,8 @@
  * Shorthand for gates: `pauseBefore('redis', 'DEL')`, `pauseBefore('redis', 'SET', 'user:*')`,
  * `pauseBefore('db', /UPDATE users/)`, `pauseBefore('db')` (any statement).
  */
+import { InvalidRaceScenarioError } from '../errors';
+import { findUnknownKey, optionKeys } from '../optionKeys';
 import type { StepInfo } from './step';
 
 export type StepPattern =
@@ -27,12 +29,21 @@ export type StepPatternArgs =
   | [kind: 'db', sql?: string | RegExp]
   | [kind: 'timer'];
 
-export function patternFromArgs(args: readonly unknown[]): StepPattern {
+/** The properties of an object pattern. */
+const PATTERN_KEYS = optionKeys<Exclude<StepPattern, (step: StepInfo) => boolean>>({ redis: true, key: true, db: true, timer: true });
+
+/** `option` names the argument in errors (`faults[0].at`); a pattern object with an unknown key is refused. */
+export function patternFromArgs(args: readonly unknown[], option = 'step pattern'): StepPattern {
   const [first, second, third] = args;
   if (first === 'redis') return { redis: (second as string | RegExp | undefined) ?? true, ...(third !== undefined ? { key: third as string | RegExp } : {}) };
   if (first === 'db') return { db: (second as string | RegExp | undefined) ?? true };
   if (first === 'timer') return { timer: true };
-  if (typeof first === 'function' || (first !== null && typeof first === 'object' && !Array.isArray(first))) return first as StepPattern;
+  if (typeof first === 'function') return first as StepPattern;
+  if (first !== null && typeof first === 'object' && !Array.isArray(first)) {
+    const unknown = findUnknownKey(first, PATTERN_KEYS);
+    if (unknown) throw new InvalidRaceScenarioError(`${option}.${unknown.key}`, unknown.problem);
+    return first as StepPattern;
+  }
   throw new TypeError(
     `a step pattern is ('redis', command?, key?), ('db', sql?), ('timer'), { redis, key, db, timer } or (step) => boolean; received ${describeValue(first)}`,
   );

@@ -3,6 +3,7 @@ import { createServer, connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RedisServerStartError } from '../errors';
+import { findUnknownKey, optionKeys } from '../optionKeys';
 
 export interface StartRedisServerOptions {
   binary: string;
@@ -35,6 +36,11 @@ export interface StartRedisServerOptions {
   /** How to choose a port to try. Default: one the OS reports free right now. (Tests inject collisions.) */
   choosePort?: () => Promise<number>;
 }
+
+/** The known keys of startRedisServer's options (the type keeps them complete). */
+const START_OPTION_KEYS = optionKeys<StartRedisServerOptions>({
+  binary: true, args: true, startTimeoutMs: true, portAttempts: true, unixSocket: true, cluster: true, onSpawn: true, onExit: true, choosePort: true,
+});
 
 export interface RedisServer {
   readonly pid: number;
@@ -136,6 +142,8 @@ class PortTakenError extends Error {}
 export async function startRedisServer(options: StartRedisServerOptions): Promise<RedisServer> {
   const args = options.args ?? [];
   const refuse = (reason: string) => new RedisServerStartError(options.binary, [...args], reason, '', { refused: true });
+  const unknown = findUnknownKey(options, START_OPTION_KEYS);
+  if (unknown) throw refuse(`options.${unknown.key}: ${unknown.problem}`);
   const chosen = argNaming(args, LIBRARY_CHOSEN_ARGS);
   if (chosen) {
     throw refuse(

@@ -9,14 +9,15 @@
  *   under the Jest preset, before every test of a file that asked for the server, at the first test of the
  *   file after such a file (under Jest: when such a file ends), and at the first test of a worker process
  *   that is not the first on its server;
- * - fails a test that left a matcher call un-awaited or a race open; closes connections after the file.
+ * - fails a test that left a matcher call or an everyInterleaving/replay un-awaited, or a race open; closes
+ *   connections after the file.
  */
 import { afterAll, afterEach, beforeEach, expect, inject } from 'vitest';
 import { lazyKeyspaceSerializer as keyspaceSerializer } from '../keyspace/lazySerializer.js';
 import { assertMatchersAwaited } from '../matchers/pending.js';
 import { FILE_INFO, type FileInfo, type FileInfoSlot } from '../preset/cleanup.js';
 import { writeState } from '../preset/state.js';
-import { closeOpenRacesIfAny as closeOpenRaces } from '../race/openRaces.js';
+import { assertExplorationsAwaited, checkExplorationsAfterEach, closeOpenRacesIfAny as closeOpenRaces } from '../race/openRaces.js';
 import { closeTestContext, resetTestContext, useWorkerIdVariable, workerId } from '../runtime/testContext.js';
 import { VitestGlobalSetupMissingError, VitestWorkerWithoutServerError } from './errors.mjs';
 import { vitestMatchers } from './matchers.mjs';
@@ -50,6 +51,10 @@ beforeEach(resetTestContext);
 // Tests of a file run one at a time here (see docs/vitest.md), so every pending call belongs to this test.
 afterEach(() => assertMatchersAwaited(undefined));
 afterEach(closeOpenRaces);
+// Registered last, so it runs first (Vitest runs after-hooks in reverse): an everyInterleaving/replay left
+// running is stopped before anything else touches Redis.
+checkExplorationsAfterEach();
+afterEach(() => assertExplorationsAwaited(undefined));
 afterAll(closeTestContext);
 
 export { VitestGlobalSetupMissingError, VitestWorkerWithoutServerError } from './errors.mjs';
