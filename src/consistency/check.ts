@@ -1,6 +1,8 @@
 import { toQueryable, type DatabaseHandle } from '../db/toQueryable';
-import { CacheContractError, NotARedisClientError } from '../errors';
-import { captureKeyspace } from '../keyspace/capture';
+import { CacheContractError, NotARedisClientError, type InvalidKeyspaceOptionError } from '../errors';
+import { Redaction, redactList, type RedactRule } from '../keyspace/redact';
+import { presetRedactRules } from '../preset/state';
+import { readKeyspace } from '../keyspace/capture';
 import type { KeyEntry } from '../keyspace/types';
 import type { RedisAdapter } from '../redis/adapter';
 import { toRedisAdapter } from '../redis/toRedisAdapter';
@@ -9,7 +11,7 @@ import { compiledContract, type AnyCacheContract } from './contract';
 import { conventionContracts } from './convention';
 import { consistencyDefaults, contractsArgument, defaultContracts } from './registry';
 import { compareText, printableText } from './values';
-import { currentWriterLookup } from './writers';
+import { activeRaceRedactRules, currentWriterLookup } from './writers';
 
 /** Options of `toBeConsistentWith` and `checkConsistency`. */
 export interface ConsistencyOptions {
@@ -21,6 +23,11 @@ export interface ConsistencyOptions {
   match?: string;
   /** Inconsistent keys shown in full in a failure message; the rest are counted. Default 10. */
   maxReported?: number;
+  /**
+   * Secrets the failure message and diff never show (both sides): the rules of captureKeyspace's `redact`,
+   * added to the preset's (docs/configuration.md#redact). The comparison itself sees the real values.
+   */
+  redact?: RedactRule | readonly RedactRule[];
 }
 
 export interface ResolvedConsistencyOptions {
@@ -28,9 +35,11 @@ export interface ResolvedConsistencyOptions {
   strict: boolean;
   match: string | undefined;
   maxReported: number;
+  /** The preset's rules, the active race's, then the call's own. */
+  redaction: Redaction;
 }
 
-const OPTION_KEYS = ['contracts', 'strict', 'match', 'maxReported'];
+const OPTION_KEYS = ['contracts', 'strict', 'match', 'maxReported', 'redact'];
 
 /**
  * Validates options (and the `[contracts]` shorthand); returns the problem as text for a matcher error.
@@ -66,7 +75,15 @@ export function resolveOptions(contractsOrOptions: unknown, maybeOptions: unknow
   if (options.match !== undefined && (typeof options.match !== 'string' || options.match === '')) return 'match must be a non-empty key glob';
   if (options.maxReported !== undefined && (!Number.isInteger(options.maxReported) || (options.maxReported as number) < 1))
     return 'maxReported must be a positive integer';
+  let redaction: Redaction;
+  try {
+    redaction = new Redaction([...presetRedactRules(), ...activeRaceRedactRules(), ...redactList(options.redact as RedactRule | RedactRule[] | undefined)]);
+  } catch (err) {
+    // Only the call's own rules can be wrong (the preset's were checked by globalSetup, the race's by the race).
+    return `${(err as InvalidKeyspaceOptionError).option ?? 'redact'}: ${(err as Error).message.split('\n')[0]!.replace(/^.*?Invalid keyspace option [^:]*: /, '')}`;
+  }
   return {
+    redaction,
     contracts,
     strict: (options.strict as boolean | undefined) ?? defaults.strict,
     match: options.match as string | undefined,
@@ -90,7 +107,8 @@ export async function checkEntries(entries: readonly KeyEntry[], db: DatabaseHan
 /** Reads the keyspace (SCAN, never KEYS) and compares it with the database. */
 export async function checkAdapters(redis: RedisAdapter, db: DatabaseHandle, options: ResolvedConsistencyOptions): Promise<ConsistencyReport> {
   await redis.ready();
-  const snapshot = await captureKeyspace(redis, { match: options.match, ttl: 'exact' });
+  // The real values: what is printed is redacted afterwards (formatFailure), the comparison must see them.
+  const snapshot = await readKeyspace(redis, { match: options.match, ttl: 'exact' }, false);
   const report = await checkEntries(snapshot.entries, db, options);
   // Keys of module types (ReJSON, ...) hold no rows this library can read: unmapped.
   if (snapshot.otherTypes.length) {

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { DATABASE_KINDS, URL_EXAMPLE, databaseUrlProblem, redactUrl, type RealDatabaseKind } from '../db/databaseUrl';
 import { InvalidOptionsError } from '../errors';
+import { Redaction, redactList, serializeRedactRules, type RedactRule, type SerializedRedactRule } from '../keyspace/redact';
 import { AUTH_ARGS, LIBRARY_CHOSEN_ARGS, argNaming } from '../server/redisServer';
 
 /** Everything under `testEnvironmentOptions.cacheConsistency`. docs/configuration.md documents each key. */
@@ -54,6 +55,12 @@ export interface CacheConsistencyOptions {
     /** Inconsistent keys shown in full in a failure message; the rest are counted. Default 10. */
     maxReported?: number;
   };
+  /**
+   * Secrets never printed: not in keyspace snapshots, the consistency matcher's messages and diffs, or the race
+   * report. The rules of `captureKeyspace`'s `redact` (docs/configuration.md#redact); a call's own `redact`
+   * adds to these.
+   */
+  redact?: RedactRule | RedactRule[];
 }
 
 /** Options after validation: defaults filled, paths absolute. Serialisable (they travel to workers as JSON). */
@@ -76,6 +83,8 @@ export interface ResolvedOptions {
   };
   /** Present when `consistency` was configured. */
   consistency?: { contracts: string[]; strict: boolean; maxReported: number };
+  /** Present when `redact` was configured: the rules, RegExps as `{ regexp, flags }` (JSON travels). */
+  redact?: SerializedRedactRule[];
 }
 
 const ROOT = 'testEnvironmentOptions.cacheConsistency';
@@ -166,7 +175,7 @@ export function validateOptions(raw: unknown, rootDir: string): ResolvedOptions 
   const out: ResolvedOptions = { redis: { args: [], startTimeoutMs: 10_000 }, database: { schema: [] } };
   if (raw === undefined) return out;
   if (!isPlainObject(raw)) throw new InvalidOptionsError(ROOT, `expected an object, got ${describe(raw)}.`);
-  checkKeys(raw, ROOT, ['redis', 'database', 'consistency']);
+  checkKeys(raw, ROOT, ['redis', 'database', 'consistency', 'redact']);
 
   if (raw.redis !== undefined) {
     const path = `${ROOT}.redis`;
@@ -277,6 +286,12 @@ export function validateOptions(raw: unknown, rootDir: string): ResolvedOptions 
       consistency.maxReported = c.maxReported as number;
     }
     out.consistency = consistency;
+  }
+  if (raw.redact !== undefined) {
+    const rules = redactList(raw.redact as RedactRule | RedactRule[]);
+    // The same rules and checks as captureKeyspace's redact, reported under this option's path.
+    new Redaction(rules, (option, problem) => new InvalidOptionsError(`${ROOT}.${option}`, `${problem}. The rules are those of captureKeyspace's redact (docs/configuration.md#redact).`));
+    out.redact = serializeRedactRules(rules);
   }
   return out;
 }
