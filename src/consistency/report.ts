@@ -1,7 +1,7 @@
 import { EXPECTED_COLOR, RECEIVED_COLOR, printDiffOrStringify, stringify } from 'jest-matcher-utils';
 import { truncateLongLines } from '../keyspace/message';
 import { renderTtl } from '../keyspace/ttl';
-import type { Redaction } from '../keyspace/redact';
+import { REDACTED, type Redaction } from '../keyspace/redact';
 import type { ConsistencyReport, Inconsistency, InconsistencyKind } from './compare';
 
 /** What each kind means, in the words of a failure message. */
@@ -103,7 +103,9 @@ export function redactReport(report: ConsistencyReport, redaction: Redaction): C
   const scrub = (text: string | undefined) => (text === undefined ? undefined : redaction.secrets.scrub(text));
   const inconsistencies = sided.map((i) => {
     const out: Inconsistency = { ...i };
-    if (i.detail !== undefined) out.detail = scrub(i.detail)!;
+    // A parse error or a decode function's error may quote the start of a value: whole secrets lose it.
+    if (i.kind === 'undecodable' && i.detail !== undefined && redaction.isWhole(i.key)) out.detail = i.detail.replace(/^(not valid JSON|decode threw:).*$/s, `$1 (${REDACTED})`);
+    else if (i.detail !== undefined) out.detail = scrub(i.detail)!;
     if (i.writtenBy !== undefined) out.writtenBy = scrub(i.writtenBy)!;
     return out;
   });
