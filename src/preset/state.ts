@@ -1,5 +1,5 @@
 import type { RealDatabaseState } from '../db/realTestDb';
-import { deserializeRedactRules, type RedactRule } from '../keyspace/redact';
+import type { RedactRule } from '../keyspace/redact';
 import type { ResolvedOptions } from './options';
 
 /**
@@ -55,6 +55,8 @@ export function readState(env: NodeJS.ProcessEnv = process.env): PresetState | u
 export function presetRedactRules(env: NodeJS.ProcessEnv = process.env): readonly RedactRule[] {
   const state = readState(env);
   if (!state?.options.redact || !parsed) return [];
+  // Loaded only where configured: every worker reads this state, few configure redact.
+  const { deserializeRedactRules } = require('../keyspace/redact') as typeof import('../keyspace/redact');
   parsed.redact ??= deserializeRedactRules(state.options.redact);
   return parsed.redact;
 }
