@@ -1,5 +1,5 @@
 import { toQueryable, type DatabaseHandle } from '../db/toQueryable';
-import { CacheContractError, NotARedisClientError, type InvalidKeyspaceOptionError } from '../errors';
+import { CacheContractError, NotARedisClientError } from '../errors';
 import { Redaction, redactList, type RedactRule } from '../keyspace/redact';
 import { presetRedactRules } from '../preset/state';
 import { readKeyspace } from '../keyspace/capture';
@@ -75,13 +75,15 @@ export function resolveOptions(contractsOrOptions: unknown, maybeOptions: unknow
   if (options.match !== undefined && (typeof options.match !== 'string' || options.match === '')) return 'match must be a non-empty key glob';
   if (options.maxReported !== undefined && (!Number.isInteger(options.maxReported) || (options.maxReported as number) < 1))
     return 'maxReported must be a positive integer';
-  let redaction: Redaction;
+  const own = redactList(options.redact as RedactRule | RedactRule[] | undefined);
+  let problem: string | undefined;
   try {
-    redaction = new Redaction([...presetRedactRules(), ...activeRaceRedactRules(), ...redactList(options.redact as RedactRule | RedactRule[] | undefined)]);
-  } catch (err) {
-    // Only the call's own rules can be wrong (the preset's were checked by globalSetup, the race's by the race).
-    return `${(err as InvalidKeyspaceOptionError).option ?? 'redact'}: ${(err as Error).message.split('\n')[0]!.replace(/^.*?Invalid keyspace option [^:]*: /, '')}`;
+    // The call's own rules, checked alone so that a problem names their own index (redact[0]).
+    new Redaction(own, (option, why) => new Error((problem = `${option}: ${why}`)));
+  } catch {
+    return problem ?? 'redact: not a list of redact rules';
   }
+  const redaction = new Redaction([...presetRedactRules(), ...activeRaceRedactRules(), ...own]);
   return {
     redaction,
     contracts,
