@@ -1,7 +1,9 @@
 import { toQueryable, type DatabaseHandle } from '../db/toQueryable';
 import { CacheContractError, NotARedisClientError } from '../errors';
-import { captureKeyspace } from '../keyspace/capture';
 import { findUnknownKey, optionKeys } from '../optionKeys';
+import { Redaction, redactList, type RedactRule } from '../keyspace/redact';
+import { presetRedactRules } from '../preset/state';
+import { readKeyspace } from '../keyspace/capture';
 import type { KeyEntry } from '../keyspace/types';
 import type { RedisAdapter } from '../redis/adapter';
 import { toRedisAdapter } from '../redis/toRedisAdapter';
@@ -10,7 +12,7 @@ import { compiledContract, type AnyCacheContract } from './contract';
 import { conventionContracts } from './convention';
 import { consistencyDefaults, contractsArgument, defaultContracts } from './registry';
 import { compareText, printableText } from './values';
-import { currentWriterLookup } from './writers';
+import { activeRaceRedactRules, currentWriterLookup } from './writers';
 
 /** Options of `toBeConsistentWith` and `checkConsistency`. */
 export interface ConsistencyOptions {
@@ -22,6 +24,11 @@ export interface ConsistencyOptions {
   match?: string;
   /** Inconsistent keys shown in full in a failure message; the rest are counted. Default 10. */
   maxReported?: number;
+  /**
+   * Secrets the failure message and diff never show (both sides): the rules of captureKeyspace's `redact`,
+   * added to the preset's (docs/configuration.md#redact). The comparison itself sees the real values.
+   */
+  redact?: RedactRule | readonly RedactRule[];
 }
 
 export interface ResolvedConsistencyOptions {
@@ -29,9 +36,11 @@ export interface ResolvedConsistencyOptions {
   strict: boolean;
   match: string | undefined;
   maxReported: number;
+  /** The preset's rules, the active race's, then the call's own. */
+  redaction: Redaction;
 }
 
-const OPTION_KEYS = optionKeys<ConsistencyOptions>({ contracts: true, strict: true, match: true, maxReported: true });
+const OPTION_KEYS = optionKeys<ConsistencyOptions>({ contracts: true, strict: true, match: true, maxReported: true, redact: true });
 
 /**
  * Validates options (and the `[contracts]` shorthand); returns the problem as text for a matcher error.
@@ -67,7 +76,17 @@ export function resolveOptions(contractsOrOptions: unknown, maybeOptions: unknow
   if (options.match !== undefined && (typeof options.match !== 'string' || options.match === '')) return 'match must be a non-empty key glob';
   if (options.maxReported !== undefined && (!Number.isInteger(options.maxReported) || (options.maxReported as number) < 1))
     return 'maxReported must be a positive integer';
+  const own = redactList(options.redact as RedactRule | RedactRule[] | undefined);
+  let problem: string | undefined;
+  try {
+    // The call's own rules, checked alone so that a problem names their own index (redact[0]).
+    new Redaction(own, (option, why) => new Error((problem = `${option}: ${why}`)));
+  } catch {
+    return problem ?? 'redact: not a list of redact rules';
+  }
+  const redaction = new Redaction([...presetRedactRules(), ...activeRaceRedactRules(), ...own]);
   return {
+    redaction,
     contracts,
     strict: (options.strict as boolean | undefined) ?? defaults.strict,
     match: options.match as string | undefined,
@@ -91,7 +110,8 @@ export async function checkEntries(entries: readonly KeyEntry[], db: DatabaseHan
 /** Reads the keyspace (SCAN, never KEYS) and compares it with the database. */
 export async function checkAdapters(redis: RedisAdapter, db: DatabaseHandle, options: ResolvedConsistencyOptions): Promise<ConsistencyReport> {
   await redis.ready();
-  const snapshot = await captureKeyspace(redis, { match: options.match, ttl: 'exact' });
+  // The real values: what is printed is redacted afterwards (formatFailure), the comparison must see them.
+  const snapshot = await readKeyspace(redis, { match: options.match, ttl: 'exact' }, false);
   const report = await checkEntries(snapshot.entries, db, options);
   // Keys of module types (ReJSON, ...) hold no rows this library can read: unmapped.
   if (snapshot.otherTypes.length) {

@@ -1,6 +1,7 @@
 import { EXPECTED_COLOR, RECEIVED_COLOR, printDiffOrStringify, stringify } from 'jest-matcher-utils';
 import { truncateLongLines } from '../keyspace/message';
 import { renderTtl } from '../keyspace/ttl';
+import { REDACTED, type Redaction } from '../keyspace/redact';
 import type { ConsistencyReport, Inconsistency, InconsistencyKind } from './compare';
 
 /** What each kind means, in the words of a failure message. */
@@ -85,4 +86,28 @@ export function formatPass(report: ConsistencyReport): string {
       ? 'no key was checked'
       : `${report.checked === 1 ? 'the 1 checked key holds' : `all ${report.checked} checked keys hold`} what a fresh read-through would store`;
   return [`Expected the cache not to be consistent with the database, but ${what}.`, `${counts(report)}.`, contractsLine(report)].join('\n');
+}
+
+/**
+ * The report as it may be printed: each inconsistency's cached and expected sides with the `redact` rules
+ * applied (a whole value, JSON paths, property and field names), then every value those rules replaced
+ * scrubbed from the free text (the detail line, "written by"). The comparison saw the real values.
+ */
+export function redactReport(report: ConsistencyReport, redaction: Redaction): ConsistencyReport {
+  if (!redaction.active || report.inconsistencies.length === 0) return report;
+  const sided = report.inconsistencies.map((i) => ({
+    ...i,
+    cached: redaction.display(i.key, i.type, i.cached),
+    expected: redaction.display(i.key, i.type, i.expected),
+  }));
+  const scrub = (text: string | undefined) => (text === undefined ? undefined : redaction.secrets.scrub(text));
+  const inconsistencies = sided.map((i) => {
+    const out: Inconsistency = { ...i };
+    // A parse error or a decode function's error may quote the start of a value: whole secrets lose it.
+    if (i.kind === 'undecodable' && i.detail !== undefined && redaction.isWhole(i.key)) out.detail = i.detail.replace(/^(not valid JSON|decode threw:).*$/s, `$1 (${REDACTED})`);
+    else if (i.detail !== undefined) out.detail = scrub(i.detail)!;
+    if (i.writtenBy !== undefined) out.writtenBy = scrub(i.writtenBy)!;
+    return out;
+  });
+  return { ...report, inconsistencies };
 }

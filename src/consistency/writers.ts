@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { RedactRule } from '../keyspace/redact';
 import type { Inconsistency } from './compare';
 
 /**
@@ -18,6 +19,14 @@ const global: WriterLookup[] = [];
 const RACE_SLOT = Symbol.for('jest-cache-consistency.race.keyWriters');
 interface RaceKeyWriters {
   lastWriter(key: string | Buffer): { label: string; step: number } | undefined;
+  /** The race's own `redact` rules: its report prints this check's failure, so the failure honours them. */
+  readonly redact?: readonly RedactRule[];
+}
+
+/** The active race's `redact` rules (none when no race is active). */
+export function activeRaceRedactRules(): readonly RedactRule[] {
+  const registry = (globalThis as { [RACE_SLOT]?: RaceKeyWriters })[RACE_SLOT];
+  return Array.isArray(registry?.redact) ? registry.redact : [];
 }
 
 function raceLookup(): WriterLookup | undefined {

@@ -4,6 +4,7 @@ import type { RedisAdapter, RedisArg, RedisCommand, RedisReply, TextReply } from
 import { findUnknownKey, optionKeys } from '../optionKeys';
 import { toRedisAdapter } from '../redis/toRedisAdapter';
 import { escapeGlob, keyFilter, type KeyMatcher } from './glob';
+import { presetRedactRules } from '../preset/state';
 import { compileRedactRules, redactEntry, type RedactRule } from './redact';
 import { isUtf8 } from 'node:buffer';
 import { sortByKey } from './sortByKey';
@@ -166,7 +167,7 @@ function positiveInt(value: unknown, option: string, fallback: number): number {
 }
 
 /** Validates the options (throws InvalidKeyspaceOptionError) and returns the resolved plan. */
-function plan(options: CaptureKeyspaceOptions): Plan {
+function plan(options: CaptureKeyspaceOptions, presetRedact: boolean): Plan {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new InvalidKeyspaceOptionError('options', 'must be an object');
   }
@@ -200,7 +201,8 @@ function plan(options: CaptureKeyspaceOptions): Plan {
       binary: decode.binary ?? 'escape',
       streamIds: options.streamIds ?? 'auto',
     },
-    redact: compileRedactRules(options.redact),
+    // The preset's rules (already checked by globalSetup), then the call's own.
+    redact: [...(presetRedact ? compileRedactRules(presetRedactRules()) : []), ...compileRedactRules(options.redact)],
   };
 }
 
@@ -235,10 +237,18 @@ function withPrefix(p: Plan, prefix: Buffer | undefined): Plan {
  * const snap = await captureKeyspace(redis, { match: 'user:*', redact: ['session:*', /token/] });
  * expect(snap).toMatchSnapshot();
  */
-export async function captureKeyspace(client: unknown, options: CaptureKeyspaceOptions = {}): Promise<KeyspaceSnapshot> {
+export function captureKeyspace(client: unknown, options: CaptureKeyspaceOptions = {}): Promise<KeyspaceSnapshot> {
+  return readKeyspace(client, options, true);
+}
+
+/**
+ * captureKeyspace without the preset's `redact` rules (a call's own still apply): for the library's own
+ * comparisons (toBeConsistentWith compares the real values, and redacts what it prints).
+ */
+export async function readKeyspace(client: unknown, options: CaptureKeyspaceOptions, presetRedact: boolean): Promise<KeyspaceSnapshot> {
   const adapter = toRedisAdapter(client);
   if (!adapter) throw new NotARedisClientError('captureKeyspace', describeValue(client));
-  const p = withPrefix(plan(options), adapter.keyPrefix);
+  const p = withPrefix(plan(options, presetRedact), adapter.keyPrefix);
   await adapter.ready();
   const sink: Sink = { entries: [], others: [], name: nameWithout(p.prefix) };
   try {

@@ -10,7 +10,7 @@ import {
 } from 'jest-matcher-utils';
 import { checkAdapters, resolveOptions } from '../consistency/check';
 import type { ConsistencyReport } from '../consistency/compare';
-import { formatFailure, formatPass } from '../consistency/report';
+import { formatFailure, formatPass, redactReport } from '../consistency/report';
 import { ACCEPTED_DATABASE_HANDLES, tryQueryable } from '../db/toQueryable';
 import { CacheConsistencyError } from '../errors';
 import { toRedisAdapter } from '../redis/toRedisAdapter';
@@ -70,7 +70,8 @@ async function run(
     throw err;
   }
 
-  const report = await checkAdapters(redis, handle, resolved);
+  // What is printed and returned to Jest: the redact rules applied to both sides (the comparison saw real values).
+  const report = redactReport(await checkAdapters(redis, handle, resolved), resolved.redaction);
   const pass = report.inconsistencies.length === 0;
   const { actual, expected } = sides(report);
   const message = pass

@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { DATABASE_KINDS, URL_EXAMPLE, databaseUrlProblem, redactUrl, type RealDatabaseKind } from '../db/databaseUrl';
 import { InvalidOptionsError } from '../errors';
 import { closestWord, findUnknownKey, optionKeys } from '../optionKeys';
+import { Redaction, redactList, serializeRedactRules, type RedactRule, type SerializedRedactRule } from '../keyspace/redact';
 import { AUTH_ARGS, LIBRARY_CHOSEN_ARGS, argNaming } from '../server/redisServer';
 
 /** Everything under `testEnvironmentOptions.cacheConsistency`. docs/configuration.md documents each key. */
@@ -55,6 +56,12 @@ export interface CacheConsistencyOptions {
     /** Inconsistent keys shown in full in a failure message; the rest are counted. Default 10. */
     maxReported?: number;
   };
+  /**
+   * Secrets never printed: not in keyspace snapshots, the consistency matcher's messages and diffs, or the race
+   * report. The rules of `captureKeyspace`'s `redact` (docs/configuration.md#redact); a call's own `redact`
+   * adds to these.
+   */
+  redact?: RedactRule | RedactRule[];
 }
 
 /** Options after validation: defaults filled, paths absolute. Serialisable (they travel to workers as JSON). */
@@ -77,13 +84,15 @@ export interface ResolvedOptions {
   };
   /** Present when `consistency` was configured. */
   consistency?: { contracts: string[]; strict: boolean; maxReported: number };
+  /** Present when `redact` was configured: the rules, RegExps as `{ regexp, flags }` (JSON travels). */
+  redact?: SerializedRedactRule[];
 }
 
 const ROOT = 'testEnvironmentOptions.cacheConsistency';
 
 type RedisOptions = NonNullable<CacheConsistencyOptions['redis']>;
 /** The known keys of each options object (the types keep them complete). */
-const ROOT_KEYS = optionKeys<CacheConsistencyOptions>({ redis: true, database: true, consistency: true });
+const ROOT_KEYS = optionKeys<CacheConsistencyOptions>({ redis: true, database: true, consistency: true, redact: true });
 const REDIS_KEYS = optionKeys<RedisOptions>({ binary: true, args: true, startTimeoutMs: true, url: true, isolation: true, allowFlush: true, cluster: true });
 const CLUSTER_KEYS = optionKeys<NonNullable<RedisOptions['cluster']>>({ masters: true, replicasPerMaster: true });
 const DATABASE_KEYS = optionKeys<NonNullable<CacheConsistencyOptions['database']>>({ schema: true, kind: true, url: true, reset: true });
@@ -283,6 +292,12 @@ export function validateOptions(raw: unknown, rootDir: string): ResolvedOptions 
       consistency.maxReported = c.maxReported as number;
     }
     out.consistency = consistency;
+  }
+  if (raw.redact !== undefined) {
+    const rules = redactList(raw.redact as RedactRule | RedactRule[]);
+    // The same rules and checks as captureKeyspace's redact, reported under this option's path.
+    new Redaction(rules, (option, problem) => new InvalidOptionsError(`${ROOT}.${option}`, `${problem}. The rules are those of captureKeyspace's redact (docs/configuration.md#redact).`));
+    out.redact = serializeRedactRules(rules);
   }
   return out;
 }

@@ -1,4 +1,5 @@
 import type { RealDatabaseState } from '../db/realTestDb';
+import type { RedactRule } from '../keyspace/redact';
 import type { ResolvedOptions } from './options';
 
 /**
@@ -34,7 +35,7 @@ export function writeState(state: PresetState, env: NodeJS.ProcessEnv = process.
   env[STATE_ENV] = JSON.stringify(state);
 }
 
-let parsed: { raw: string; state: PresetState | undefined } | undefined;
+let parsed: { raw: string; state: PresetState | undefined; redact?: RedactRule[] } | undefined;
 
 export function readState(env: NodeJS.ProcessEnv = process.env): PresetState | undefined {
   const raw = env[STATE_ENV];
@@ -45,4 +46,17 @@ export function readState(env: NodeJS.ProcessEnv = process.env): PresetState | u
     parsed = { raw, state: state.version === 1 ? state : undefined };
   }
   return parsed.state;
+}
+
+/**
+ * The preset's `redact` rules (testEnvironmentOptions.cacheConsistency.redact), RegExps restored; empty without
+ * the preset or the option. Every place that prints values starts from these and adds a call's own rules.
+ */
+export function presetRedactRules(env: NodeJS.ProcessEnv = process.env): readonly RedactRule[] {
+  const state = readState(env);
+  if (!state?.options.redact || !parsed) return [];
+  // Loaded only where configured: every worker reads this state, few configure redact.
+  const { deserializeRedactRules } = require('../keyspace/redact') as typeof import('../keyspace/redact');
+  parsed.redact ??= deserializeRedactRules(state.options.redact);
+  return parsed.redact;
 }

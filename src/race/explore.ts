@@ -20,6 +20,8 @@ import { KeyWriterRegistry } from './keyWriters';
 import { trackExploration, type ExplorationSignal } from './openRaces';
 import { guardUninstrumented, redisClientKind } from './redisSteps';
 import { formatReport, formatTimeline } from './report';
+import { raceRedactor, type StepRedactor } from './redactSteps';
+import type { RedactRule } from '../keyspace/redact';
 import { ResourceTracker } from './resourceTracker';
 import { ScheduleRun, type ActorOutcome, type Chooser, type FaultRule, type ScheduleResult } from './schedule';
 import type { StepRecord } from './step';
@@ -95,6 +97,11 @@ export interface Scenario<R extends object = Redis, D = TestDb> {
   readonly stallTimeoutMs?: number;
   /** Schedules the shrinking may run to find a failure with fewer context switches. Default 500. */
   readonly shrinkBudget?: number;
+  /**
+   * Secrets the report never shows (step arguments and replies, last writers, outcomes, the check's failure):
+   * the rules of captureKeyspace's `redact`, added to the preset's (docs/configuration.md#redact).
+   */
+  readonly redact?: RedactRule | readonly RedactRule[];
 }
 
 export interface RaceSummary {
@@ -121,7 +128,7 @@ function invalid(option: string, problem: string): never {
 /** The known keys of a scenario, and of its nested options (the types keep them complete). */
 const SCENARIO_KEYS = optionKeys<Scenario>({
   actors: true, setup: true, check: true, strategy: true, redis: true, db: true, faults: true, resetDb: true, allowFlush: true,
-  stallTimeoutMs: true, shrinkBudget: true,
+  stallTimeoutMs: true, shrinkBudget: true, redact: true,
 });
 const FAULT_KEYS = optionKeys<FaultSpec>({ actor: true, at: true, nth: true, when: true, error: true });
 type StrategyObject = Extract<Strategy, object>;
@@ -147,6 +154,7 @@ function validate(scenario: unknown): asserts scenario is Scenario<object, unkno
   for (const n of names) if (typeof (s.actors as Record<string, unknown>)[n] !== 'function') invalid(`actors.${n}`, 'must be a function ({ redis, db, actor }) => ...');
   for (const k of ['setup', 'check', 'resetDb'] as const) if (s[k] !== undefined && typeof s[k] !== 'function') invalid(k, 'must be a function');
   if (s.stallTimeoutMs !== undefined && !(typeof s.stallTimeoutMs === 'number' && s.stallTimeoutMs > 0)) invalid('stallTimeoutMs', 'a positive number of ms');
+  if (s.redact !== undefined) raceRedactor(s.redact as RedactRule[]); // a bad rule: INVALID_RACE_SCENARIO naming it
   if (s.shrinkBudget !== undefined && !(Number.isInteger(s.shrinkBudget) && (s.shrinkBudget as number) >= 0)) invalid('shrinkBudget', 'a non-negative integer');
   const st = s.strategy as Strategy | undefined;
   if (st !== undefined && !(st === 'exhaustive' || st === 'random' || st === 'pct')) {
@@ -288,6 +296,7 @@ class RaceSession {
   readonly names: string[];
   readonly tracker = new ResourceTracker();
   readonly faults: FaultRule[];
+  readonly redactor: StepRedactor;
   #restoreTimers: (() => void) | undefined;
   #unguard: (() => void) | undefined;
   #current: ScheduleRun | undefined;
@@ -301,6 +310,7 @@ class RaceSession {
     readonly db: unknown,
   ) {
     this.names = Object.keys(scenario.actors);
+    this.redactor = raceRedactor(scenario.redact);
     this.links = this.names.map((name, i) => new ActorLink(name, i));
     this.faults = (scenario.faults ?? []).map((f) => ({
       actor: f.actor,
@@ -382,6 +392,7 @@ class RaceSession {
       tracker: this.tracker,
       faults: this.faults,
       stallTimeoutMs: this.scenario.stallTimeoutMs ?? 2000,
+      redactor: this.redactor,
     });
     this.#current = schedule;
     const starts = this.links.map((link) => {
@@ -408,7 +419,7 @@ class RaceSession {
       throw error;
     }
     await Promise.all(this.links.map((link) => tidyConnections(link)));
-    const writers = new KeyWriterRegistry(result.records);
+    const writers = new KeyWriterRegistry(result.records, this.redactor.redaction.rules);
     this.#writers?.deactivate();
     this.#writers = writers;
     writers.activate();
@@ -521,8 +532,30 @@ export function trimStack<E extends Error>(error: E): E {
   return error;
 }
 
-function stepLines(v: Verdict): string[] {
-  return v.result.records.map((r) => `${r.actor}  ${r.fault ? '! ' : ''}${r.label}`);
+function stepLines(session: RaceSession, v: Verdict): string[] {
+  return v.result.records.map((r) => session.redactor.scrub(`${r.actor}  ${r.fault ? '! ' : ''}${r.label}`));
+}
+
+/**
+ * The check's own error, scrubbed of every value the `redact` rules replaced (its message is part of the
+ * report; the error itself travels on as RaceFailureError.checkError). A plain `expect` in the check quotes
+ * what it received: that value is scrubbed here, in place.
+ */
+function scrubCheckError(session: RaceSession, error: unknown): unknown {
+  const r = session.redactor;
+  if (!r.active || !(error instanceof Error)) return error;
+  error.message = r.scrub(error.message);
+  if (typeof error.stack === 'string') error.stack = r.scrub(error.stack);
+  const m = (error as { matcherResult?: Record<string, unknown> }).matcherResult;
+  if (m && typeof m === 'object') {
+    (error as { matcherResult?: unknown }).matcherResult = {
+      ...m,
+      ...(typeof m.message === 'string' && { message: r.scrub(m.message) }),
+      ...('actual' in m && { actual: r.scrubValue(m.actual) }),
+      ...('expected' in m && { expected: r.scrubValue(m.expected) }),
+    };
+  }
+  return error;
 }
 
 function report(session: RaceSession, v: Verdict, headline: string): string {
@@ -538,6 +571,7 @@ function report(session: RaceSession, v: Verdict, headline: string): string {
     token: v.token,
     switches: v.result.switches,
     preemptions: v.result.preemptions,
+    ...(session.redactor.active && { scrub: session.redactor }),
   });
 }
 
@@ -552,7 +586,7 @@ async function explore(scenario: Scenario<object, unknown>, explorer: Explorer, 
       explorer.done(verdict.result);
       if (!verdict.failed) continue;
       if (kind === 'replay') {
-        throw trimStack(new RaceFailureError(report(session, verdict, `replay: the schedule ${verdict.token} fails.`), verdict.token, 1, stepLines(verdict), verdict.checkError));
+        throw trimStack(new RaceFailureError(report(session, verdict, `replay: the schedule ${verdict.token} fails.`), verdict.token, 1, stepLines(session, verdict), scrubCheckError(session, verdict.checkError)));
       }
       const budget = scenario.shrinkBudget ?? 500;
       const { verdict: best, runs } = await shrink(session, verdict, budget, signal);
@@ -562,7 +596,7 @@ async function explore(scenario: Scenario<object, unknown>, explorer: Explorer, 
           ? `It has ${best.result.switches} context switch${best.result.switches === 1 ? '' : 'es'}; no failing schedule with fewer preemptions was found${runs ? ` (${runs} more schedule${runs === 1 ? '' : 's'} tried)` : ''}.`
           : `Shrunk from ${verdict.result.switches} to ${best.result.switches} context switch${best.result.switches === 1 ? '' : 'es'} (${runs} more schedule${runs === 1 ? '' : 's'} tried).`;
       const headline = `everyInterleaving found a failing schedule: schedule ${count} of the ${explorer.name} search failed. ${shrunk}`;
-      throw trimStack(new RaceFailureError(report(session, final, headline), final.token, count, stepLines(final), final.checkError));
+      throw trimStack(new RaceFailureError(report(session, final, headline), final.token, count, stepLines(session, final), scrubCheckError(session, final.checkError)));
     }
     return { schedules: count, complete: explorer.complete, strategy: explorer.name };
   } finally {

@@ -9,6 +9,7 @@
  * The registry lives on a `Symbol.for` slot of `globalThis`, so two copies of the library in one test file
  * (a symlinked build next to the sources) still see the same race.
  */
+import type { RedactRule } from '../keyspace/redact';
 import type { StepRecord } from './step';
 
 export interface KeyWriter {
@@ -48,7 +49,11 @@ export class KeyWriterRegistry implements KeyWriterLookup {
   /** Keys looked up since the last `clearAsked()`, in first-asked order. */
   readonly asked: string[] = [];
 
-  constructor(records: readonly StepRecord[] = []) {
+  /** The race's `redact` rules: the consistency matcher applies them to a failure this race reports. */
+  readonly redact: readonly RedactRule[];
+
+  constructor(records: readonly StepRecord[] = [], redact: readonly RedactRule[] = []) {
+    this.redact = redact;
     for (const r of records) this.note(r);
   }
 

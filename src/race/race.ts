@@ -15,6 +15,8 @@ import { actorDb, actorRedis, closeConnections } from './connections';
 import { dbHandleKind } from './dbSteps';
 import { KeyWriterRegistry } from './keyWriters';
 import { formatError } from './labels';
+import { raceRedactor, type StepRedactor } from './redactSteps';
+import type { RedactRule } from '../keyspace/redact';
 import { redisClientKind } from './redisSteps';
 import { closeOpenRacesIfAny, forgetOpenRace, registerOpenRace } from './openRaces';
 import { formatTimeline } from './report';
@@ -29,6 +31,11 @@ export interface RaceOptions<R, D> {
   readonly redis?: R;
   /** The database handle. Default testDb(). */
   readonly db?: D;
+  /**
+   * Secrets the step labels, gate and fault messages and the consistency matcher's failures never show: the
+   * rules of captureKeyspace's `redact`, added to the preset's (docs/configuration.md#redact).
+   */
+  readonly redact?: RedactRule | readonly RedactRule[];
 }
 
 /** A point in an actor's steps where it parks until released. */
@@ -65,7 +72,7 @@ export interface FailAtOptions {
 }
 
 /** The known keys of race()'s options and of failAt's (the types keep them complete). */
-const RACE_OPTION_KEYS = optionKeys<RaceOptions<unknown, unknown>>({ redis: true, db: true });
+const RACE_OPTION_KEYS = optionKeys<RaceOptions<unknown, unknown>>({ redis: true, db: true, redact: true });
 const FAIL_AT_KEYS = optionKeys<FailAtOptions>({ error: true, when: true, nth: true });
 
 class GateImpl implements Gate {
@@ -192,9 +199,9 @@ class FaultImpl implements Fault {
     this.step = info;
     return true;
   }
-  error(info: StepInfo): unknown {
+  error(description: string): unknown {
     const e = this.options.error;
-    return e === undefined ? new InjectedFaultError(info.description) : typeof e === 'function' ? (e as () => unknown)() : e;
+    return e === undefined ? new InjectedFaultError(description) : typeof e === 'function' ? (e as () => unknown)() : e;
   }
 }
 
@@ -275,15 +282,20 @@ export interface Race<R, D> {
 class RaceImpl<R extends object, D> implements Race<R, D>, StepController {
   readonly records: StepRecord[] = [];
   readonly tracker = new ResourceTracker();
-  readonly writers = new KeyWriterRegistry();
   readonly #actors = new Map<string, { state: ActorState; api: RaceActor<R, D> }>();
   readonly #byLink = new Map<ActorLink, ActorState>();
   #closed = false;
 
+  readonly redactor: StepRedactor;
+  readonly writers: KeyWriterRegistry;
+
   constructor(
     readonly redis: R,
     readonly db: D,
+    redactor: StepRedactor,
   ) {
+    this.redactor = redactor;
+    this.writers = new KeyWriterRegistry([], redactor.redaction.rules);
     this.writers.activate();
   }
 
@@ -356,6 +368,8 @@ class RaceImpl<R extends object, D> implements Race<R, D>, StepController {
 
   async #step(state: ActorState, request: StepRequest): Promise<unknown> {
     const info = request.info;
+    // What may be printed of the step: its arguments with the redact rules applied, known secrets scrubbed.
+    const description = this.redactor.scrub(this.redactor.description(info));
     const before = state.gateFor('before', info);
     if (before) await before.park(info);
     const fault = state.faults.find((f) => f.take(info));
@@ -363,7 +377,7 @@ class RaceImpl<R extends object, D> implements Race<R, D>, StepController {
     let result: string;
     let faultText: string | undefined;
     if (fault && (fault.options.when ?? 'before') === 'before') {
-      const error = fault.error(info);
+      const error = fault.error(description);
       outcome = { ok: false, error };
       faultText = `before: ${formatError(error)}`;
       result = `-> !${formatError(error)} (injected, never sent)`;
@@ -375,30 +389,31 @@ class RaceImpl<R extends object, D> implements Race<R, D>, StepController {
         real = { ok: false, error };
       }
       if (fault) {
-        const error = fault.error(info);
+        const error = fault.error(description);
         outcome = { ok: false, error };
         faultText = `after: ${formatError(error)}`;
-        result = `${request.describeResult(real)}, then !${formatError(error)} (injected: reply lost)`;
+        result = `${request.describeResult(this.redactor.outcome(info, real))}, then !${formatError(error)} (injected: reply lost)`;
       } else {
         outcome = real;
-        result = request.describeResult(real);
+        result = request.describeResult(this.redactor.outcome(info, real));
       }
     }
     const actorStep = this.records.filter((r) => r.actor === info.actor).length + 1;
     const record: StepRecord = {
       ...info,
+      description,
       index: this.records.length + 1,
       actorStep,
       outcome,
       result,
-      label: `${info.description} ${result}`,
+      label: `${description} ${this.redactor.scrub(result)}`,
       ...(faultText !== undefined ? { fault: faultText } : {}),
     };
     this.records.push(record);
     this.writers.note(record);
     const after = state.gateFor('after', info);
     if (after) await after.park(info);
-    if (fault) throw outcome.ok ? new InjectedFaultError(info.description) : outcome.error;
+    if (fault) throw outcome.ok ? new InjectedFaultError(description) : outcome.error;
     return settle(request, outcome);
   }
 
@@ -463,7 +478,7 @@ export function race<R extends object = Redis, D = TestDb>(options: RaceOptions<
   if (db !== undefined && !dbHandleKind(db)) {
     throw new InvalidRaceScenarioError('db', 'testDb(), a node-postgres or pg-mem Pool or Client, a mysql2 pool, a { query(sql, params) } object or a function (sql, params) => rows');
   }
-  const r = new RaceImpl<R, D>(redis, db as D);
+  const r = new RaceImpl<R, D>(redis, db as D, raceRedactor(options.redact));
   registerOpenRace(r);
   return r;
 }

@@ -72,6 +72,11 @@ export interface ReportInput {
   readonly token: string;
   readonly switches: number;
   readonly preemptions: number;
+  /**
+   * Scrubs every value the `redact` rules replaced from free text and returned values (the step labels are
+   * redacted already; an actor may return or throw what it read).
+   */
+  readonly scrub?: { scrub(text: string): string; scrubValue(value: unknown): unknown };
 }
 
 function indent(text: string, by = '  '): string {
@@ -96,6 +101,22 @@ function errorText(error: unknown): string {
 }
 
 export function formatReport(input: ReportInput): string {
+  const scrub = input.scrub;
+  if (scrub) {
+    const outcomes: Record<string, ActorOutcome> = {};
+    for (const [a, o] of Object.entries(input.outcomes)) outcomes[a] = o && o.ok ? { ...o, value: scrub.scrubValue(o.value) } : o;
+    const text = (error: unknown): Error => new Error(scrub.scrub(errorText(error)));
+    input = {
+      ...input,
+      scrub: undefined,
+      records: input.records.map((r) => ({ ...r, label: scrub.scrub(r.label), ...(r.fault !== undefined && { fault: scrub.scrub(r.fault) }) })),
+      outcomes,
+      checkError: input.checkError === undefined ? undefined : text(input.checkError),
+      unprovoked: input.unprovoked.map((u) => ({ actor: u.actor, error: text(u.error) })),
+      background: input.background.map((b) => ({ ...b, error: text(b.error), step: scrub.scrub(b.step) })),
+    };
+    return scrub.scrub(formatReport(input));
+  }
   const parts: string[] = [input.headline, ''];
   if (input.checkError !== undefined) parts.push('The check failed:', indent(errorText(input.checkError)), '');
   for (const u of input.unprovoked) parts.push(`Actor ${JSON.stringify(u.actor)} failed (no fault was injected into it):`, indent(errorText(u.error)), '');

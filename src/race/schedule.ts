@@ -19,6 +19,7 @@ import { setImmediate as realSetImmediate, setTimeout as realSetTimeout, clearTi
 import { InjectedFaultError, RaceActorStuckError, RaceStepStalledError, RaceUninstrumentedIoError } from '../errors';
 import { outsideActors, runActor, settle, type ActorLink, type StepController } from './actorLink';
 import { formatError, formatValue } from './labels';
+import type { StepRedactor } from './redactSteps';
 import type { ResourceTracker } from './resourceTracker';
 import type { StepInfo, StepOutcome, StepRecord, StepRequest } from './step';
 import { stepMatches, type StepPattern } from './stepPattern';
@@ -95,6 +96,8 @@ export interface ScheduleOptions {
   readonly tracker: ResourceTracker;
   readonly faults: readonly FaultRule[];
   readonly stallTimeoutMs: number;
+  /** The `redact` rules in effect: what a label, a fault or an error message may show of a step. */
+  readonly redactor?: StepRedactor;
 }
 
 export class ScheduleRun implements StepController {
@@ -239,7 +242,7 @@ export class ScheduleRun implements StepController {
       for (const p of this.#pending) {
         if (p.link !== link) continue;
         const info = p.request.info;
-        out.push({ actor: link.name, actorIndex: link.index, ordinal: ordinal++, description: info.description, shape: `${info.kind} ${info.command}` });
+        out.push({ actor: link.name, actorIndex: link.index, ordinal: ordinal++, description: this.#options.redactor?.description(info) ?? info.description, shape: `${info.kind} ${info.command}` });
       }
     }
     return out;
@@ -281,38 +284,43 @@ export class ScheduleRun implements StepController {
     const { link, request } = p;
     const state = this.#state.get(link)!;
     const info = request.info;
+    const redactor = this.#options.redactor;
+    // What may be printed of the step: its arguments with the redact rules applied, known secrets scrubbed.
+    const description = redactor ? redactor.scrub(redactor.description(info)) : info.description;
     const fault = this.#faultFor(link, info);
     let outcome: StepOutcome;
     let result: string;
     let faultText: string | undefined;
     if (fault) state.faulted = true;
     if (fault && fault.when === 'before') {
-      const error = fault.error() ?? new InjectedFaultError(info.description);
+      const error = fault.error() ?? new InjectedFaultError(description);
       outcome = { ok: false, error };
       faultText = `before: ${formatError(error)}`;
       result = `-> !${formatError(error)} (injected, never sent)`;
     } else {
       let real: StepOutcome;
       try {
-        real = { ok: true, value: await this.#stallGuard(outsideActors(() => request.execute()), link, info) };
+        real = { ok: true, value: await this.#stallGuard(outsideActors(() => request.execute()), link, description) };
       } catch (error) {
         if (error instanceof RaceStepStalledError) throw error;
         real = { ok: false, error };
       }
       if (fault) {
-        const error = fault.error() ?? new InjectedFaultError(info.description);
+        const error = fault.error() ?? new InjectedFaultError(description);
         outcome = { ok: false, error };
         faultText = `after: ${formatError(error)}`;
-        result = `${request.describeResult(real)}, then !${formatError(error)} (injected: reply lost)`;
+        result = `${request.describeResult(redactor ? redactor.outcome(info, real) : real)}, then !${formatError(error)} (injected: reply lost)`;
       } else {
         outcome = real;
-        result = request.describeResult(real);
+        result = request.describeResult(redactor ? redactor.outcome(info, real) : real);
       }
     }
     state.steps++;
-    const label = `${info.description} ${result}`;
+    if (redactor) result = redactor.scrub(result);
+    const label = `${description} ${result}`;
     const record: StepRecord = {
       ...info,
+      description,
       index: this.#records.length + 1,
       actorStep: state.steps,
       outcome,
@@ -324,7 +332,7 @@ export class ScheduleRun implements StepController {
     state.lastLabel = `${record.index} \`${label}\``;
     if (info.kind === 'timer' && !outcome.ok) this.#background.push({ actor: link.name, error: outcome.error, step: label });
     if (fault) {
-      p.reject(outcome.ok ? new InjectedFaultError(info.description) : outcome.error);
+      p.reject(outcome.ok ? new InjectedFaultError(description) : outcome.error);
       return;
     }
     try {
@@ -334,14 +342,14 @@ export class ScheduleRun implements StepController {
     }
   }
 
-  #stallGuard<T>(work: Promise<T>, link: ActorLink, info: StepInfo): Promise<T> {
+  #stallGuard<T>(work: Promise<T>, link: ActorLink, description: string): Promise<T> {
     const ms = this.#options.stallTimeoutMs;
     return new Promise<T>((resolve, reject) => {
       const timer = realSetTimeout(() => {
         reject(
           new RaceStepStalledError(
             link.name,
-            `the step \`${info.description}\``,
+            `the step \`${description}\``,
             ms,
             'The scheduler runs one step at a time and waits for its reply. A step that waits for another actor ' +
               '(a row lock held by an open transaction, a blocking command such as BLPOP) can never complete ' +
