@@ -105,7 +105,7 @@ export class NotARedisClientError extends CacheConsistencyError {
   constructor(what: string, received: string) {
     super(
       'NOT_A_REDIS_CLIENT',
-      `${what} needs a Redis client: an ioredis client (new Redis()), an ioredis Cluster, or a node-redis v5 ` +
+      `${what} needs a Redis client: an ioredis client (new Redis()), an ioredis Cluster, or a node-redis v5 or v6 ` +
         `client (createClient(), connected). Received: ${received}.`,
     );
     this.received = received;
