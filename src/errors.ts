@@ -489,3 +489,19 @@ export class DatabaseKindMismatchError extends CacheConsistencyError {
     this.kind = kind;
   }
 }
+
+// --- user modules named by options (schema modules, contracts modules) ---
+
+/**
+ * A module named by `database.schema` or `consistency.contracts` could not be loaded. `fix` says what to change:
+ * for an ES module under Jest without Node's VM modules, the flag Jest needs.
+ */
+export class ModuleLoadError extends CacheConsistencyError {
+  readonly file: string;
+  readonly option: string;
+  constructor(file: string, option: string, reason: string, fix: string, cause?: unknown) {
+    super('MODULE_LOAD_FAILED', `Cannot load the ${option} module ${file}: ${reason}\n${fix}`, { cause });
+    this.file = file;
+    this.option = option;
+  }
+}
