@@ -19,9 +19,10 @@ function reasonOf(err: unknown): string {
  *   (ts-jest, babel-jest, @swc/jest); under Vitest, Node's.
  * - When the file is an ES module (`require` refused it, or could not parse it in Jest's ESM mode: a `.mjs`, a
  *   `.js` of a `"type": "module"` package, or a file Jest treats as ESM through `extensionsToTreatAsEsm`, as
- *   ts-jest's ESM presets do for `.ts`), `import()`. This module is CommonJS, so under Jest that `import()` is Jest's own ESM loading (the runtime's
- *   dynamic-import hook, as for an `import()` in a test file), which transforms the file as it transforms ESM test
- *   files; it needs `--experimental-vm-modules`, like every ESM project under Jest. Under Vitest it is Node's.
+ *   ts-jest's ESM presets do for `.ts`), `import()`. This module is CommonJS, so under Jest that `import()` is
+ *   Jest's own ESM loading (the runtime's dynamic-import hook, as for an `import()` in a test file), which
+ *   transforms the file as it transforms ESM test files; it needs `--experimental-vm-modules`, like every ESM
+ *   project under Jest. Under Vitest it is Node's.
  *
  * Anything else is a {@link ModuleLoadError} whose message names the fix.
  */
