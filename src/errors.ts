@@ -106,7 +106,7 @@ export class NotARedisClientError extends CacheConsistencyError {
   constructor(what: string, received: string) {
     super(
       'NOT_A_REDIS_CLIENT',
-      `${what} needs a Redis client: an ioredis client (new Redis()), an ioredis Cluster, or a node-redis v5 ` +
+      `${what} needs a Redis client: an ioredis client (new Redis()), an ioredis Cluster, or a node-redis v5 or v6 ` +
         `client (createClient(), connected). Received: ${received}.`,
     );
     this.received = received;
@@ -527,5 +527,21 @@ export class DatabaseKindMismatchError extends CacheConsistencyError {
         'reset: { db: testDb().pool, resetDb: () => testDb().reset() }. See docs/real-databases.md.',
     );
     this.kind = kind;
+  }
+}
+
+// --- user modules named by options (schema modules, contracts modules) ---
+
+/**
+ * A module named by `database.schema` or `consistency.contracts` could not be loaded. `fix` says what to change:
+ * for an ES module under Jest without Node's VM modules, the flag Jest needs.
+ */
+export class ModuleLoadError extends CacheConsistencyError {
+  readonly file: string;
+  readonly option: string;
+  constructor(file: string, option: string, reason: string, fix: string, cause?: unknown) {
+    super('MODULE_LOAD_FAILED', `Cannot load the ${option} module ${file}: ${reason}\n${fix}`, { cause });
+    this.file = file;
+    this.option = option;
   }
 }

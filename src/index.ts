@@ -34,6 +34,7 @@ export {
   RedisServerStartError,
   InvalidOptionsError,
   SchemaError,
+  ModuleLoadError,
   PresetNotActiveError,
   ExternalRedisError,
 } from './errors';

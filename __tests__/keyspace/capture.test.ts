@@ -1,5 +1,6 @@
 import Redis from 'ioredis';
 import { createClient } from 'redis';
+import { createClient as createClient6 } from 'redis6';
 import {
   captureKeyspace,
   InvalidKeyspaceOptionError,
@@ -19,19 +20,26 @@ import { findFreePort } from '../../src/server/redisServer';
 
 let nodeClient: ReturnType<typeof createClient>;
 let resp3Client: ReturnType<typeof createClient>;
+// node-redis 6 (the devDependency alias `redis6`), RESP2 and RESP3: the same adapter as for v5.
+let node6Client: ReturnType<typeof createClient6>;
+let node6Resp3Client: ReturnType<typeof createClient6>;
 beforeAll(async () => {
   nodeClient = createClient({ url: redisUrl() });
   resp3Client = createClient({ url: redisUrl(), RESP: 3 });
-  await Promise.all([nodeClient.connect(), resp3Client.connect()]);
+  node6Client = createClient6({ url: redisUrl() });
+  node6Resp3Client = createClient6({ url: redisUrl(), RESP: 3 });
+  await Promise.all([nodeClient.connect(), resp3Client.connect(), node6Client.connect(), node6Resp3Client.connect()]);
 });
 afterAll(async () => {
-  for (const c of [nodeClient, resp3Client]) if (c.isOpen) await c.close();
+  for (const c of [nodeClient, resp3Client, node6Client, node6Resp3Client]) if (c.isOpen) await c.close();
 });
 
 const clients: Array<[string, () => unknown]> = [
   ['ioredis', () => testRedis()],
   ['node-redis', () => nodeClient],
   ['node-redis (RESP3)', () => resp3Client],
+  ['node-redis 6', () => node6Client],
+  ['node-redis 6 (RESP3)', () => node6Resp3Client],
 ];
 
 function entry(snap: KeyspaceSnapshot, key: string | Buffer): KeyEntry | undefined {

@@ -5,6 +5,7 @@
 import { stripVTControlCharacters } from 'node:util';
 import Redis from 'ioredis';
 import { createClient } from 'redis';
+import { createClient as createClient6 } from 'redis6';
 import {
   cached,
   defineCache,
@@ -191,8 +192,11 @@ describe('matcher errors for wrong arguments', () => {
   });
 });
 
-it('works with a node-redis client too', async () => {
-  const client = createClient({ url: redisUrl() });
+it.each([
+  ['5', () => createClient({ url: redisUrl() })],
+  ['6', () => createClient6({ url: redisUrl() })],
+])('works with a node-redis %s client too', async (_version, connect) => {
+  const client = connect();
   await client.connect();
   try {
     await client.set('user:1', JSON.stringify({ id: 1, name: 'Tom', email: 'tom@example.com' }));

@@ -1,6 +1,7 @@
 /**
  * jest-cache-consistency/vitest as users get it: `npm pack` the repo, install the tarball with vitest and
- * typescript into a fresh ESM project, and run Vitest there with two workers on tests that use testRedis(),
+ * typescript into a fresh ESM project, once with each supported Vitest major (the repo's Vitest 3 and
+ * VITEST_4 below), and run Vitest there with two workers on tests that use testRedis(),
  * testDb(), toBeConsistentWith (and .not) and toMatchKeyspaceSnapshot. Checks that each worker had its own
  * redis-server at the same time, that snapshots are written, matched and reported by Vitest, that nothing
  * is left running after the run, and that the shipped types compile (and fail where they should). A second
@@ -14,8 +15,22 @@ import { cleanEnv, REPO, waitForExit, type Finished } from '../helpers/processes
 
 jest.setTimeout(300_000);
 
-const project = mkdtempSync(join(tmpdir(), 'jcc-vitest-'));
-afterAll(() => rmSync(project, { recursive: true, force: true }));
+/**
+ * The Vitest 4 the suite also runs on: the newest 4.x whose engines and vite peer (^6 || ^7 || ^8) run on
+ * Node 20 (`npm view vitest@4 engines`: ^20.0.0 || ^22.0.0 || >=24.0.0). Vitest 3 is the repo's own devDependency.
+ * Not a devDependency alias: vitest 3 and 4 in one install conflict over their optional peers (@vitest/ui).
+ */
+const VITEST_4 = '4.1.12';
+
+/** Where the packed tarball is; each Vitest version gets a fresh project of its own (`project`, below). */
+const packDir = mkdtempSync(join(tmpdir(), 'jcc-vitest-pack-'));
+let tarball = '';
+/** The project of the Vitest version whose tests run now: set by that version's beforeAll. */
+let project = '';
+const projects: string[] = [];
+afterAll(() => {
+  for (const dir of [packDir, ...projects]) rmSync(dir, { recursive: true, force: true });
+});
 
 function write(rel: string, text: string): void {
   const file = join(project, rel);
@@ -256,12 +271,20 @@ test('file ${n}: every test starts with empty masters and the schema-only databa
 
 beforeAll(() => {
   // `npm test` builds dist/ first; --ignore-scripts keeps pack from rebuilding it under running tests.
-  const out = npm(['pack', '--ignore-scripts', '--json', '--pack-destination', project], REPO);
+  const out = npm(['pack', '--ignore-scripts', '--json', '--pack-destination', packDir], REPO);
   const [{ filename, files }] = JSON.parse(out) as Array<{ filename: string; files: Array<{ path: string }> }>;
   expect(files.map((f) => f.path)).toEqual(
     expect.arrayContaining(['dist/vitest/index.mjs', 'dist/vitest/index.d.mts', 'dist/vitest/globalSetup.mjs', 'dist/vitest/globalSetup.d.mts']),
   );
+  tarball = join(packDir, filename);
+});
 
+/** A fresh project for one Vitest version: the same files, with the few config keys that differ by major. */
+function setUpProject(version: string): void {
+  project = mkdtempSync(join(tmpdir(), `jcc-vitest${major(version)}-`));
+  projects.push(project);
+  // Vitest 3 wants minWorkers <= maxWorkers when maxWorkers is below its default; Vitest 4 has no minWorkers.
+  const minWorkers = major(version) === 3 ? ' minWorkers: 1,' : '';
   write('package.json', JSON.stringify({ name: 'vitest-user-project', private: true, version: '1.0.0', type: 'module' }, null, 2));
   write(
     'vitest.config.ts',
@@ -278,8 +301,7 @@ export default defineConfig({
       },
     },
     include: ['__tests__/**/*.test.ts'],
-    maxWorkers: 2,
-    minWorkers: 1,
+    maxWorkers: 2,${minWorkers}
   },
 });
 `,
@@ -367,7 +389,7 @@ export default defineConfig({ test: {
     redis: { cluster: { masters: 3, replicasPerMaster: 0 } },
     database: { kind: 'postgres', url: 'postgres://postgres@127.0.0.1:5432/test', schema: ['db/schema.sql'] },
   } },
-  include: ['cluster/**/*.test.ts'], maxWorkers: 2, minWorkers: 1,
+  include: ['cluster/**/*.test.ts'], maxWorkers: 2,${minWorkers}
 } });
 `,
   );
@@ -384,7 +406,7 @@ class ByName extends BaseSequencer {
 }
 export default defineConfig({ test: {
   globalSetup: ['jest-cache-consistency/vitest/global-setup'], setupFiles: ['jest-cache-consistency/vitest'],
-  include: ['lazy/**/*.test.ts'], maxWorkers: 1, minWorkers: 1, fileParallelism: false, sequence: { sequencer: ByName },
+  include: ['lazy/**/*.test.ts'], maxWorkers: 1,${minWorkers} fileParallelism: false, sequence: { sequencer: ByName },
 } });
 `,
   );
@@ -436,11 +458,19 @@ test('d finds Redis empty, and counts the FLUSHALLs so far', async () => {
 `,
   );
 
-  const devDeps = [`vitest@${installedVersion('vitest')}`, `typescript@${installedVersion('typescript')}`, `pg@${installedVersion('pg')}`, '@types/node@^20'];
-  npm(['install', '--no-audit', '--no-fund', '--prefer-offline', join(project, filename), ...devDeps], project);
-});
+  const devDeps = [`vitest@${version}`, `typescript@${installedVersion('typescript')}`, `pg@${installedVersion('pg')}`, '@types/node@^20'];
+  npm(['install', '--no-audit', '--no-fund', '--prefer-offline', tarball, ...devDeps], project);
+  // The version under test is the one installed (npm would say so if the peer range refused it).
+  expect((JSON.parse(readFileSync(join(project, 'node_modules', 'vitest', 'package.json'), 'utf8')) as { version: string }).version).toBe(version);
+}
 
-describe('Vitest on the packed package', () => {
+function major(version: string): number {
+  return Number(version.split('.')[0]);
+}
+
+describe.each([installedVersion('vitest'), VITEST_4])('Vitest %s on the packed package', (version) => {
+  beforeAll(() => setUpProject(version));
+
   it('gives each of two concurrent workers its own redis-server, writes keyspace snapshots, and leaves nothing running', async () => {
     const r = await vitest('first', ['--update']);
     expect({ code: r.code, failures: failures(r.report) }).toEqual({ code: 0, failures: [] });
@@ -458,7 +488,9 @@ describe('Vitest on the packed package', () => {
 
   it('compares against the stored snapshots: an unchanged keyspace passes, a changed one fails with a diff (threads pool, 3 workers)', async () => {
     // CI=1: Vitest writes no snapshot, so a mismatch fails. MUTATE=2: file two adds a key.
-    const r = await vitest('second', ['--pool=threads', '--poolOptions.threads.maxThreads=3'], { CI: '1', MUTATE: '2' });
+    // Vitest 4 replaced poolOptions.threads.maxThreads with maxWorkers.
+    const threeThreads = major(version) === 3 ? ['--poolOptions.threads.maxThreads=3'] : ['--maxWorkers=3'];
+    const r = await vitest('second', ['--pool=threads', ...threeThreads], { CI: '1', MUTATE: '2' });
     expect(r.code).toBe(1);
     const s = statuses(r.report);
     expect(s['file 1: the keyspace matches its snapshot']).toBe('passed');

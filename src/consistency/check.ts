@@ -96,7 +96,7 @@ export function resolveOptions(contractsOrOptions: unknown, maybeOptions: unknow
 
 /** The contracts in effect: passed, else configured/registered, else the default convention. */
 export async function contractSet(db: DatabaseHandle, passed: readonly AnyCacheContract[] | undefined): Promise<ContractSet> {
-  const list = passed ?? defaultContracts();
+  const list = passed ?? (await defaultContracts());
   if (list.length > 0 || passed) return { contracts: list.map(compiledContract), convention: false };
   return { contracts: await conventionContracts(db), convention: true };
 }

@@ -1,6 +1,7 @@
 import { CacheContractError } from '../errors';
 import { findUnknownKey, optionKeys } from '../optionKeys';
 import { readState } from '../preset/state';
+import { loadUserModule } from '../runtime/userModule';
 import { isCacheContract, type AnyCacheContract } from './contract';
 
 /**
@@ -19,7 +20,7 @@ export interface ConsistencyDefaults {
 let registered: AnyCacheContract[] = [];
 let registeredDefaults: ConsistencyDefaults = {};
 const DEFAULTS_KEYS = optionKeys<ConsistencyDefaults>({ strict: true, maxReported: true });
-let fromConfig: AnyCacheContract[] | undefined;
+let fromConfig: Promise<AnyCacheContract[]> | undefined;
 
 function checkContracts(list: unknown, where: string): AnyCacheContract[] {
   const items = Array.isArray(list) ? list : [list];
@@ -61,17 +62,16 @@ export function clearCacheContracts(): void {
   registeredDefaults = {};
 }
 
-function loadConfigured(): AnyCacheContract[] {
-  if (fromConfig) return fromConfig;
+/** The configured contracts modules' contracts, loaded once per test file (ES modules too: loadUserModule). */
+function loadConfigured(): Promise<AnyCacheContract[]> {
+  return (fromConfig ??= loadContractModules());
+}
+
+async function loadContractModules(): Promise<AnyCacheContract[]> {
   const files = readState()?.options.consistency?.contracts ?? [];
   const out: AnyCacheContract[] = [];
   for (const file of files) {
-    let mod: unknown;
-    try {
-      mod = require(file);
-    } catch (err) {
-      throw new CacheContractError(file, 'consistency.contracts', `cannot load the module (${(err as Error)?.message ?? String(err)})`);
-    }
+    const mod = await loadUserModule(file, 'consistency.contracts');
     const found: AnyCacheContract[] = [];
     const take = (value: unknown) => {
       if (isCacheContract(value)) found.push(value);
@@ -87,13 +87,12 @@ function loadConfigured(): AnyCacheContract[] {
       throw new CacheContractError(file, 'consistency.contracts', 'the module exports no contract: export defineCache() results (a default export array, or named exports)');
     for (const c of found) if (!out.includes(c)) out.push(c);
   }
-  fromConfig = out;
   return out;
 }
 
 /** The contracts in effect when a call passes none: the configured modules' first, then registered ones. */
-export function defaultContracts(): AnyCacheContract[] {
-  const out = [...loadConfigured()];
+export async function defaultContracts(): Promise<AnyCacheContract[]> {
+  const out = [...(await loadConfigured())];
   for (const c of registered) if (!out.includes(c)) out.push(c);
   return out;
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { IBackup, IMemoryDb } from 'pg-mem';
 import { SchemaError } from '../errors';
+import { loadUserModule } from '../runtime/userModule';
 import { createPgMemAdapter } from './pgMemPool';
 import { splitSqlStatements } from './sqlStatements';
 import type { Queryable, Row } from './types';
@@ -53,13 +54,8 @@ function applySqlFile(mem: IMemoryDb, file: string): void {
   }
 }
 
-function loadSchemaModule(file: string): SchemaModule {
-  let mod: unknown;
-  try {
-    mod = require(file);
-  } catch (err) {
-    throw new SchemaError(file, `cannot load the module (${(err as Error).message})`, undefined, undefined, err);
-  }
+async function loadSchemaModule(file: string): Promise<SchemaModule> {
+  const mod = await loadUserModule(file, 'database.schema');
   const fn = typeof mod === 'function' ? mod : (mod as { default?: unknown } | null)?.default;
   if (typeof fn !== 'function')
     throw new SchemaError(file, 'a schema module must export a function `(db) => void | Promise<void>` (default or module.exports)');
@@ -106,7 +102,7 @@ export function createEmbeddedDb(schema: readonly string[]): TestDb {
       for (const file of schema.slice(syncPrefix)) {
         if (/\.sql$/i.test(file)) applySqlFile(mem, file);
         else {
-          const fn = loadSchemaModule(file);
+          const fn = await loadSchemaModule(file);
           try {
             // Schema modules run before `ready` resolves: hand them a handle on this very instance that
             // does not wait for it.

@@ -231,7 +231,7 @@ function withPrefix(p: Plan, prefix: Buffer | undefined): Plan {
  * of keys is read in one round trip by a Lua script (or pipelined commands where scripts are not allowed,
  * and on a cluster). Returns plain data branded for the snapshot serializer.
  *
- * `client` is an ioredis client or Cluster, a node-redis v5 client, or a RedisAdapter.
+ * `client` is an ioredis client or Cluster, a node-redis v5 or v6 client, or a RedisAdapter.
  *
  * @example
  * const snap = await captureKeyspace(redis, { match: 'user:*', redact: ['session:*', /token/] });

@@ -84,7 +84,7 @@ export async function captureForMatcher(
     throw new Error(
       matcherErrorMessage(
         hint,
-        `${RECEIVED_COLOR('received')} value must be a Redis client (ioredis, ioredis Cluster or node-redis v5)`,
+        `${RECEIVED_COLOR('received')} value must be a Redis client (ioredis, ioredis Cluster or node-redis v5/v6)`,
         printWithType('Received', received, printReceived),
       ),
     );

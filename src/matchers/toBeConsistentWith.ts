@@ -44,7 +44,7 @@ async function run(
     throw new Error(
       matcherErrorMessage(
         hint,
-        `${RECEIVED_COLOR('received')} value must be a Redis client: an ioredis client or Cluster, or a connected node-redis v5 client`,
+        `${RECEIVED_COLOR('received')} value must be a Redis client: an ioredis client or Cluster, or a connected node-redis v5 or v6 client`,
         printWithType('Received', received, printReceived),
       ),
     );

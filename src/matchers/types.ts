@@ -22,7 +22,7 @@ export interface CacheMatchers<R> {
    * snapshot in `__snapshots__`, like `toMatchSnapshot`. Takes every `captureKeyspace` option
    * (`match`, `exclude`, `redact`, `ttl`, `decode`, `streamIds`) and a `hint`, or a hint string alone.
    *
-   * Received must be an ioredis client or Cluster, or a connected node-redis v5 client.
+   * Received must be an ioredis client or Cluster, or a connected node-redis v5 or v6 client.
    *
    * @example
    * await expect(redis).toMatchKeyspaceSnapshot();

@@ -11,7 +11,7 @@ import {
 } from './adapter';
 
 /*
- * node-redis v5 (`createClient()` from `redis` or `@redis/client`), recognised by shape. The package is not
+ * node-redis v5 and v6 (`createClient()` from `redis` or `@redis/client`), recognised by shape. The package is not
  * imported: the application's own copy is used through the client object.
  */
 export interface NodeRedisLike {
@@ -35,7 +35,7 @@ const BUFFER_REPLIES: Record<number, unknown> = {
 };
 
 /**
- * A node-redis v5 client: `sendCommand`, `withTypeMapping` (new in v5) and boolean `isOpen`/`isReady`.
+ * A node-redis v5 or v6 client: `sendCommand`, `withTypeMapping` (new in v5) and boolean `isOpen`/`isReady`.
  * A node-redis cluster (`createCluster`, which has `masters`) is not a client in this sense.
  */
 export function isNodeRedis(value: unknown): value is NodeRedisLike {

@@ -12,7 +12,7 @@ const ADAPTER = Symbol.for('jest-cache-consistency.redis-adapter');
  * - an adapter already: returned as is;
  * - ioredis `Redis`: `isCluster === false`, a string `status`, and `callBuffer`, `pipeline`, `connect`, `on`;
  * - ioredis `Cluster`: `isCluster === true`, a string `status`, and `callBuffer`, `nodes`, `on`;
- * - node-redis v5 `createClient()`: `sendCommand`, `withTypeMapping` (new in v5), boolean `isOpen` and
+ * - node-redis v5 or v6 `createClient()`: `sendCommand`, `withTypeMapping` (new in v5), boolean `isOpen` and
  *   `isReady`, and no `masters` (so a node-redis cluster is not taken for a client).
  *
  * The same client always gets the same adapter object (cached on the client under a registered symbol).

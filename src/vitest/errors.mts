@@ -21,7 +21,7 @@ export class VitestWorkerWithoutServerError extends CacheConsistencyError {
       'VITEST_WORKER_WITHOUT_SERVER',
       `This Vitest worker is number ${workerId} (VITEST_POOL_ID), but the global setup started ${servers} Redis server(s), ` +
         'one per worker it expected. Workers must not share a server (every test empties it).\n' +
-        'Set the worker count where the global setup can read it: test.maxWorkers, or poolOptions.<pool>.maxThreads / maxForks ' +
+        'Set the worker count where the global setup can read it: test.maxWorkers, or (Vitest 3) poolOptions.<pool>.maxThreads / maxForks ' +
         'in the root vitest.config (docs/vitest.md#workers).',
     );
     this.workerId = workerId;

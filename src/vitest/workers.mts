@@ -15,9 +15,9 @@ export interface WorkerCountConfig {
 
 /**
  * How many servers to start: the most workers any of Vitest's pools may run at once, so every
- * VITEST_POOL_ID (1..that pool's maximum) has its own server. Mirrors Vitest 3's pools: a pool's
- * maxThreads/maxForks, else maxWorkers, else CPUs - 1 (half the CPUs in watch mode); one without file
- * parallelism. Counts every pool, used or not: an unused server costs a few milliseconds and megabytes.
+ * VITEST_POOL_ID (1..that pool's maximum) has its own server. Mirrors Vitest's pools: maxWorkers (Vitest 4
+ * resolves it to a number and has no poolOptions), Vitest 3's pool maxThreads/maxForks when larger, else CPUs - 1
+ * (half the CPUs in watch mode); one without file parallelism. Counts every pool, used or not: an unused server costs a few milliseconds and megabytes.
  */
 export function vitestWorkerCount(config: WorkerCountConfig, cpus: number = availableParallelism()): number {
   if (config.fileParallelism === false) return 1;
