@@ -1,5 +1,5 @@
 /**
- * Issue 13 item 1: every options object of the public API refuses a key it does not know, with its coded
+ * Every options object of the public API refuses a key it does not know, with its coded
  * error (a matcher error for the matchers) and a "did you mean". A misspelt option is never a silent no-op.
  */
 import {

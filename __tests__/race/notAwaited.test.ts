@@ -1,5 +1,5 @@
 /**
- * Issue 13 item 1: a missing `await` is the test's own mistake, and never a green test or a misleading
+ * A missing `await` is the test's own mistake, and never a green test or a misleading
  * error. A matcher left un-awaited inside a race's check (or setup) fails the schedule with
  * MATCHER_NOT_AWAITED; an everyInterleaving/replay left un-awaited fails its test with RACE_NOT_AWAITED
  * (before, the next test's reset ran under its schedules and it reported RACE_NONDETERMINISTIC).
@@ -53,7 +53,7 @@ describe('a matcher not awaited inside a race', () => {
     const checkError = (error as RaceFailureError).checkError as CacheConsistencyError;
     expect(checkError.code).toBe('MATCHER_NOT_AWAITED');
     expect(checkError.message).toContain("toBeConsistentWith was called once without await in the scenario's actors or check");
-    expect(error.message).toContain('The check failed:\n  MatcherNotAwaitedError: toBeConsistentWith was called once without await');
+    expect(error.message).toContain('The check failed:\n  MatcherNotAwaitedError: [MATCHER_NOT_AWAITED] toBeConsistentWith was called once without await');
   });
 
   it('in the setup: the call fails with MATCHER_NOT_AWAITED', async () => {
@@ -101,7 +101,7 @@ describe('everyInterleaving / replay not awaited', () => {
     await new Promise((resolve) => setImmediate(resolve));
     const error = await rejection(assertExplorationsAwaited(currentTest()));
     expect(error.code).toBe('RACE_NOT_AWAITED');
-    expect(error.message).toContain('replay(...) was not awaited: the test never read its result; it failed: Invalid race option actors');
+    expect(error.message).toContain('replay(...) was not awaited: the test never read its result; it failed: [INVALID_RACE_SCENARIO] Invalid race option actors');
     expect((error.cause as CacheConsistencyError).code).toBe('INVALID_RACE_SCENARIO');
   });
 
@@ -137,13 +137,13 @@ describe('everyInterleaving / replay not awaited', () => {
     const output = run.stdout + run.stderr;
     expect(run.code).toBe(1);
     expect(output).toContain('✕ forgets the await');
-    expect(output).toContain('RaceNotAwaitedError: everyInterleaving(...) was not awaited: the test ended while it was still running');
+    expect(output).toContain('RaceNotAwaitedError: [RACE_NOT_AWAITED] everyInterleaving(...) was not awaited: the test ended while it was still running');
     expect(output).toContain('✓ the next test sees a clean state');
     expect(output).not.toContain('RACE_NONDETERMINISTIC');
     expect(output).not.toContain('NondeterministicScenarioError');
     // The matcher check after each test is not lost when the test also left a race open.
     expect(output).toContain('✕ leaves a matcher un-awaited while a race is open');
-    expect(output).toContain('MatcherNotAwaitedError: toBeConsistentWith was called once without await');
+    expect(output).toContain('MatcherNotAwaitedError: [MATCHER_NOT_AWAITED] toBeConsistentWith was called once without await');
     expect(output).toContain('✓ a last test');
   }, 60_000);
 });
