@@ -185,6 +185,71 @@ describe.each(clients)('captureKeyspace with %s', (_name, client) => {
   });
 });
 
+describe('captureKeyspace of a server with keys that have a TTL', () => {
+  let monitor: Redis | undefined;
+  afterEach(() => {
+    monitor?.disconnect();
+    monitor = undefined;
+  });
+
+  /** Every command sent to the server (not from a script) while `fn` runs, seen by MONITOR. */
+  async function sentDuring(fn: () => Promise<unknown>): Promise<string[][]> {
+    const r = testRedis();
+    monitor = await r.monitor();
+    const sent: string[][] = [];
+    const end = new Promise<void>((resolve) => {
+      monitor!.on('monitor', (_time: string, args: string[], source: string) => {
+        if (args[0]?.toLowerCase() === 'echo' && args[1] === 'jcc-end') resolve();
+        else if (source !== 'lua') sent.push(args);
+      });
+    });
+    await fn();
+    await r.echo('jcc-end'); // MONITOR shows commands in order: once it shows this, it has shown the rest
+    await end;
+    return sent;
+  }
+
+  it.each(clients)('scans and reads each page in one script call: no key travels to the server (%s)', async (_name, client) => {
+    const r = testRedis();
+    for (let i = 0; i < 50; i++) {
+      if (i % 10 === 0) await r.set(`k${i}`, String(i), 'EX', 3600);
+      else await r.set(`k${i}`, String(i));
+    }
+    await r.hset('h', 'f', 'v');
+    let snap: KeyspaceSnapshot | undefined;
+    const sent = await sentDuring(async () => {
+      snap = await captureKeyspace(client(), { batchSize: 10 });
+    });
+    expect(snap!.entries).toHaveLength(51);
+    expect(entry(snap!, 'k10')!.ttlMs).toBeGreaterThan(3_500_000);
+    expect(entry(snap!, 'k11')).toEqual({ key: 'k11', type: 'string', ttlMs: null, value: '11' });
+    expect(entry(snap!, 'h')).toEqual({ key: 'h', type: 'hash', ttlMs: null, value: [['f', 'v']] });
+    // Only the hash (not a string) is named in a command; the 50 strings come back with SCAN's reply.
+    const named = sent.flat().filter((arg) => /^k\d+$/.test(arg));
+    expect(named).toEqual([]);
+  });
+
+  it.each(clients)('keeps keys and values that are not UTF-8 exact, with their TTLs (%s)', async (_name, client) => {
+    const r = testRedis();
+    const badKey = Buffer.from([0x6b, 0xff]);
+    const badValue = Buffer.from([0x00, 0xc3, 0x28, 0x0a]);
+    await r.set(badKey, badValue, 'EX', 3600);
+    await r.set('real-fffd', 'a\uFFFDb', 'EX', 3600);
+    await r.set('\uFFFD-key', 'plain');
+    await r.set('ünïcødé ✓', '😀');
+    const snap = await captureKeyspace(client());
+    const bin = entry(snap, badKey)!;
+    expect(Buffer.isBuffer(bin.key)).toBe(true);
+    expect(bin.value).toEqual(badValue);
+    expect(bin.ttlMs).toBeGreaterThan(3_500_000);
+    expect(entry(snap, 'real-fffd')).toMatchObject({ value: 'a\uFFFDb', type: 'string' });
+    expect(entry(snap, 'real-fffd')!.ttlMs).toBeGreaterThan(3_500_000);
+    expect(entry(snap, '\uFFFD-key')).toEqual({ key: '\uFFFD-key', type: 'string', ttlMs: null, value: 'plain' });
+    expect(entry(snap, 'ünïcødé ✓')).toEqual({ key: 'ünïcødé ✓', type: 'string', ttlMs: null, value: '😀' });
+    expect(snap.entries).toHaveLength(4);
+  });
+});
+
 describe('captureKeyspace without scripting (ACL forbids EVAL): pipelined reads, same result', () => {
   const user = 'jcc-noscript';
   let limited: Redis | undefined;
