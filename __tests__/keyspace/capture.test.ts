@@ -14,6 +14,7 @@ import {
   type CaptureKeyspaceOptions,
   type KeyEntry,
   type KeyspaceSnapshot,
+  type RedisAdapter,
 } from '../../src';
 import { findFreePort } from '../../src/server/redisServer';
 
@@ -247,6 +248,51 @@ describe('captureKeyspace of a server with keys that have a TTL', () => {
     expect(entry(snap, '\uFFFD-key')).toEqual({ key: '\uFFFD-key', type: 'string', ttlMs: null, value: 'plain' });
     expect(entry(snap, 'ünïcødé ✓')).toEqual({ key: 'ünïcødé ✓', type: 'string', ttlMs: null, value: '😀' });
     expect(snap.entries).toHaveLength(4);
+  });
+});
+
+describe('captureKeyspace when the server refuses its script on a later page', () => {
+  it('reads the whole server again by SCAN and pipelines: the same keyspace, one entry per key', async () => {
+    const r = testRedis();
+    for (let i = 0; i < 50; i++) {
+      if (i % 10 === 0) await r.set(`k${i}`, String(i), 'EX', 3600);
+      else await r.set(`k${i}`, String(i));
+    }
+    const real = toRedisAdapter(r)!;
+    // Script calls run until one has succeeded; every later one is refused, as after an ACL change.
+    let ran = 0;
+    let refused = 0;
+    const script = <T>(command: string, run: () => Promise<T>): Promise<T> => {
+      if (!/^EVAL/i.test(command)) return run();
+      if (ran > 0) {
+        refused++;
+        return Promise.reject(new Error("NOPERM this user has no permissions to run the 'evalsha' command"));
+      }
+      return run().then((reply) => {
+        ran++;
+        return reply;
+      });
+    };
+    const adapter: RedisAdapter = {
+      kind: real.kind,
+      client: real.client,
+      multiKey: true,
+      describe: () => real.describe(),
+      ready: () => real.ready(),
+      send: (command, ...args) => script(command, () => real.send(command, ...args)),
+      sendText: (command, ...args) => script(command, () => real.sendText!(command, ...args)),
+      batch: (commands) => real.batch(commands),
+      scan: (options) => real.scan(options),
+      scanText: (options) => real.scanText!(options),
+      shards: () => [adapter],
+    };
+    const snap = await captureKeyspace(adapter, { batchSize: 10 });
+    expect(ran).toBe(1);
+    expect(refused).toBeGreaterThan(0);
+    expect(withoutTtl(snap)).toEqual(withoutTtl(await captureKeyspace(r)));
+    expect(snap.entries).toHaveLength(50);
+    expect(entry(snap, 'k20')!.ttlMs).toBeGreaterThan(3_500_000);
+    expect(entry(snap, 'k21')!.ttlMs).toBeNull();
   });
 });
 
