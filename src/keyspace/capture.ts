@@ -395,9 +395,10 @@ function isConnectionError(err: unknown): boolean {
 }
 
 /**
- * One page of keys. Strings (the bulk of a cache) come from one MGET, their TTLs from one script call (only
- * when the server has keys with a TTL at all); the keys MGET has no value for are read by type, by the
- * batch script or, without scripting or on a cluster, by pipelined commands.
+ * One page of keys (from SCAN: a page the read script scanned itself goes to {@link collectBatch} directly).
+ * Strings (the bulk of a cache) come from one MGET, their TTLs from one script call (only when the server has
+ * keys with a TTL at all); the keys MGET has no value for are read by type, by the batch script or, without
+ * scripting or on a cluster, by pipelined commands.
  */
 async function readBatch(shard: RedisAdapter, keys: RedisText[], p: Plan, state: ShardState, sink: Sink): Promise<void> {
   if (!state.multiKey) return readOthers(shard, keys, p, state, sink);
