@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /*
- * bench/keyspace: captureKeyspace (SCAN + one Lua read per batch) against the blocking baseline,
- * `KEYS *` + MGET, measured in the same run on the same redis-server.
+ * bench/keyspace: captureKeyspace against the blocking baseline, `KEYS *` + MGET, measured in the same run on the
+ * same redis-server. Without TTLs the capture reads SCAN pages + one MGET per page; once some key has a TTL, one Lua
+ * script call per page (SCAN, MGET and every key's PTTL on the server).
  *
  *   npm run build && node bench/keyspace.js [--runs 11] [--strings 100000] [--mixed 20000]
  *

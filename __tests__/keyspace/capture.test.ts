@@ -15,6 +15,7 @@ import {
   type CaptureKeyspaceOptions,
   type KeyEntry,
   type KeyspaceSnapshot,
+  type RedisAdapter,
 } from '../../src';
 import { findFreePort } from '../../src/server/redisServer';
 
@@ -190,6 +191,116 @@ describe.each(clients)('captureKeyspace with %s', (_name, client) => {
     const stats = await r.info('commandstats');
     expect(stats).toMatch(/cmdstat_scan:calls=\d+/);
     expect(stats).not.toMatch(/cmdstat_keys:/);
+  });
+});
+
+describe('captureKeyspace of a server with keys that have a TTL', () => {
+  let monitor: Redis | undefined;
+  afterEach(() => {
+    monitor?.disconnect();
+    monitor = undefined;
+  });
+
+  /** Every command sent to the server (not from a script) while `fn` runs, seen by MONITOR. */
+  async function sentDuring(fn: () => Promise<unknown>): Promise<string[][]> {
+    const r = testRedis();
+    monitor = await r.monitor();
+    const sent: string[][] = [];
+    const end = new Promise<void>((resolve) => {
+      monitor!.on('monitor', (_time: string, args: string[], source: string) => {
+        if (args[0]?.toLowerCase() === 'echo' && args[1] === 'jcc-end') resolve();
+        else if (source !== 'lua') sent.push(args);
+      });
+    });
+    await fn();
+    await r.echo('jcc-end'); // MONITOR shows commands in order: once it shows this, it has shown the rest
+    await end;
+    return sent;
+  }
+
+  it.each(clients)('scans and reads each page in one script call: no key travels to the server (%s)', async (_name, client) => {
+    const r = testRedis();
+    for (let i = 0; i < 50; i++) {
+      if (i % 10 === 0) await r.set(`k${i}`, String(i), 'EX', 3600);
+      else await r.set(`k${i}`, String(i));
+    }
+    await r.hset('h', 'f', 'v');
+    let snap: KeyspaceSnapshot | undefined;
+    const sent = await sentDuring(async () => {
+      snap = await captureKeyspace(client(), { batchSize: 10 });
+    });
+    expect(snap!.entries).toHaveLength(51);
+    expect(entry(snap!, 'k10')!.ttlMs).toBeGreaterThan(3_500_000);
+    expect(entry(snap!, 'k11')).toEqual({ key: 'k11', type: 'string', ttlMs: null, value: '11' });
+    expect(entry(snap!, 'h')).toEqual({ key: 'h', type: 'hash', ttlMs: null, value: [['f', 'v']] });
+    // Only the hash (not a string) is named in a command; the 50 strings come back with SCAN's reply.
+    const named = sent.flat().filter((arg) => /^k\d+$/.test(arg));
+    expect(named).toEqual([]);
+  });
+
+  it.each(clients)('keeps keys and values that are not UTF-8 exact, with their TTLs (%s)', async (_name, client) => {
+    const r = testRedis();
+    const badKey = Buffer.from([0x6b, 0xff]);
+    const badValue = Buffer.from([0x00, 0xc3, 0x28, 0x0a]);
+    await r.set(badKey, badValue, 'EX', 3600);
+    await r.set('real-fffd', 'a\uFFFDb', 'EX', 3600);
+    await r.set('\uFFFD-key', 'plain');
+    await r.set('ünïcødé ✓', '😀');
+    const snap = await captureKeyspace(client());
+    const bin = entry(snap, badKey)!;
+    expect(Buffer.isBuffer(bin.key)).toBe(true);
+    expect(bin.value).toEqual(badValue);
+    expect(bin.ttlMs).toBeGreaterThan(3_500_000);
+    expect(entry(snap, 'real-fffd')).toMatchObject({ value: 'a\uFFFDb', type: 'string' });
+    expect(entry(snap, 'real-fffd')!.ttlMs).toBeGreaterThan(3_500_000);
+    expect(entry(snap, '\uFFFD-key')).toEqual({ key: '\uFFFD-key', type: 'string', ttlMs: null, value: 'plain' });
+    expect(entry(snap, 'ünïcødé ✓')).toEqual({ key: 'ünïcødé ✓', type: 'string', ttlMs: null, value: '😀' });
+    expect(snap.entries).toHaveLength(4);
+  });
+});
+
+describe('captureKeyspace when the server refuses its script on a later page', () => {
+  it('reads the whole server again by SCAN and pipelines: the same keyspace, one entry per key', async () => {
+    const r = testRedis();
+    for (let i = 0; i < 50; i++) {
+      if (i % 10 === 0) await r.set(`k${i}`, String(i), 'EX', 3600);
+      else await r.set(`k${i}`, String(i));
+    }
+    const real = toRedisAdapter(r)!;
+    // Script calls run until one has succeeded; every later one is refused, as after an ACL change.
+    let ran = 0;
+    let refused = 0;
+    const script = <T>(command: string, run: () => Promise<T>): Promise<T> => {
+      if (!/^EVAL/i.test(command)) return run();
+      if (ran > 0) {
+        refused++;
+        return Promise.reject(new Error("NOPERM this user has no permissions to run the 'evalsha' command"));
+      }
+      return run().then((reply) => {
+        ran++;
+        return reply;
+      });
+    };
+    const adapter: RedisAdapter = {
+      kind: real.kind,
+      client: real.client,
+      multiKey: true,
+      describe: () => real.describe(),
+      ready: () => real.ready(),
+      send: (command, ...args) => script(command, () => real.send(command, ...args)),
+      sendText: (command, ...args) => script(command, () => real.sendText!(command, ...args)),
+      batch: (commands) => real.batch(commands),
+      scan: (options) => real.scan(options),
+      scanText: (options) => real.scanText!(options),
+      shards: () => [adapter],
+    };
+    const snap = await captureKeyspace(adapter, { batchSize: 10 });
+    expect(ran).toBe(1);
+    expect(refused).toBeGreaterThan(0);
+    expect(withoutTtl(snap)).toEqual(withoutTtl(await captureKeyspace(r)));
+    expect(snap.entries).toHaveLength(50);
+    expect(entry(snap, 'k20')!.ttlMs).toBeGreaterThan(3_500_000);
+    expect(entry(snap, 'k21')!.ttlMs).toBeNull();
   });
 });
 

@@ -111,6 +111,20 @@ describe.each(clients)('%s adapter', (_name, client) => {
     expect(matched.sort()).toEqual(Array.from({ length: 100 }, (_, i) => `k:${2400 + i}`).sort());
   });
 
+  it('scanText yields keys as strings, and as exact bytes on a page holding a key that is not UTF-8', async () => {
+    const r = testRedis();
+    await r.mset('a', '1', 'ü', '2');
+    const text: Array<string | Buffer> = [];
+    for await (const page of adapter.scanText!()) text.push(...page);
+    expect(text.sort()).toEqual(['a', 'ü']);
+    const bad = Buffer.from([0x6b, 0xff]);
+    await r.set(bad, '3');
+    const bytes: Array<string | Buffer> = [];
+    for await (const page of adapter.scanText!({ count: 1000 })) bytes.push(...page);
+    // The page was asked again as bytes: every key of it exact, the one that is not UTF-8 included.
+    expect(bytes.map((k) => Buffer.from(k).toString('hex')).sort()).toEqual(['61', '6bff', 'c3bc']);
+  });
+
   it('shards() is the adapter itself for a standalone server, and multi-key reads are allowed', () => {
     expect(adapter.shards()).toEqual([adapter]);
     expect(adapter.multiKey).toBe(true);

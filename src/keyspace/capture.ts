@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { InvalidKeyspaceOptionError, KeyspaceReadError, NotARedisClientError } from '../errors';
-import type { RedisAdapter, RedisArg, RedisCommand, RedisReply, TextReply } from '../redis/adapter';
+import { toError, type RedisAdapter, type RedisArg, type RedisCommand, type RedisReply, type TextReply } from '../redis/adapter';
 import { findUnknownKey, optionKeys } from '../optionKeys';
 import { toRedisAdapter } from '../redis/toRedisAdapter';
 import { escapeGlob, keyFilter, type KeyMatcher } from './glob';
@@ -133,6 +133,29 @@ for i = 1, n do out[n + i] = redis.call('PTTL', KEYS[i]) end
 return out
 `;
 const VALUES_TTL_SCRIPT_SHA = createHash('sha1').update(VALUES_TTL_SCRIPT).digest('hex');
+
+/**
+ * One SCAN page read whole, in one round trip: SCAN from ARGV[1] (COUNT ARGV[2], MATCH ARGV[3] if given), then
+ * the string value (MGET: nil for other types) and the PTTL of every key it returned. Reply: the next cursor, the
+ * keys, their values, their PTTLs. The keys never travel to the server and back, and each key's value and TTL
+ * are read at the same moment. Only for a standalone server: the keys touched are the ones its own SCAN returns.
+ */
+const SCAN_READ_SCRIPT = `
+local scan = {'SCAN', ARGV[1], 'COUNT', ARGV[2]}
+if ARGV[3] then scan[5] = 'MATCH'; scan[6] = ARGV[3] end
+local page = redis.call(unpack(scan))
+local keys = page[2]
+local n = #keys
+local vals, ttls = {}, {}
+for i = 1, n, 1000 do
+  local last = math.min(i + 999, n)
+  local part = redis.call('MGET', unpack(keys, i, last))
+  for j = 1, last - i + 1 do vals[i + j - 1] = part[j] end
+end
+for i = 1, n do ttls[i] = redis.call('PTTL', keys[i]) end
+return {page[1], keys, vals, ttls}
+`;
+const SCAN_READ_SCRIPT_SHA = createHash('sha1').update(SCAN_READ_SCRIPT).digest('hex');
 
 /** Keys that are not strings, read per script call. */
 const OTHERS_PER_CALL = 200;
@@ -288,14 +311,13 @@ async function captureShard(shard: RedisAdapter, p: Plan, sink: Sink): Promise<v
     failure ??= err;
   };
   try {
-    for await (const page of shard.scan({ match: p.serverMatch, count: p.batchSize })) {
+    const pages = state.volatile && state.script && !p.filter ? scanAndRead(shard, p, state) : scanKeys(shard, p);
+    for await (const page of pages) {
       if (failure !== undefined) break;
-      const selected = p.filter ? page.filter(p.filter) : page;
-      if (selected.length === 0) continue;
-      // Decoded once: the entry's key, and the command argument (valid UTF-8 text is sent as a string,
-      // which encodes back to the same bytes and is much cheaper for the client to write than a Buffer).
-      const keys = selected.map(decode);
-      inflight.push(readBatch(shard, keys, p, state, sink).catch(note));
+      const { keys, read } = Array.isArray(page) ? { keys: page, read: undefined } : page;
+      if (keys.length === 0) continue;
+      const done = read ? collectBatch(shard, keys, read[0], read[1], p, state, sink) : readBatch(shard, keys, p, state, sink);
+      inflight.push(done.catch(note));
       // Several batches in flight: the server works on the next while this process decodes the last.
       if (inflight.length >= MAX_IN_FLIGHT) await inflight.shift();
     }
@@ -308,6 +330,71 @@ async function captureShard(shard: RedisAdapter, p: Plan, sink: Sink): Promise<v
   }
 }
 
+/**
+ * The selected keys, a SCAN page at a time, each decoded once: the entry's key and the command argument (valid
+ * UTF-8 is sent as a string, which encodes back to the same bytes and is much cheaper for the client to write
+ * than a Buffer). Without a filter to apply to the bytes, the client decodes them as it reads the reply.
+ */
+async function* scanKeys(shard: RedisAdapter, p: Plan): AsyncGenerator<RedisText[]> {
+  const options = { match: p.serverMatch, count: p.batchSize };
+  if (!p.filter && shard.scanText) {
+    for await (const page of shard.scanText(options)) {
+      yield page.map((k) => (typeof k === 'string' ? k : decode(k)));
+    }
+    return;
+  }
+  for await (const page of shard.scan(options)) yield (p.filter ? page.filter(p.filter) : page).map(decode);
+}
+
+/** A page read by {@link SCAN_READ_SCRIPT}: its keys, their string values (null for other types) and PTTLs. */
+interface ReadPage {
+  keys: RedisText[];
+  read: [values: Array<TextReply | RedisReply>, ttls: number[]];
+}
+
+/**
+ * Every page scanned and read by one script call each ({@link SCAN_READ_SCRIPT}), when the server has keys with
+ * a TTL (every key's PTTL must then be read: Redis has no bulk TTL read). The next call is sent as soon as a
+ * reply arrives, before that page is decoded. Keys and values come decoded by the client; a page with a key
+ * holding U+FFFD is read again at the same cursor as bytes. Where scripts are refused: SCAN and {@link readBatch}.
+ */
+async function* scanAndRead(shard: RedisAdapter, p: Plan, state: ShardState): AsyncGenerator<ReadPage | RedisText[]> {
+  const args = (cursor: string): RedisArg[] => [cursor, p.batchSize, ...(p.serverMatch !== undefined ? [p.serverMatch] : [])];
+  const call = async (from: string, text: boolean) => {
+    const reply = await runScript(shard, SCAN_READ_SCRIPT, SCAN_READ_SCRIPT_SHA, [], args(from), text);
+    if (reply instanceof Error) return reply;
+    if (!Array.isArray(reply) || reply.length !== 4 || !reply.slice(1).every(Array.isArray)) {
+      throw new KeyspaceReadError(undefined, 'unexpected reply of the keyspace read script');
+    }
+    const [next, keys, values, ttls] = reply as [TextReply | RedisReply, Array<string | Buffer>, Array<TextReply | RedisReply>, number[]];
+    const cursor = typeof next === 'string' ? next : textOf(next as RedisReply);
+    return { cursor, keys: keys.map((k) => (typeof k === 'string' ? k : decode(k))), values, ttls };
+  };
+  const text = shard.sendText !== undefined;
+  let asked = '0';
+  let next = call(asked, text);
+  for (;;) {
+    let page = await next;
+    if (!(page instanceof Error) && text && page.keys.some((k) => typeof k === 'string' && k.includes('\uFFFD'))) {
+      page = await call(asked, false); // the bytes of every key of this page, and that reply's cursor
+    }
+    if (page instanceof Error) {
+      // Scripts refused (ACL, scripting disabled), or keys of several slots (a plain client on a cluster node),
+      // maybe only on a later page: the whole server again by SCAN and readBatch. A key read before the refusal
+      // is read again: the snapshot keeps one entry per key, as for a key SCAN returns twice.
+      if (!isReplyError(page)) throw page;
+      state.script = false;
+      if (/CROSSSLOT|slot|cluster/i.test(page.message)) state.multiKey = false;
+      yield* scanKeys(shard, p);
+      return;
+    }
+    const done = page.cursor === '0';
+    if (!done) next = call((asked = page.cursor), text);
+    yield { keys: page.keys, read: [page.values, page.ttls] };
+    if (done) return;
+  }
+}
+
 function isConnectionError(err: unknown): boolean {
   return (
     typeof err === 'object' &&
@@ -317,9 +404,10 @@ function isConnectionError(err: unknown): boolean {
 }
 
 /**
- * One page of keys. Strings (the bulk of a cache) come from one MGET, their TTLs from one script call (only
- * when the server has keys with a TTL at all); the keys MGET has no value for are read by type, by the
- * batch script or, without scripting or on a cluster, by pipelined commands.
+ * One page of keys (from SCAN: a page the read script scanned itself goes to {@link collectBatch} directly).
+ * Strings (the bulk of a cache) come from one MGET, their TTLs from one script call (only when the server has
+ * keys with a TTL at all); the keys MGET has no value for are read by type, by the batch script or, without
+ * scripting or on a cluster, by pipelined commands.
  */
 async function readBatch(shard: RedisAdapter, keys: RedisText[], p: Plan, state: ShardState, sink: Sink): Promise<void> {
   if (!state.multiKey) return readOthers(shard, keys, p, state, sink);
@@ -334,6 +422,22 @@ async function readBatch(shard: RedisAdapter, keys: RedisText[], p: Plan, state:
     if (/CROSSSLOT/.test((err as Error).message)) state.script = false;
     return readOthers(shard, keys, p, state, sink);
   }
+  return collectBatch(shard, keys, values, ttls, p, state, sink);
+}
+
+/**
+ * The entries of a page whose string values (null for other types) and PTTLs were read; the other keys read by
+ * type (by the batch script or pipelines), a value holding U+FFFD read again as bytes.
+ */
+async function collectBatch(
+  shard: RedisAdapter,
+  keys: RedisText[],
+  values: Array<TextReply | RedisReply>,
+  ttls: number[] | undefined,
+  p: Plan,
+  state: ShardState,
+  sink: Sink,
+): Promise<void> {
   // Decode after the replies that arrived with these were handled (the next SCAN page above all): the
   // server then has the next batches queued while this process decodes.
   await yieldToIo();
@@ -394,27 +498,27 @@ async function readValuesAndTtls(
 }
 
 /**
- * A script over `keys` (EVALSHA, loading it with EVAL on NOSCRIPT); undefined when scripts are refused.
- * `text`: strings decoded by the client, where the adapter can.
+ * A script over `keys` (EVALSHA, loading it with EVAL on NOSCRIPT); the error, returned, when it fails (scripts
+ * refused: ACL, scripting disabled, CROSSSLOT, ...). `text`: strings decoded by the client, where the adapter can.
  */
 async function runScript(
   shard: RedisAdapter,
   script: string,
   sha: string,
   keys: RedisText[],
-  args: Array<string | number>,
+  args: RedisArg[],
   text = false,
-): Promise<RedisReply | TextReply | undefined> {
+): Promise<RedisReply | TextReply | Error> {
   const send = (command: string, ...rest: RedisArg[]): Promise<RedisReply | TextReply> =>
     text && shard.sendText ? shard.sendText(command, ...rest) : shard.send(command, ...rest);
   try {
     return await send('EVALSHA', sha, keys.length, ...keys, ...args);
   } catch (err) {
-    if (!/NOSCRIPT/.test(String((err as Error)?.message))) return undefined;
+    if (!/NOSCRIPT/.test(String((err as Error)?.message))) return toError(err);
     try {
       return await send('EVAL', script, keys.length, ...keys, ...args);
-    } catch {
-      return undefined;
+    } catch (err2) {
+      return toError(err2);
     }
   }
 }

@@ -68,6 +68,11 @@ export interface RedisAdapter {
   /** Every key (of every shard), one SCAN reply's worth of keys at a time. Never KEYS. */
   scan(options?: ScanOptions): AsyncIterable<Buffer[]>;
   /**
+   * Optional: the same SCAN with each key as a string when it is valid UTF-8, else as bytes (cheaper than
+   * Buffers for the client to read; never lossy).
+   */
+  scanText?(options?: ScanOptions): AsyncIterable<Array<string | Buffer>>;
+  /**
    * The servers holding the keyspace: `[this]` for a standalone server, one adapter per master for a
    * cluster. Work that must stay on one server (SCAN cursors, scripts) runs per shard.
    */
@@ -94,15 +99,46 @@ export function replyText(reply: RedisReply | Error | undefined): string {
  * The next SCAN page is requested before the current one is handed out, so reading a page overlaps with
  * the server producing the next.
  */
-export async function* scanServer(
+export function scanServer(
   send: (command: string, ...args: RedisArg[]) => Promise<RedisReply>,
   options: ScanOptions = {},
 ): AsyncGenerator<Buffer[]> {
+  return scanPages((cursor) => send('SCAN', cursor, ...scanArgs(options)).then(parseScanReply));
+}
+
+/**
+ * The same SCAN, with keys decoded by the client (`sendText`: cheaper than Buffers): a page where some key
+ * holds U+FFFD (bytes that are not UTF-8, or a real U+FFFD) is asked again at the same cursor as bytes (`send`),
+ * and that reply (its keys and its next cursor) is used instead: every key comes back exact, as a string when
+ * the client decoded it, else as bytes.
+ */
+export function scanServerText(
+  send: (command: string, ...args: RedisArg[]) => Promise<RedisReply>,
+  sendText: (command: string, ...args: RedisArg[]) => Promise<TextReply>,
+  options: ScanOptions = {},
+): AsyncGenerator<Array<string | Buffer>> {
+  const extra = scanArgs(options);
+  return scanPages(async (cursor): Promise<ScanPage<string | Buffer>> => {
+    const page = parseScanText(await sendText('SCAN', cursor, ...extra));
+    if (!page.keys.some((k) => k.includes('\uFFFD'))) return page;
+    return parseScanReply(await send('SCAN', cursor, ...extra));
+  });
+}
+
+function scanArgs(options: ScanOptions): RedisArg[] {
   const extra: RedisArg[] = [];
   if (options.match !== undefined) extra.push('MATCH', options.match);
   extra.push('COUNT', options.count ?? 1000);
   if (options.type !== undefined) extra.push('TYPE', options.type);
-  const page = (cursor: string) => send('SCAN', cursor, ...extra).then(parseScanReply);
+  return extra;
+}
+
+interface ScanPage<K> {
+  cursor: string;
+  keys: K[];
+}
+
+async function* scanPages<K>(page: (cursor: string) => Promise<ScanPage<K>>): AsyncGenerator<K[]> {
   let next = page('0');
   for (;;) {
     const { cursor, keys } = await next;
@@ -113,11 +149,19 @@ export async function* scanServer(
   }
 }
 
-function parseScanReply(reply: RedisReply): { cursor: string; keys: Buffer[] } {
+function parseScanReply(reply: RedisReply): ScanPage<Buffer> {
   if (!Array.isArray(reply) || reply.length !== 2 || !Array.isArray(reply[1])) {
     throw new Error(`unexpected SCAN reply: ${JSON.stringify(reply)}`);
   }
   const cursor = replyText(reply[0]);
   const keys = (reply[1] as RedisReply[]).filter((k): k is Buffer => Buffer.isBuffer(k));
   return { cursor, keys };
+}
+
+function parseScanText(reply: TextReply): ScanPage<string> {
+  if (!Array.isArray(reply) || reply.length !== 2 || typeof reply[0] !== 'string' || !Array.isArray(reply[1])) {
+    throw new Error(`unexpected SCAN reply: ${JSON.stringify(reply)}`);
+  }
+  const keys = (reply[1] as TextReply[]).filter((k): k is string => typeof k === 'string');
+  return { cursor: reply[0], keys };
 }

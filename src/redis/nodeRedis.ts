@@ -1,6 +1,7 @@
 import { RedisConnectionClosedError, RedisUnreachableError } from '../errors';
 import {
   scanServer,
+  scanServerText,
   toError,
   type RedisAdapter,
   type RedisArg,
@@ -117,6 +118,10 @@ export class NodeRedisAdapter implements RedisAdapter {
 
   scan(options?: ScanOptions): AsyncIterable<Buffer[]> {
     return scanServer((c, ...a) => this.send(c, ...a), options);
+  }
+
+  scanText(options?: ScanOptions): AsyncIterable<Array<string | Buffer>> {
+    return scanServerText((c, ...a) => this.send(c, ...a), (c, ...a) => this.sendText(c, ...a), options);
   }
 
   shards(): RedisAdapter[] {
