@@ -11,7 +11,7 @@
 import { lazyKeyspaceSerializer, SERIALIZER_REGISTERED } from './keyspace/lazySerializer';
 import { lazyMatchers } from './matchers/lazy';
 import { assertMatchersAwaited } from './matchers/pending';
-import { anyExplorations, anyOpenRaces, assertExplorationsAwaited, checkExplorationsAfterEach, closeOpenRacesIfAny } from './race/openRaces';
+import { anyExplorations, anyOpenRaces, assertExplorationsAwaited, checkExplorationsAfterEach, closeOpenRacesIfAny } from './race/session/openRaces';
 import { closeTestContext, environmentClosesConnections, resetTestContext } from './runtime/testContext';
 
 beforeEach(resetTestContext);

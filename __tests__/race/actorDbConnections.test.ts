@@ -2,8 +2,8 @@
  * An actor's own database connection is acquired when first used (or when the race makes it ready) and given
  * back once: closing an actor that never used it must not acquire one just to give it back.
  */
-import { ActorLink } from '../../src/race/actorLink';
-import { openActorDb } from '../../src/race/dbSteps';
+import { ActorLink } from '../../src/race/instrument/actorLink';
+import { openActorDb } from '../../src/race/instrument/dbSteps';
 
 /** A pool that counts connections handed out and given back. */
 function countingPools() {

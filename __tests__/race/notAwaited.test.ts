@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { defineCache, everyInterleaving, RaceFailureError, replay, testRedis, type CacheConsistencyError, type Scenario } from '../../src';
 import { UserCache } from '../../examples/services/cacheAside';
 import { REPO, spawnJest } from '../helpers/processes';
-import { assertExplorationsAwaited } from '../../src/race/openRaces';
+import { assertExplorationsAwaited } from '../../src/race/session/openRaces';
 
 const userById = defineCache({
   key: 'user:{id}',

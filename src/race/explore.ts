@@ -13,22 +13,22 @@ import { assertMatchersAwaitedSince, matchersRunning } from '../matchers/pending
 import { readState } from '../preset/state';
 import { redisKeyPrefix, testDb, testRedis } from '../runtime/testContext';
 import { DELETE_PREFIX_SCRIPT, globEscape } from '../server/externalRedis';
-import { ActorLink } from './actorLink';
-import { actorDb, actorRedis, closeConnections, tidyConnections } from './connections';
-import { dbHandleKind } from './dbSteps';
-import { KeyWriterRegistry } from './keyWriters';
-import { trackExploration, type ExplorationSignal } from './openRaces';
-import { guardUninstrumented, redisClientKind } from './redisSteps';
-import { formatReport, formatTimeline } from './report';
-import { raceRedactor, type StepRedactor } from './redactSteps';
+import { ActorLink } from './instrument/actorLink';
+import { actorDb, actorRedis, closeConnections, tidyConnections } from './instrument/connections';
+import { dbHandleKind } from './instrument/dbSteps';
+import { KeyWriterRegistry } from './report/keyWriters';
+import { trackExploration, type ExplorationSignal } from './session/openRaces';
+import { guardUninstrumented, redisClientKind } from './instrument/redisSteps';
+import { formatReport, formatTimeline } from './report/report';
+import { raceRedactor, type StepRedactor } from './report/redactSteps';
 import type { RedactRule } from '../keyspace/redact';
-import { ResourceTracker } from './resourceTracker';
-import { ScheduleRun, type ActorOutcome, type Chooser, type FaultRule, type ScheduleResult } from './schedule';
+import { ResourceTracker } from './instrument/resourceTracker';
+import { ScheduleRun, type ActorOutcome, type Chooser, type FaultRule, type ScheduleResult } from './schedule/run';
 import type { StepRecord } from './step';
-import { patternFromArgs, type StepPattern } from './stepPattern';
-import { DfsExplorer, explorerFor, ReplayExplorer, type Explorer, type Strategy } from './strategies';
-import { decodeToken, encodeToken } from './token';
-import { installVirtualTimers } from './virtualTimers';
+import { patternFromArgs, type StepPattern } from './schedule/stepPattern';
+import { DfsExplorer, explorerFor, ReplayExplorer, type Explorer, type Strategy } from './schedule/strategies';
+import { decodeToken, encodeToken } from './schedule/token';
+import { installVirtualTimers } from './instrument/virtualTimers';
 
 export interface ActorArgs<R, D> {
   /** The actor's own Redis client: same library and options as the scenario's, its own connection. */
@@ -525,7 +525,7 @@ export function trimStack<E extends Error>(error: E): E {
     const lines = error.stack.split('\n');
     const firstFrame = lines.findIndex((l) => /^\s+at /.test(l));
     if (firstFrame > 0) {
-      const frames = lines.slice(firstFrame).filter((l) => !/[\\/]race[\\/][A-Za-z]+\.(?:ts|js)/.test(l));
+      const frames = lines.slice(firstFrame).filter((l) => !/[\\/]race[\\/](?:[a-z]+[\\/]){0,2}[A-Za-z]+\.(?:ts|js)/.test(l));
       error.stack = [...lines.slice(0, firstFrame), ...frames].join('\n');
     }
   }

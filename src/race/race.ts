@@ -10,19 +10,19 @@ import { GateNeverReachedError, GateNotReleasedError, InjectedFaultError, Invali
 import { findUnknownKey, optionKeys } from '../optionKeys';
 import { readState } from '../preset/state';
 import { testDb, testRedis } from '../runtime/testContext';
-import { ActorLink, outsideActors, runActor, settle, type StepController } from './actorLink';
-import { actorDb, actorRedis, closeConnections } from './connections';
-import { dbHandleKind } from './dbSteps';
-import { KeyWriterRegistry } from './keyWriters';
-import { formatError } from './labels';
-import { raceRedactor, type StepRedactor } from './redactSteps';
+import { ActorLink, outsideActors, runActor, settle, type StepController } from './instrument/actorLink';
+import { actorDb, actorRedis, closeConnections } from './instrument/connections';
+import { dbHandleKind } from './instrument/dbSteps';
+import { KeyWriterRegistry } from './report/keyWriters';
+import { formatError } from './instrument/labels';
+import { raceRedactor, type StepRedactor } from './report/redactSteps';
 import type { RedactRule } from '../keyspace/redact';
-import { redisClientKind } from './redisSteps';
-import { closeOpenRacesIfAny, forgetOpenRace, registerOpenRace } from './openRaces';
-import { formatTimeline } from './report';
-import { ResourceTracker } from './resourceTracker';
+import { redisClientKind } from './instrument/redisSteps';
+import { closeOpenRacesIfAny, forgetOpenRace, registerOpenRace } from './session/openRaces';
+import { formatTimeline } from './report/report';
+import { ResourceTracker } from './instrument/resourceTracker';
 import type { StepInfo, StepOutcome, StepRecord, StepRequest } from './step';
-import { describePattern, patternFromArgs, stepMatches, type StepPattern, type StepPatternArgs } from './stepPattern';
+import { describePattern, patternFromArgs, stepMatches, type StepPattern, type StepPatternArgs } from './schedule/stepPattern';
 
 const turn = () => new Promise<void>((resolve) => realSetImmediate(resolve));
 

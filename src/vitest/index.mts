@@ -17,7 +17,7 @@ import { lazyKeyspaceSerializer as keyspaceSerializer } from '../keyspace/lazySe
 import { assertMatchersAwaited } from '../matchers/pending.js';
 import { FILE_INFO, type FileInfo, type FileInfoSlot } from '../preset/cleanup.js';
 import { writeState } from '../preset/state.js';
-import { assertExplorationsAwaited, checkExplorationsAfterEach, closeOpenRacesIfAny as closeOpenRaces } from '../race/openRaces.js';
+import { assertExplorationsAwaited, checkExplorationsAfterEach, closeOpenRacesIfAny as closeOpenRaces } from '../race/session/openRaces.js';
 import { closeTestContext, resetTestContext, useWorkerIdVariable, workerId } from '../runtime/testContext.js';
 import { VitestGlobalSetupMissingError, VitestWorkerWithoutServerError } from './errors.mjs';
 import { vitestMatchers } from './matchers.mjs';

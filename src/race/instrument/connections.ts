@@ -5,7 +5,7 @@
  * transactions are per connection, so one actor's commands never land inside another actor's MULTI or
  * transaction. Connections are opened once per race (not per schedule) and closed when it ends.
  */
-import { InvalidRaceScenarioError } from '../errors';
+import { InvalidRaceScenarioError } from '../../errors';
 import { currentActor, outlived, type ActorLink } from './actorLink';
 import { dbHandleKind, openActorDb, type ActorDbConnection } from './dbSteps';
 import { instrumentIoredis, instrumentNodeRedis, isHousekeeping, openActorRedis, redisClientKind, type ActorRedisConnection } from './redisSteps';

@@ -16,12 +16,12 @@
  * If no step is pending and an actor has not finished, nothing can ever settle it: that is reported.
  */
 import { setImmediate as realSetImmediate, setTimeout as realSetTimeout, clearTimeout as realClearTimeout } from 'node:timers';
-import { InjectedFaultError, RaceActorStuckError, RaceStepStalledError, RaceUninstrumentedIoError } from '../errors';
-import { outsideActors, runActor, settle, type ActorLink, type StepController } from './actorLink';
-import { formatError, formatValue } from './labels';
-import type { StepRedactor } from './redactSteps';
-import type { ResourceTracker } from './resourceTracker';
-import type { StepInfo, StepOutcome, StepRecord, StepRequest } from './step';
+import { InjectedFaultError, RaceActorStuckError, RaceStepStalledError, RaceUninstrumentedIoError } from '../../errors';
+import { outsideActors, runActor, settle, type ActorLink, type StepController } from '../instrument/actorLink';
+import { formatError, formatValue } from '../instrument/labels';
+import type { StepRedactor } from '../report/redactSteps';
+import type { ResourceTracker } from '../instrument/resourceTracker';
+import type { StepInfo, StepOutcome, StepRecord, StepRequest } from '../step';
 import { stepMatches, type StepPattern } from './stepPattern';
 
 export interface Choice {

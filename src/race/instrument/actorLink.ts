@@ -5,7 +5,7 @@
  * carries its link in an AsyncLocalStorage, so module-level clients bound with `bindToActors` find it.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { StepOutcome, StepRequest } from './step';
+import type { StepOutcome, StepRequest } from '../step';
 
 export interface StepController {
   /** Called synchronously when an actor issues a step; resolves to what the actor's call returns. */
@@ -44,7 +44,7 @@ export class ActorLink {
 
 export function outlived(actor: string, step: string): Error {
   // Loaded on this rare path only (the entry point keeps its module count small).
-  const { RaceActorOutlivedError } = require('../errors') as typeof import('../errors');
+  const { RaceActorOutlivedError } = require('../../errors') as typeof import('../../errors');
   return new RaceActorOutlivedError(actor, step);
 }
 

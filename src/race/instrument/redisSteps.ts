@@ -8,7 +8,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { getKeyIndexes, hasFlag } from '@ioredis/commands';
 import { currentActor, type ActorLink } from './actorLink';
 import { formatOutcome, formatRedisCommand, formatRedisReply, redisText } from './labels';
-import type { StepInfo, StepOutcome, StepRequest } from './step';
+import type { StepInfo, StepOutcome, StepRequest } from '../step';
 
 export type RedisClientKind = 'ioredis' | 'ioredis-cluster' | 'node-redis';
 

@@ -15,11 +15,11 @@
  * the secret it read, an error quoting it).
  */
 import { getKeyIndexes } from '@ioredis/commands';
-import { InvalidRaceScenarioError } from '../errors';
-import { REDACTED, Redaction, redactList, type RedactRule } from '../keyspace/redact';
-import { presetRedactRules } from '../preset/state';
-import { formatRedisCommand, formatSql, redisText } from './labels';
-import type { StepInfo, StepOutcome } from './step';
+import { InvalidRaceScenarioError } from '../../errors';
+import { REDACTED, Redaction, redactList, type RedactRule } from '../../keyspace/redact';
+import { presetRedactRules } from '../../preset/state';
+import { formatRedisCommand, formatSql, redisText } from '../instrument/labels';
+import type { StepInfo, StepOutcome } from '../step';
 
 /** Arguments that are syntax, not data, when a key's whole value is secret: kept readable. */
 const OPTION_WORDS = new Set([

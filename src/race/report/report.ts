@@ -3,10 +3,10 @@
  * the values read and written), the last writer of each key, every actor's outcome, and the replay token.
  * Deterministic: no timestamps, no durations, keys sorted.
  */
-import { formatError, truncate } from './labels';
+import { formatError, truncate } from '../instrument/labels';
 import type { KeyWriterRegistry } from './keyWriters';
-import { describeOutcome, type ActorOutcome } from './schedule';
-import type { StepRecord } from './step';
+import { describeOutcome, type ActorOutcome } from '../schedule/run';
+import type { StepRecord } from '../step';
 
 const COLUMN = 52;
 

@@ -9,8 +9,8 @@
  * The registry lives on a `Symbol.for` slot of `globalThis`, so two copies of the library in one test file
  * (a symlinked build next to the sources) still see the same race.
  */
-import type { RedactRule } from '../keyspace/redact';
-import type { StepRecord } from './step';
+import type { RedactRule } from '../../keyspace/redact';
+import type { StepRecord } from '../step';
 
 export interface KeyWriter {
   /** The actor whose step wrote the key. */

@@ -180,7 +180,7 @@ function firstLine(error: unknown): string {
 
 function notAwaited(kind: ExplorationKind, why: string, site: string, cause?: unknown): Error {
   // Loaded on failure only: the setup file loads this module in every test file.
-  const { RaceNotAwaitedError } = require('../errors') as typeof import('../errors');
+  const { RaceNotAwaitedError } = require('../../errors') as typeof import('../../errors');
   const error = new RaceNotAwaitedError(kind, why, cause);
   error.stack = `${error.name}: ${error.message}\n${site}`;
   return error;

@@ -2,7 +2,7 @@
  * Readable, deterministic one-line renderings of step arguments and results for the timeline:
  * `redis GET user:1 -> null`, `db UPDATE users SET name = $1 WHERE id = $2 ['Jerry', 1] -> 1 row`.
  */
-import type { StepOutcome } from './step';
+import type { StepOutcome } from '../step';
 
 const MAX_ARG = 48;
 const MAX_SQL = 72;

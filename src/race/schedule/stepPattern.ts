@@ -10,9 +10,9 @@
  * Shorthand for gates: `pauseBefore('redis', 'DEL')`, `pauseBefore('redis', 'SET', 'user:*')`,
  * `pauseBefore('db', /UPDATE users/)`, `pauseBefore('db')` (any statement).
  */
-import { InvalidRaceScenarioError } from '../errors';
-import { findUnknownKey, optionKeys } from '../optionKeys';
-import type { StepInfo } from './step';
+import { InvalidRaceScenarioError } from '../../errors';
+import { findUnknownKey, optionKeys } from '../../optionKeys';
+import type { StepInfo } from '../step';
 
 export type StepPattern =
   | {

@@ -11,9 +11,9 @@
  *   1/(n·k^(d−1)) per run (n actors, k steps).
  * - replay: exactly the choices of a token.
  */
-import { NondeterministicScenarioError, ScheduleReplayMismatchError } from '../errors';
-import type { Choice, Chooser, DecisionContext, ScheduleResult } from './schedule';
-import { type TokenChoice } from './token';
+import { NondeterministicScenarioError, ScheduleReplayMismatchError } from '../../../errors';
+import type { Choice, Chooser, DecisionContext, ScheduleResult } from '../run';
+import { type TokenChoice } from '../token';
 
 export type Strategy =
   | 'exhaustive'

@@ -14,7 +14,7 @@
  */
 import type { ActorLink } from './actorLink';
 import { formatOutcome, formatRows, formatSql, sqlKeyword } from './labels';
-import type { StepInfo, StepOutcome, StepRequest } from './step';
+import type { StepInfo, StepOutcome, StepRequest } from '../step';
 
 export type DbHandleKind = 'testDb' | 'pg-pool' | 'pg-client' | 'mysql2-pool' | 'queryable' | 'function';
 

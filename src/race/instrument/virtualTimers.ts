@@ -9,10 +9,10 @@
  * Outside actors, and in `race()` (manual gates), timers are real and untouched.
  */
 import timersPromises = require('node:timers/promises');
-import { RaceUninstrumentedIoError } from '../errors';
+import { RaceUninstrumentedIoError } from '../../errors';
 import { actorStorage, type ActorLink } from './actorLink';
 import { formatOutcome } from './labels';
-import type { StepRequest } from './step';
+import type { StepRequest } from '../step';
 
 const TIMER_ASYNC_ID = (handle: object): number | undefined => {
   for (const sym of Object.getOwnPropertySymbols(handle)) {
