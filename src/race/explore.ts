@@ -6,7 +6,7 @@ import type Redis from 'ioredis';
 import type { TestDb } from '../db/embedded';
 import { callSite } from '../callSite';
 import { CacheConsistencyError, InvalidRaceScenarioError, RaceFailureError, RaceNotAwaitedError, RaceUninstrumentedIoError, RedisNotOwnedError } from '../errors';
-import { closestWord, findUnknownKey, optionKeys } from '../optionKeys';
+import { findUnknownKey, optionKeys } from '../optionKeys';
 import { toRedisAdapter } from '../redis/toRedisAdapter';
 import type { RedisAdapter, RedisReply } from '../redis/adapter';
 import { assertMatchersAwaitedSince, matchersRunning } from '../matchers/pending';
@@ -26,7 +26,7 @@ import { ResourceTracker } from './instrument/resourceTracker';
 import { ScheduleRun, type ActorOutcome, type Chooser, type FaultRule, type ScheduleResult } from './schedule/run';
 import type { StepRecord } from './step';
 import { patternFromArgs, type StepPattern } from './schedule/stepPattern';
-import { DfsExplorer, explorerFor, ReplayExplorer, type Explorer, type Strategy } from './schedule/strategies';
+import { DfsExplorer, explorerFor, ReplayExplorer, validateStrategy, type Explorer, type Strategy } from './schedule/strategies';
 import { decodeToken, encodeToken } from './schedule/token';
 import { installVirtualTimers } from './instrument/virtualTimers';
 
@@ -131,13 +131,6 @@ const SCENARIO_KEYS = optionKeys<Scenario>({
   stallTimeoutMs: true, shrinkBudget: true, redact: true,
 });
 const FAULT_KEYS = optionKeys<FaultSpec>({ actor: true, at: true, nth: true, when: true, error: true });
-type StrategyObject = Extract<Strategy, object>;
-const STRATEGY_KEYS: Record<StrategyObject['kind'], readonly string[]> = {
-  exhaustive: optionKeys<Extract<StrategyObject, { kind: 'exhaustive' }>>({ kind: true, preemptionBound: true, maxSchedules: true }),
-  random: optionKeys<Extract<StrategyObject, { kind: 'random' }>>({ kind: true, seed: true, runs: true }),
-  pct: optionKeys<Extract<StrategyObject, { kind: 'pct' }>>({ kind: true, seed: true, runs: true, depth: true }),
-};
-
 /** Throws INVALID_RACE_SCENARIO for the first key of `options` not in `known`, with a "did you mean". */
 function refuseUnknownKeys(options: object, known: readonly string[], path?: string): void {
   const unknown = findUnknownKey(options, known);
@@ -156,19 +149,7 @@ function validate(scenario: unknown): asserts scenario is Scenario<object, unkno
   if (s.stallTimeoutMs !== undefined && !(typeof s.stallTimeoutMs === 'number' && s.stallTimeoutMs > 0)) invalid('stallTimeoutMs', 'a positive number of ms');
   if (s.redact !== undefined) raceRedactor(s.redact as RedactRule[]); // a bad rule: INVALID_RACE_SCENARIO naming it
   if (s.shrinkBudget !== undefined && !(Number.isInteger(s.shrinkBudget) && (s.shrinkBudget as number) >= 0)) invalid('shrinkBudget', 'a non-negative integer');
-  const st = s.strategy as Strategy | undefined;
-  if (st !== undefined && !(st === 'exhaustive' || st === 'random' || st === 'pct')) {
-    const kind = (st as { kind?: unknown } | null)?.kind;
-    if (typeof st !== 'object' || st === null || typeof kind !== 'string' || !Object.hasOwn(STRATEGY_KEYS, kind)) {
-      const close = typeof st === 'string' ? closestWord(st, Object.keys(STRATEGY_KEYS)) : undefined;
-      invalid('strategy', `'exhaustive', 'random', 'pct', or { kind: 'exhaustive' | 'random' | 'pct', ... }${close ? `. Did you mean '${close}'?` : ''}`);
-    }
-    refuseUnknownKeys(st, STRATEGY_KEYS[kind as StrategyObject['kind']], 'strategy');
-    const o = st as { seed?: unknown; runs?: unknown; depth?: unknown; preemptionBound?: unknown; maxSchedules?: unknown };
-    if (o.seed !== undefined && !Number.isInteger(o.seed)) invalid('strategy.seed', 'an integer');
-    for (const k of ['runs', 'depth', 'maxSchedules'] as const) if (o[k] !== undefined && !(Number.isInteger(o[k]) && (o[k] as number) > 0)) invalid(`strategy.${k}`, 'a positive integer');
-    if (o.preemptionBound !== undefined && !(Number.isInteger(o.preemptionBound) && (o.preemptionBound as number) >= 0)) invalid('strategy.preemptionBound', 'a non-negative integer');
-  }
+  validateStrategy(s.strategy, invalid);
   if (s.faults !== undefined) {
     if (!Array.isArray(s.faults)) invalid('faults', 'an array of { actor, at, nth?, when?, error? }');
     (s.faults as FaultSpec[]).forEach((f, i) => {
