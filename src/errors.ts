@@ -437,10 +437,11 @@ export class InjectedFaultError extends CacheConsistencyError {
   }
 }
 
-export function indent(text: string, prefix: string): string {
+/** `text` with `prefix` before every line that is not empty (an empty line stays empty: no trailing spaces). */
+export function indent(text: string, prefix = '  '): string {
   return text
     .split('\n')
-    .map((l) => prefix + l)
+    .map((l) => (l ? prefix + l : l))
     .join('\n');
 }
 

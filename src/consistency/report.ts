@@ -2,6 +2,7 @@ import { EXPECTED_COLOR, RECEIVED_COLOR, printDiffOrStringify, stringify } from 
 import { truncateLongLines } from '../keyspace/message';
 import { renderTtl } from '../keyspace/ttl';
 import { REDACTED, type Redaction } from '../keyspace/redact';
+import { indent } from '../errors';
 import type { ConsistencyReport, Inconsistency, InconsistencyKind } from './compare';
 
 /** What each kind means, in the words of a failure message. */
@@ -18,13 +19,6 @@ const KIND_LINE: Record<InconsistencyKind, string> = {
 
 const EXPECTED_LABEL = 'Expected (database)';
 const RECEIVED_LABEL = 'Received (cache)';
-
-function indentLines(text: string, prefix = '  '): string {
-  return text
-    .split('\n')
-    .map((l) => (l ? prefix + l : l))
-    .join('\n');
-}
 
 function sides(item: Inconsistency): string {
   const noRow = item.expected === undefined;
@@ -46,7 +40,7 @@ export function formatInconsistency(item: Inconsistency): string {
   ];
   if (item.detail) lines.push(`  ${item.detail}`);
   if (item.writtenBy) lines.push(`  written by: ${item.writtenBy}`);
-  lines.push('', indentLines(sides(item)));
+  lines.push('', indent(sides(item)));
   return lines.join('\n');
 }
 

@@ -5,30 +5,19 @@
 import type Redis from 'ioredis';
 import type { TestDb } from '../db/embedded';
 import { callSite } from '../callSite';
-import { CacheConsistencyError, InvalidRaceScenarioError, RaceFailureError, RaceNotAwaitedError, RaceUninstrumentedIoError, RedisNotOwnedError } from '../errors';
-import { findUnknownKey, optionKeys } from '../optionKeys';
-import { toRedisAdapter } from '../redis/toRedisAdapter';
-import type { RedisAdapter, RedisReply } from '../redis/adapter';
-import { assertMatchersAwaitedSince, matchersRunning } from '../matchers/pending';
-import { readState } from '../preset/state';
-import { redisKeyPrefix, testDb, testRedis } from '../runtime/testContext';
-import { DELETE_PREFIX_SCRIPT, globEscape } from '../server/externalRedis';
-import { ActorLink } from './instrument/actorLink';
-import { actorDb, actorRedis, closeConnections, tidyConnections } from './instrument/connections';
-import { dbHandleKind } from './instrument/dbSteps';
-import { KeyWriterRegistry } from './report/keyWriters';
-import { trackExploration, type ExplorationSignal } from './session/openRaces';
-import { guardUninstrumented, redisClientKind } from './instrument/redisSteps';
-import { formatReport, formatTimeline } from './report/report';
-import { raceRedactor, type StepRedactor } from './report/redactSteps';
+import { InvalidRaceScenarioError } from '../errors';
 import type { RedactRule } from '../keyspace/redact';
-import { ResourceTracker } from './instrument/resourceTracker';
-import { ScheduleRun, type ActorOutcome, type Chooser, type FaultRule, type ScheduleResult } from './schedule/run';
-import type { StepRecord } from './step';
+import { findUnknownKey, optionKeys } from '../optionKeys';
+import { raceFailure } from './report/failure';
+import { raceRedactor } from './report/redactSteps';
+import type { ActorOutcome } from './schedule/run';
+import { shrink } from './schedule/shrink';
 import { patternFromArgs, type StepPattern } from './schedule/stepPattern';
-import { DfsExplorer, explorerFor, ReplayExplorer, validateStrategy, type Explorer, type Strategy } from './schedule/strategies';
-import { decodeToken, encodeToken } from './schedule/token';
-import { installVirtualTimers } from './instrument/virtualTimers';
+import { explorerFor, ReplayExplorer, validateStrategy, type Explorer, type Strategy } from './schedule/strategies';
+import { decodeToken } from './schedule/token';
+import { stopIfAbandoned, trackExploration, type ExplorationSignal } from './session/openRaces';
+import { RaceSession } from './session/session';
+import type { StepRecord } from './step';
 
 export interface ActorArgs<R, D> {
   /** The actor's own Redis client: same library and options as the scenario's, its own connection. */
@@ -112,15 +101,6 @@ export interface RaceSummary {
   readonly strategy: string;
 }
 
-interface Verdict {
-  readonly result: ScheduleResult;
-  readonly failed: boolean;
-  readonly checkError: unknown;
-  readonly unprovoked: Array<{ actor: string; error: unknown }>;
-  readonly writers: KeyWriterRegistry;
-  readonly token: string;
-}
-
 function invalid(option: string, problem: string): never {
   throw new InvalidRaceScenarioError(option, problem);
 }
@@ -168,392 +148,10 @@ function validate(scenario: unknown): asserts scenario is Scenario<object, unkno
   }
 }
 
-/**
- * What this race may empty on the server, and how: the whole server the preset started (FLUSHALL), the
- * worker's own database index on an external server (FLUSHDB, only with `allowFlush`), or the worker's key
- * prefix there (nothing else is ever read back or deleted).
- */
-interface RedisScope {
-  empty: readonly [string, ...Array<string | Buffer | number>];
-  match?: string;
-}
-
-function redisScope(): RedisScope {
-  const external = readState()?.external;
-  if (external?.isolation === 'prefix') {
-    const prefix = `${globEscape(redisKeyPrefix())}*`;
-    return { empty: ['EVAL', DELETE_PREFIX_SCRIPT, 0, prefix], match: prefix };
-  }
-  if (external?.isolation === 'database') return { empty: ['FLUSHDB'] };
-  return { empty: ['FLUSHALL'] };
-}
-
-/** The Redis state before the race, and how to get back to it. */
-class RedisStart {
-  #entries: Array<{ key: Buffer; ttl: number; dump: Buffer }> = [];
-  /** Replicas of each master of a Cluster (asked once per race: the topology stays put while it runs). */
-  #replicas: number[] = [];
-  constructor(
-    private readonly adapter: RedisAdapter,
-    private readonly scope: RedisScope,
-  ) {}
-
-  static async capture(adapter: RedisAdapter, scope: RedisScope): Promise<RedisStart> {
-    const start = new RedisStart(adapter, scope);
-    if (adapter.kind === 'ioredis-cluster') start.#replicas = await Promise.all(adapter.shards().map(replicaCount));
-    const keys: Buffer[] = [];
-    for await (const page of adapter.scan(scope.match === undefined ? {} : { match: scope.match })) keys.push(...page);
-    if (keys.length > 0) {
-      const replies = await adapter.batch(keys.flatMap((k) => [['PTTL', k] as const, ['DUMP', k] as const]));
-      keys.forEach((key, i) => {
-        const ttl = replies[2 * i];
-        const dump = replies[2 * i + 1];
-        if (Buffer.isBuffer(dump)) start.#entries.push({ key, ttl: typeof ttl === 'number' && ttl > 0 ? ttl : 0, dump });
-      });
-    }
-    return start;
-  }
-
-  async restore(): Promise<void> {
-    // Every master of a Cluster holds its own part of the keyspace (its replicas follow it).
-    const shards = this.adapter.shards();
-    await Promise.all(shards.map((shard) => shard.send(...this.scope.empty)));
-    if (this.#entries.length > 0) {
-      const replies = await this.adapter.batch(this.#entries.map((e) => ['RESTORE', e.key, e.ttl, e.dump, 'REPLACE'] as const));
-      const failed = replies.find((r): r is Error => r instanceof Error);
-      if (failed) throw failed;
-    }
-    // Replicas (a cluster with replicasPerMaster): an actor reading from one must see this start, not the
-    // last schedule's end. WAIT on a master's connection covers what was sent over it.
-    await Promise.all(
-      shards.map(async (shard, i) => {
-        const replicas = this.#replicas[i] ?? 0;
-        if (replicas > 0) await shard.send('WAIT', replicas, 1000);
-      }),
-    );
-  }
-}
-
-/** How many replicas follow `shard` (a master). */
-async function replicaCount(shard: RedisAdapter): Promise<number> {
-  const info = (await shard.send('INFO', 'replication')) as RedisReply;
-  return Number(/connected_slaves:(\d+)/.exec(Buffer.isBuffer(info) ? info.toString('utf8') : '')?.[1] ?? 0);
-}
-
-/** The run ids of the servers `adapter` talks to (every master of a Cluster). */
-async function runIds(adapter: RedisAdapter): Promise<string[]> {
-  return Promise.all(
-    adapter.shards().map(async (shard) => {
-      const info = (await shard.send('INFO', 'server')) as RedisReply;
-      const text = Buffer.isBuffer(info) ? info.toString('utf8') : '';
-      return /run_id:(\w+)/.exec(text)?.[1] ?? '';
-    }),
-  );
-}
-
-async function checkOwned(adapter: RedisAdapter, base: object, allowFlush: boolean | undefined): Promise<void> {
-  const state = readState();
-  if (state?.external) {
-    // An external server (redis.url): only testRedis() is known to sit on this worker's own database index
-    // or prefix; any other client may see other people's data, whatever allowFlush says.
-    if (base === testRedis()) return;
-    throw new RedisNotOwnedError(adapter.describe());
-  }
-  if (allowFlush) return;
-  if (!state) throw new RedisNotOwnedError(adapter.describe());
-  const own = testRedis();
-  if (own === base) return;
-  // Owned: every server it talks to is one the preset started for this worker (a Cluster knows its
-  // masters only once it is ready).
-  const ownAdapter = toRedisAdapter(own)!;
-  await ownAdapter.ready();
-  const [theirs, ours] = await Promise.all([runIds(adapter), runIds(ownAdapter)]);
-  if (theirs.length === 0 || theirs.some((id) => !id || !ours.includes(id))) throw new RedisNotOwnedError(adapter.describe());
-}
-
-/** Everything one everyInterleaving/replay call holds for its whole run. */
-class RaceSession {
-  readonly links: ActorLink[];
-  readonly names: string[];
-  readonly tracker = new ResourceTracker();
-  readonly faults: FaultRule[];
-  readonly redactor: StepRedactor;
-  #restoreTimers: (() => void) | undefined;
-  #unguard: (() => void) | undefined;
-  #current: ScheduleRun | undefined;
-  #redisStart!: RedisStart;
-  #resetDb: () => Promise<void> = async () => {};
-  #writers: KeyWriterRegistry | undefined;
-
-  private constructor(
-    readonly scenario: Scenario<object, unknown>,
-    readonly redis: object,
-    readonly db: unknown,
-  ) {
-    this.names = Object.keys(scenario.actors);
-    this.redactor = raceRedactor(scenario.redact);
-    this.links = this.names.map((name, i) => new ActorLink(name, i));
-    this.faults = (scenario.faults ?? []).map((f) => ({
-      actor: f.actor,
-      at: patternFromArgs([f.at]),
-      nth: f.nth ?? 1,
-      when: f.when ?? 'before',
-      error: () => (typeof f.error === 'function' ? (f.error as () => unknown)() : f.error !== undefined ? f.error : undefined),
-    }));
-  }
-
-  static async open(scenario: Scenario<object, unknown>): Promise<RaceSession> {
-    const preset = readState() !== undefined;
-    const redis = scenario.redis ?? (preset ? testRedis() : undefined);
-    if (!redis || !redisClientKind(redis)) {
-      invalid('redis', redis ? 'an ioredis client or Cluster, or a node-redis client (connected)' : 'no Redis client: pass redis (the preset is not active, so there is no testRedis())');
-    }
-    let defaultReset: (() => Promise<void>) | undefined;
-    let db: unknown = scenario.db;
-    if (db === undefined && preset) {
-      const t = testDb();
-      const real = (t as { kind?: unknown }).kind;
-      if (real === 'postgres' || real === 'mysql') {
-        // The preset's real database (database.kind): its pool, reset to right after the schema.
-        db = t.pool;
-        defaultReset = () => t.reset();
-      } else db = t;
-    }
-    if (db !== undefined && !dbHandleKind(db)) {
-      invalid('db', 'testDb(), a node-postgres or pg-mem Pool or Client, a mysql2 pool, a { query(sql, params) } object or a function (sql, params) => rows');
-    }
-    const session = new RaceSession(scenario, redis, db);
-    const adapter = toRedisAdapter(redis)!;
-    await adapter.ready();
-    await checkOwned(adapter, redis, scenario.allowFlush);
-    session.#redisStart = await RedisStart.capture(adapter, redisScope());
-    if (scenario.resetDb) {
-      const reset = scenario.resetDb;
-      session.#resetDb = async () => {
-        await reset(db);
-      };
-    } else if (defaultReset) {
-      session.#resetDb = defaultReset;
-    } else if (db !== undefined && dbHandleKind(db) === 'testDb') {
-      const t = db as TestDb;
-      await t.ready;
-      const backup = t.mem.backup();
-      session.#resetDb = async () => backup.restore();
-    } else if (db !== undefined && dbHandleKind(db) !== 'function' && dbHandleKind(db) !== 'queryable') {
-      invalid('resetDb', 'this database cannot be snapshotted by the race: pass resetDb: (db) => ... that puts it back in its starting state (e.g. TRUNCATE the tables your setup fills)');
-    }
-    try {
-      await Promise.all(
-        session.links.flatMap((link) => [actorRedis(link, redis).ready(), ...(db !== undefined ? [actorDb(link, db as object).ready()] : [])]),
-      );
-    } catch (e) {
-      await session.close();
-      throw e;
-    }
-    session.tracker.watch(session.links);
-    session.#restoreTimers = installVirtualTimers(globalThis, { onRealTimerCleared: (id) => session.tracker.forgetId(id) });
-    session.#unguard = guardUninstrumented(redis, (link, command) => {
-      const error = new RaceUninstrumentedIoError(link.name, `sent ${command} over a Redis client that is neither its own nor bound with bindToActors`);
-      session.#current?.fail(error);
-      return error;
-    });
-    return session;
-  }
-
-  /** One schedule: reset, setup, the actors under `chooser`, tidy, check. */
-  async run(chooser: Chooser): Promise<Verdict> {
-    const matchersBefore = matchersRunning();
-    await this.#redisStart.restore();
-    await this.#resetDb();
-    await this.scenario.setup?.({ redis: this.redis, db: this.db });
-    // Checked here too: a matcher the setup left running would otherwise often finish before the check.
-    await assertMatchersAwaitedSince(matchersBefore, "the scenario's setup");
-    this.tracker.clear();
-    const schedule = new ScheduleRun(this.links, {
-      tracker: this.tracker,
-      faults: this.faults,
-      stallTimeoutMs: this.scenario.stallTimeoutMs ?? 2000,
-      redactor: this.redactor,
-    });
-    this.#current = schedule;
-    const starts = this.links.map((link) => {
-      const fn = this.scenario.actors[link.name]!;
-      const args = {
-        redis: actorRedis(link, this.redis).client,
-        db: this.db !== undefined ? actorDb(link, this.db as object).handle : undefined,
-        actor: link.name,
-      };
-      return { link, run: () => fn(args) };
-    });
-    let result: ScheduleResult;
-    try {
-      result = await schedule.run(starts, chooser);
-    } catch (error) {
-      if (error instanceof CacheConsistencyError) {
-        if (schedule.records.length > 0) {
-          const extra = `\n\nThe schedule so far:\n${indent(formatTimeline(this.names, schedule.records))}`;
-          if (typeof error.stack === 'string') error.stack = error.stack.replace(error.message, error.message + extra);
-          error.message += extra;
-        }
-        trimStack(error);
-      }
-      throw error;
-    }
-    await Promise.all(this.links.map((link) => tidyConnections(link)));
-    const writers = new KeyWriterRegistry(result.records, this.redactor.redaction.rules);
-    this.#writers?.deactivate();
-    this.#writers = writers;
-    writers.activate();
-    let checkError: unknown;
-    const names = this.names;
-    try {
-      await this.scenario.check?.({
-        redis: this.redis,
-        db: this.db,
-        outcomes: result.outcomes,
-        steps: result.records,
-        get timeline() {
-          return formatTimeline(names, result.records);
-        },
-      });
-    } catch (error) {
-      checkError = error ?? new Error('the check threw undefined');
-    }
-    // A matcher left running by an actor or the check: its verdict would be lost (or land in the
-    // next schedule). It is waited for, and fails this schedule.
-    try {
-      await assertMatchersAwaitedSince(matchersBefore, "the scenario's actors or check");
-    } catch (error) {
-      checkError ??= error;
-    }
-    const unprovoked = this.names
-      .map((name) => ({ name, o: result.outcomes[name]! }))
-      .filter(({ o }) => !o.ok && !o.provoked)
-      .map(({ name, o }) => ({ actor: name, error: (o as { error: unknown }).error }));
-    return {
-      result,
-      failed: checkError !== undefined || unprovoked.length > 0 || result.backgroundErrors.length > 0,
-      checkError,
-      unprovoked,
-      writers,
-      token: encodeToken(result.choices),
-    };
-  }
-
-  /** Rolls back what every actor's connections left open, all at once (one may be waiting on another's lock). */
-  async tidyAll(): Promise<void> {
-    await Promise.allSettled(this.links.map((l) => tidyConnections(l)));
-  }
-
-  /** Puts Redis and the database back as they were before the call. */
-  async restoreStart(): Promise<void> {
-    await this.#redisStart.restore();
-    await this.#resetDb();
-  }
-
-  async close(): Promise<void> {
-    this.#unguard?.();
-    this.#unguard = undefined;
-    this.#restoreTimers?.();
-    this.#restoreTimers = undefined;
-    this.tracker.stop();
-    this.#writers?.deactivate();
-    await Promise.allSettled(this.links.map((l) => closeConnections(l)));
-  }
-}
-
-function indent(text: string): string {
-  return text
-    .split('\n')
-    .map((l) => `  ${l}`)
-    .join('\n');
-}
-
-/** The test ended without awaiting the call (the preset's afterEach set the signal): no further schedule runs. */
-function stopIfAbandoned(signal: ExplorationSignal, kind: 'everyInterleaving' | 'replay'): void {
-  if (signal.stopped) throw new RaceNotAwaitedError(kind, 'the test ended while it was still running');
-}
-
 /** The test running now (Jest's expect state), to tell concurrent tests' calls apart. */
 function currentTest(): object | undefined {
   const state = (globalThis as { expect?: { getState?: () => { currentTestIdentity?: () => object } } }).expect?.getState?.();
   return state?.currentTestIdentity?.();
-}
-
-/** Finds a failing schedule with fewer context switches: iterative preemption bounding, within a budget. */
-async function shrink(session: RaceSession, failing: Verdict, budget: number, signal: ExplorationSignal): Promise<{ verdict: Verdict; runs: number }> {
-  let runs = 0;
-  let best = failing;
-  for (let bound = 0; bound < best.result.preemptions && runs < budget; bound++) {
-    const explorer = new DfsExplorer({ preemptionBound: bound, maxSchedules: budget - runs });
-    for (let chooser = explorer.next(); chooser; chooser = explorer.next()) {
-      stopIfAbandoned(signal, 'everyInterleaving');
-      runs++;
-      const v = await session.run(chooser);
-      if (v.failed && (v.result.preemptions < best.result.preemptions || (v.result.preemptions === best.result.preemptions && v.result.switches < best.result.switches))) {
-        best = v;
-        break;
-      }
-    }
-    if (best !== failing) break;
-  }
-  return { verdict: best, runs };
-}
-
-/** Drops the race helpers' own frames from a stack, so Jest points at the test that ran the race. */
-export function trimStack<E extends Error>(error: E): E {
-  if (typeof error.stack === 'string') {
-    const lines = error.stack.split('\n');
-    const firstFrame = lines.findIndex((l) => /^\s+at /.test(l));
-    if (firstFrame > 0) {
-      const frames = lines.slice(firstFrame).filter((l) => !/[\\/]race[\\/](?:[a-z]+[\\/]){0,2}[A-Za-z]+\.(?:ts|js)/.test(l));
-      error.stack = [...lines.slice(0, firstFrame), ...frames].join('\n');
-    }
-  }
-  return error;
-}
-
-function stepLines(session: RaceSession, v: Verdict): string[] {
-  return v.result.records.map((r) => session.redactor.scrub(`${r.actor}  ${r.fault ? '! ' : ''}${r.label}`));
-}
-
-/**
- * The check's own error, scrubbed of every value the `redact` rules replaced (its message is part of the
- * report; the error itself travels on as RaceFailureError.checkError). A plain `expect` in the check quotes
- * what it received: that value is scrubbed here, in place.
- */
-function scrubCheckError(session: RaceSession, error: unknown): unknown {
-  const r = session.redactor;
-  if (!r.active || !(error instanceof Error)) return error;
-  error.message = r.scrub(error.message);
-  if (typeof error.stack === 'string') error.stack = r.scrub(error.stack);
-  const m = (error as { matcherResult?: Record<string, unknown> }).matcherResult;
-  if (m && typeof m === 'object') {
-    (error as { matcherResult?: unknown }).matcherResult = {
-      ...m,
-      ...(typeof m.message === 'string' && { message: r.scrub(m.message) }),
-      ...('actual' in m && { actual: r.scrubValue(m.actual) }),
-      ...('expected' in m && { expected: r.scrubValue(m.expected) }),
-    };
-  }
-  return error;
-}
-
-function report(session: RaceSession, v: Verdict, headline: string): string {
-  return formatReport({
-    headline,
-    actors: session.names,
-    records: v.result.records,
-    outcomes: v.result.outcomes,
-    checkError: v.checkError,
-    unprovoked: v.unprovoked,
-    background: v.result.backgroundErrors,
-    writers: v.writers,
-    token: v.token,
-    switches: v.result.switches,
-    preemptions: v.result.preemptions,
-    ...(session.redactor.active && { scrub: session.redactor }),
-  });
 }
 
 async function explore(scenario: Scenario<object, unknown>, explorer: Explorer, kind: 'everyInterleaving' | 'replay', signal: ExplorationSignal): Promise<RaceSummary> {
@@ -567,17 +165,17 @@ async function explore(scenario: Scenario<object, unknown>, explorer: Explorer, 
       explorer.done(verdict.result);
       if (!verdict.failed) continue;
       if (kind === 'replay') {
-        throw trimStack(new RaceFailureError(report(session, verdict, `replay: the schedule ${verdict.token} fails.`), verdict.token, 1, stepLines(session, verdict), scrubCheckError(session, verdict.checkError)));
+        throw raceFailure(session, verdict, `replay: the schedule ${verdict.token} fails.`, 1);
       }
       const budget = scenario.shrinkBudget ?? 500;
-      const { verdict: best, runs } = await shrink(session, verdict, budget, signal);
+      const { verdict: best, runs } = await shrink((chooser) => session.run(chooser), verdict, budget, () => stopIfAbandoned(signal, kind));
       const final = best;
       const shrunk =
         best === verdict
           ? `It has ${best.result.switches} context switch${best.result.switches === 1 ? '' : 'es'}; no failing schedule with fewer preemptions was found${runs ? ` (${runs} more schedule${runs === 1 ? '' : 's'} tried)` : ''}.`
           : `Shrunk from ${verdict.result.switches} to ${best.result.switches} context switch${best.result.switches === 1 ? '' : 'es'} (${runs} more schedule${runs === 1 ? '' : 's'} tried).`;
       const headline = `everyInterleaving found a failing schedule: schedule ${count} of the ${explorer.name} search failed. ${shrunk}`;
-      throw trimStack(new RaceFailureError(report(session, final, headline), final.token, count, stepLines(session, final), scrubCheckError(session, final.checkError)));
+      throw raceFailure(session, final, headline, count);
     }
     return { schedules: count, complete: explorer.complete, strategy: explorer.name };
   } finally {

@@ -8,17 +8,14 @@ import type Redis from 'ioredis';
 import type { TestDb } from '../db/embedded';
 import { GateNeverReachedError, GateNotReleasedError, InjectedFaultError, InvalidRaceScenarioError } from '../errors';
 import { findUnknownKey, optionKeys } from '../optionKeys';
-import { readState } from '../preset/state';
-import { testDb, testRedis } from '../runtime/testContext';
 import { ActorLink, outsideActors, runActor, settle, type StepController } from './instrument/actorLink';
 import { actorDb, actorRedis, closeConnections } from './instrument/connections';
-import { dbHandleKind } from './instrument/dbSteps';
 import { KeyWriterRegistry } from './report/keyWriters';
 import { formatError } from './instrument/labels';
 import { raceRedactor, type StepRedactor } from './report/redactSteps';
 import type { RedactRule } from '../keyspace/redact';
-import { redisClientKind } from './instrument/redisSteps';
 import { closeOpenRacesIfAny, forgetOpenRace, registerOpenRace } from './session/openRaces';
+import { resolveRaceClients } from './session/resolve';
 import { formatTimeline } from './report/report';
 import { ResourceTracker } from './instrument/resourceTracker';
 import type { StepInfo, StepOutcome, StepRecord, StepRequest } from './step';
@@ -463,22 +460,8 @@ export function race<R extends object = Redis, D = TestDb>(options: RaceOptions<
   if (typeof options !== 'object' || options === null) throw new InvalidRaceScenarioError('options', 'an object { redis?, db? }');
   const unknown = findUnknownKey(options, RACE_OPTION_KEYS);
   if (unknown) throw new InvalidRaceScenarioError(unknown.key, unknown.problem);
-  const preset = readState() !== undefined;
-  const redis = (options.redis ?? (preset ? testRedis() : undefined)) as R | undefined;
-  if (!redis || !redisClientKind(redis)) {
-    throw new InvalidRaceScenarioError('redis', redis ? 'an ioredis client or Cluster, or a node-redis client' : 'no Redis client: pass redis (the preset is not active, so there is no testRedis())');
-  }
-  let db = options.db as unknown;
-  if (db === undefined && preset) {
-    const t = testDb();
-    const real = (t as { kind?: unknown }).kind;
-    // The preset's real database (database.kind): its pool (testDb().mem exists only for pg-mem).
-    db = real === 'postgres' || real === 'mysql' ? t.pool : t;
-  }
-  if (db !== undefined && !dbHandleKind(db)) {
-    throw new InvalidRaceScenarioError('db', 'testDb(), a node-postgres or pg-mem Pool or Client, a mysql2 pool, a { query(sql, params) } object or a function (sql, params) => rows');
-  }
-  const r = new RaceImpl<R, D>(redis, db as D, raceRedactor(options.redact));
+  const { redis, db } = resolveRaceClients(options);
+  const r = new RaceImpl<R, D>(redis as R, db as D, raceRedactor(options.redact));
   registerOpenRace(r);
   return r;
 }

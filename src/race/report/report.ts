@@ -3,6 +3,7 @@
  * the values read and written), the last writer of each key, every actor's outcome, and the replay token.
  * Deterministic: no timestamps, no durations, keys sorted.
  */
+import { indent } from '../../errors';
 import { formatError, truncate } from '../instrument/labels';
 import type { KeyWriterRegistry } from './keyWriters';
 import { describeOutcome, type ActorOutcome } from '../schedule/run';
@@ -77,13 +78,6 @@ export interface ReportInput {
    * redacted already; an actor may return or throw what it read).
    */
   readonly scrub?: { scrub(text: string): string; scrubValue(value: unknown): unknown };
-}
-
-function indent(text: string, by = '  '): string {
-  return text
-    .split('\n')
-    .map((l) => (l ? by + l : l))
-    .join('\n');
 }
 
 /** Strips ANSI colour codes (Jest matcher messages are coloured). */

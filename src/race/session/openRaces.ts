@@ -185,3 +185,10 @@ function notAwaited(kind: ExplorationKind, why: string, site: string, cause?: un
   error.stack = `${error.name}: ${error.message}\n${site}`;
   return error;
 }
+/** The test ended without awaiting the call (the preset's afterEach set the signal): no further schedule runs. */
+export function stopIfAbandoned(signal: ExplorationSignal, kind: 'everyInterleaving' | 'replay'): void {
+  if (!signal.stopped) return;
+  const { RaceNotAwaitedError } = require('../../errors') as typeof import('../../errors');
+  throw new RaceNotAwaitedError(kind, 'the test ended while it was still running');
+}
+

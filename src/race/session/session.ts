@@ -1,0 +1,194 @@
+/**
+ * A race session: everything one everyInterleaving/replay call holds for its whole run (the actors' links and
+ * connections, the starting state, the guards and virtual timers), and one schedule's run: reset, setup, the
+ * actors under a chooser, tidy, check.
+ */
+import { assertMatchersAwaitedSince, matchersRunning } from '../../matchers/pending';
+import { CacheConsistencyError, indent, RaceUninstrumentedIoError } from '../../errors';
+import { toRedisAdapter } from '../../redis/toRedisAdapter';
+import type { Scenario } from '../explore';
+import { ActorLink } from '../instrument/actorLink';
+import { actorDb, actorRedis, closeConnections, tidyConnections } from '../instrument/connections';
+import { guardUninstrumented } from '../instrument/redisSteps';
+import { ResourceTracker } from '../instrument/resourceTracker';
+import { installVirtualTimers } from '../instrument/virtualTimers';
+import { KeyWriterRegistry } from '../report/keyWriters';
+import { raceRedactor, type StepRedactor } from '../report/redactSteps';
+import { formatTimeline } from '../report/report';
+import { trimStack } from '../report/stack';
+import { ScheduleRun, type Chooser, type FaultRule, type ScheduleResult } from '../schedule/run';
+import { patternFromArgs } from '../schedule/stepPattern';
+import { encodeToken } from '../schedule/token';
+import { checkOwned } from './ownership';
+import { databaseReset, redisScope, RedisStart } from './reset';
+import { resolveRaceClients } from './resolve';
+
+/** One schedule's result and what the report needs of it. */
+export interface Verdict {
+  readonly result: ScheduleResult;
+  readonly failed: boolean;
+  readonly checkError: unknown;
+  readonly unprovoked: Array<{ actor: string; error: unknown }>;
+  readonly writers: KeyWriterRegistry;
+  readonly token: string;
+}
+
+
+/** Everything one everyInterleaving/replay call holds for its whole run. */
+export class RaceSession {
+  readonly links: ActorLink[];
+  readonly names: string[];
+  readonly tracker = new ResourceTracker();
+  readonly faults: FaultRule[];
+  readonly redactor: StepRedactor;
+  #restoreTimers: (() => void) | undefined;
+  #unguard: (() => void) | undefined;
+  #current: ScheduleRun | undefined;
+  #redisStart!: RedisStart;
+  #resetDb: () => Promise<void> = async () => {};
+  #writers: KeyWriterRegistry | undefined;
+
+  private constructor(
+    readonly scenario: Scenario<object, unknown>,
+    readonly redis: object,
+    readonly db: unknown,
+  ) {
+    this.names = Object.keys(scenario.actors);
+    this.redactor = raceRedactor(scenario.redact);
+    this.links = this.names.map((name, i) => new ActorLink(name, i));
+    this.faults = (scenario.faults ?? []).map((f) => ({
+      actor: f.actor,
+      at: patternFromArgs([f.at]),
+      nth: f.nth ?? 1,
+      when: f.when ?? 'before',
+      error: () => (typeof f.error === 'function' ? (f.error as () => unknown)() : f.error !== undefined ? f.error : undefined),
+    }));
+  }
+
+  static async open(scenario: Scenario<object, unknown>): Promise<RaceSession> {
+    const { redis, db, presetReset } = resolveRaceClients(scenario);
+    const session = new RaceSession(scenario, redis, db);
+    const adapter = toRedisAdapter(redis)!;
+    await adapter.ready();
+    await checkOwned(adapter, redis, scenario.allowFlush);
+    session.#redisStart = await RedisStart.capture(adapter, redisScope());
+    session.#resetDb = await databaseReset(db, scenario.resetDb, presetReset);
+    try {
+      await Promise.all(
+        session.links.flatMap((link) => [actorRedis(link, redis).ready(), ...(db !== undefined ? [actorDb(link, db as object).ready()] : [])]),
+      );
+    } catch (e) {
+      await session.close();
+      throw e;
+    }
+    session.tracker.watch(session.links);
+    session.#restoreTimers = installVirtualTimers(globalThis, { onRealTimerCleared: (id) => session.tracker.forgetId(id) });
+    session.#unguard = guardUninstrumented(redis, (link, command) => {
+      const error = new RaceUninstrumentedIoError(link.name, `sent ${command} over a Redis client that is neither its own nor bound with bindToActors`);
+      session.#current?.fail(error);
+      return error;
+    });
+    return session;
+  }
+
+  /** One schedule: reset, setup, the actors under `chooser`, tidy, check. */
+  async run(chooser: Chooser): Promise<Verdict> {
+    const matchersBefore = matchersRunning();
+    await this.#redisStart.restore();
+    await this.#resetDb();
+    await this.scenario.setup?.({ redis: this.redis, db: this.db });
+    // Checked here too: a matcher the setup left running would otherwise often finish before the check.
+    await assertMatchersAwaitedSince(matchersBefore, "the scenario's setup");
+    this.tracker.clear();
+    const schedule = new ScheduleRun(this.links, {
+      tracker: this.tracker,
+      faults: this.faults,
+      stallTimeoutMs: this.scenario.stallTimeoutMs ?? 2000,
+      redactor: this.redactor,
+    });
+    this.#current = schedule;
+    const starts = this.links.map((link) => {
+      const fn = this.scenario.actors[link.name]!;
+      const args = {
+        redis: actorRedis(link, this.redis).client,
+        db: this.db !== undefined ? actorDb(link, this.db as object).handle : undefined,
+        actor: link.name,
+      };
+      return { link, run: () => fn(args) };
+    });
+    let result: ScheduleResult;
+    try {
+      result = await schedule.run(starts, chooser);
+    } catch (error) {
+      if (error instanceof CacheConsistencyError) {
+        if (schedule.records.length > 0) {
+          const extra = `\n\nThe schedule so far:\n${indent(formatTimeline(this.names, schedule.records))}`;
+          if (typeof error.stack === 'string') error.stack = error.stack.replace(error.message, error.message + extra);
+          error.message += extra;
+        }
+        trimStack(error);
+      }
+      throw error;
+    }
+    await Promise.all(this.links.map((link) => tidyConnections(link)));
+    const writers = new KeyWriterRegistry(result.records, this.redactor.redaction.rules);
+    this.#writers?.deactivate();
+    this.#writers = writers;
+    writers.activate();
+    let checkError: unknown;
+    const names = this.names;
+    try {
+      await this.scenario.check?.({
+        redis: this.redis,
+        db: this.db,
+        outcomes: result.outcomes,
+        steps: result.records,
+        get timeline() {
+          return formatTimeline(names, result.records);
+        },
+      });
+    } catch (error) {
+      checkError = error ?? new Error('the check threw undefined');
+    }
+    // A matcher left running by an actor or the check: its verdict would be lost (or land in the
+    // next schedule). It is waited for, and fails this schedule.
+    try {
+      await assertMatchersAwaitedSince(matchersBefore, "the scenario's actors or check");
+    } catch (error) {
+      checkError ??= error;
+    }
+    const unprovoked = this.names
+      .map((name) => ({ name, o: result.outcomes[name]! }))
+      .filter(({ o }) => !o.ok && !o.provoked)
+      .map(({ name, o }) => ({ actor: name, error: (o as { error: unknown }).error }));
+    return {
+      result,
+      failed: checkError !== undefined || unprovoked.length > 0 || result.backgroundErrors.length > 0,
+      checkError,
+      unprovoked,
+      writers,
+      token: encodeToken(result.choices),
+    };
+  }
+
+  /** Rolls back what every actor's connections left open, all at once (one may be waiting on another's lock). */
+  async tidyAll(): Promise<void> {
+    await Promise.allSettled(this.links.map((l) => tidyConnections(l)));
+  }
+
+  /** Puts Redis and the database back as they were before the call. */
+  async restoreStart(): Promise<void> {
+    await this.#redisStart.restore();
+    await this.#resetDb();
+  }
+
+  async close(): Promise<void> {
+    this.#unguard?.();
+    this.#unguard = undefined;
+    this.#restoreTimers?.();
+    this.#restoreTimers = undefined;
+    this.tracker.stop();
+    this.#writers?.deactivate();
+    await Promise.allSettled(this.links.map((l) => closeConnections(l)));
+  }
+}
