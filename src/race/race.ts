@@ -6,19 +6,20 @@
 import { setImmediate as realSetImmediate } from 'node:timers';
 import type Redis from 'ioredis';
 import type { TestDb } from '../db/embedded';
-import { GateNeverReachedError, GateNotReleasedError, InjectedFaultError, InvalidRaceScenarioError } from '../errors';
+import { GateNeverReachedError, GateNotReleasedError, InvalidRaceScenarioError } from '../errors';
 import { findUnknownKey, optionKeys } from '../optionKeys';
-import { ActorLink, outsideActors, runActor, settle, type StepController } from './instrument/actorLink';
+import { ActorLink, runActor, type StepController } from './instrument/actorLink';
 import { actorDb, actorRedis, closeConnections } from './instrument/connections';
 import { KeyWriterRegistry } from './report/keyWriters';
-import { formatError } from './instrument/labels';
 import { raceRedactor, type StepRedactor } from './report/redactSteps';
 import type { RedactRule } from '../keyspace/redact';
 import { closeOpenRacesIfAny, forgetOpenRace, registerOpenRace } from './session/openRaces';
 import { resolveRaceClients } from './session/resolve';
+import { FaultPlan, type FaultRule } from './schedule/faults';
+import { deliverStep, runStep } from './schedule/runStep';
 import { formatTimeline } from './report/report';
 import { ResourceTracker } from './instrument/resourceTracker';
-import type { StepInfo, StepOutcome, StepRecord, StepRequest } from './step';
+import type { StepInfo, StepRecord, StepRequest } from './step';
 import { describePattern, patternFromArgs, stepMatches, type StepPattern, type StepPatternArgs } from './schedule/stepPattern';
 
 const turn = () => new Promise<void>((resolve) => realSetImmediate(resolve));
@@ -178,33 +179,22 @@ class GateImpl implements Gate {
   }
 }
 
-class FaultImpl implements Fault {
-  #count = 0;
-  step: StepInfo | undefined;
+/** A fault armed with failAt: its rule (data, in the race's FaultPlan) and the handle the test reads. */
+class FaultHandle implements Fault {
   constructor(
-    readonly pattern: StepPattern,
-    readonly options: FailAtOptions,
+    readonly rule: FaultRule,
+    readonly plan: FaultPlan,
   ) {}
+  get step(): StepInfo | undefined {
+    return this.plan.injectedInto(this.rule);
+  }
   get injected(): boolean {
     return this.step !== undefined;
-  }
-  /** Counts a matching step; true when this is the one to fail. */
-  take(info: StepInfo): boolean {
-    if (this.step || !stepMatches(this.pattern, info)) return false;
-    this.#count++;
-    if (this.#count !== (this.options.nth ?? 1)) return false;
-    this.step = info;
-    return true;
-  }
-  error(description: string): unknown {
-    const e = this.options.error;
-    return e === undefined ? new InjectedFaultError(description) : typeof e === 'function' ? (e as () => unknown)() : e;
   }
 }
 
 class ActorState {
   readonly gates: GateImpl[] = [];
-  readonly faults: FaultImpl[] = [];
   inFlight = 0;
   activityCount = 0;
   running = false;
@@ -285,6 +275,8 @@ class RaceImpl<R extends object, D> implements Race<R, D>, StepController {
 
   readonly redactor: StepRedactor;
   readonly writers: KeyWriterRegistry;
+  /** Every actor's failAt rules. */
+  readonly faults = new FaultPlan();
 
   constructor(
     readonly redis: R,
@@ -333,9 +325,9 @@ class RaceImpl<R extends object, D> implements Race<R, D>, StepController {
         if (unknown) throw new InvalidRaceScenarioError(`failAt options.${unknown.key}`, unknown.problem);
         if (options.when !== undefined && options.when !== 'before' && options.when !== 'after') throw new InvalidRaceScenarioError('failAt options.when', "'before' or 'after'");
         if (options.nth !== undefined && !(Number.isInteger(options.nth) && options.nth > 0)) throw new InvalidRaceScenarioError('failAt options.nth', 'a positive integer');
-        const f = new FaultImpl(patternFromArgs([pattern], 'failAt'), options);
-        state.faults.push(f);
-        return f;
+        const rule: FaultRule = { actor: name, at: patternFromArgs([pattern], 'failAt'), nth: options.nth ?? 1, when: options.when ?? 'before', error: options.error };
+        this.faults.add(rule);
+        return new FaultHandle(rule, this.faults);
       },
       run: async <T>(fn: () => T | Promise<T>): Promise<T> => {
         state.running = true;
@@ -365,53 +357,19 @@ class RaceImpl<R extends object, D> implements Race<R, D>, StepController {
 
   async #step(state: ActorState, request: StepRequest): Promise<unknown> {
     const info = request.info;
-    // What may be printed of the step: its arguments with the redact rules applied, known secrets scrubbed.
-    const description = this.redactor.scrub(this.redactor.description(info));
     const before = state.gateFor('before', info);
     if (before) await before.park(info);
-    const fault = state.faults.find((f) => f.take(info));
-    let outcome: StepOutcome;
-    let result: string;
-    let faultText: string | undefined;
-    if (fault && (fault.options.when ?? 'before') === 'before') {
-      const error = fault.error(description);
-      outcome = { ok: false, error };
-      faultText = `before: ${formatError(error)}`;
-      result = `-> !${formatError(error)} (injected, never sent)`;
-    } else {
-      let real: StepOutcome;
-      try {
-        real = { ok: true, value: await outsideActors(() => request.execute()) };
-      } catch (error) {
-        real = { ok: false, error };
-      }
-      if (fault) {
-        const error = fault.error(description);
-        outcome = { ok: false, error };
-        faultText = `after: ${formatError(error)}`;
-        result = `${request.describeResult(this.redactor.outcome(info, real))}, then !${formatError(error)} (injected: reply lost)`;
-      } else {
-        outcome = real;
-        result = request.describeResult(this.redactor.outcome(info, real));
-      }
-    }
-    const actorStep = this.records.filter((r) => r.actor === info.actor).length + 1;
-    const record: StepRecord = {
-      ...info,
-      description,
+    const record = await runStep(request, {
       index: this.records.length + 1,
-      actorStep,
-      outcome,
-      result,
-      label: `${description} ${this.redactor.scrub(result)}`,
-      ...(faultText !== undefined ? { fault: faultText } : {}),
-    };
+      actorStep: this.records.filter((r) => r.actor === info.actor).length + 1,
+      fault: this.faults.take(info),
+      redactor: this.redactor,
+    });
     this.records.push(record);
     this.writers.note(record);
     const after = state.gateFor('after', info);
     if (after) await after.park(info);
-    if (fault) throw outcome.ok ? new InjectedFaultError(description) : outcome.error;
-    return settle(request, outcome);
+    return deliverStep(request, record);
   }
 
   async close(): Promise<void> {

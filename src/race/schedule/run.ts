@@ -16,13 +16,14 @@
  * If no step is pending and an actor has not finished, nothing can ever settle it: that is reported.
  */
 import { setImmediate as realSetImmediate, setTimeout as realSetTimeout, clearTimeout as realClearTimeout } from 'node:timers';
-import { InjectedFaultError, RaceActorStuckError, RaceStepStalledError, RaceUninstrumentedIoError } from '../../errors';
-import { outsideActors, runActor, settle, type ActorLink, type StepController } from '../instrument/actorLink';
+import { RaceActorStuckError, RaceStepStalledError, RaceUninstrumentedIoError } from '../../errors';
+import { runActor, type ActorLink, type StepController } from '../instrument/actorLink';
 import { formatError, formatValue } from '../instrument/labels';
 import type { StepRedactor } from '../report/redactSteps';
 import type { ResourceTracker } from '../instrument/resourceTracker';
-import type { StepInfo, StepOutcome, StepRecord, StepRequest } from '../step';
-import { stepMatches, type StepPattern } from './stepPattern';
+import type { StepRecord, StepRequest } from '../step';
+import { FaultPlan, type FaultRule } from './faults';
+import { deliverStep, runStep } from './runStep';
 
 export interface Choice {
   readonly actor: string;
@@ -50,14 +51,7 @@ export type ActorOutcome =
   | { readonly ok: true; readonly value: unknown }
   | { readonly ok: false; readonly error: unknown; /** true when a fault was injected into this actor in this schedule */ readonly provoked: boolean };
 
-export interface FaultRule {
-  readonly actor: string;
-  readonly at: StepPattern;
-  /** 1-based: the nth step of that actor matching `at`. */
-  readonly nth: number;
-  readonly when: 'before' | 'after';
-  readonly error: () => unknown;
-}
+export type { FaultRule } from './faults';
 
 export interface ScheduleResult {
   readonly records: StepRecord[];
@@ -112,7 +106,7 @@ export class ScheduleRun implements StepController {
   readonly #records: StepRecord[] = [];
   readonly #choices: Array<{ actor: string; ordinal: number }> = [];
   readonly #background: Array<{ actor: string; error: unknown; step: string }> = [];
-  readonly #faultCounts = new Map<FaultRule, number>();
+  readonly #faults: FaultPlan;
   #switches = 0;
   #preemptions = 0;
   #previous: ActorLink | undefined;
@@ -120,6 +114,7 @@ export class ScheduleRun implements StepController {
   constructor(links: readonly ActorLink[], options: ScheduleOptions) {
     this.#links = [...links];
     this.#options = options;
+    this.#faults = new FaultPlan(options.faults);
     for (const link of links) this.#state.set(link, { done: false, outcome: undefined, steps: 0, faulted: false, lastLabel: undefined });
   }
 
@@ -270,73 +265,25 @@ export class ScheduleRun implements StepController {
     this.#previous = link;
   }
 
-  #faultFor(link: ActorLink, info: StepInfo): FaultRule | undefined {
-    for (const rule of this.#options.faults) {
-      if (rule.actor !== link.name || !stepMatches(rule.at, info)) continue;
-      const n = (this.#faultCounts.get(rule) ?? 0) + 1;
-      this.#faultCounts.set(rule, n);
-      if (n === rule.nth) return rule;
-    }
-    return undefined;
-  }
-
   async #grant(p: Pending): Promise<void> {
     const { link, request } = p;
     const state = this.#state.get(link)!;
-    const info = request.info;
-    const redactor = this.#options.redactor;
-    // What may be printed of the step: its arguments with the redact rules applied, known secrets scrubbed.
-    const description = redactor ? redactor.scrub(redactor.description(info)) : info.description;
-    const fault = this.#faultFor(link, info);
-    let outcome: StepOutcome;
-    let result: string;
-    let faultText: string | undefined;
+    const fault = this.#faults.take(request.info);
     if (fault) state.faulted = true;
-    if (fault && fault.when === 'before') {
-      const error = fault.error() ?? new InjectedFaultError(description);
-      outcome = { ok: false, error };
-      faultText = `before: ${formatError(error)}`;
-      result = `-> !${formatError(error)} (injected, never sent)`;
-    } else {
-      let real: StepOutcome;
-      try {
-        real = { ok: true, value: await this.#stallGuard(outsideActors(() => request.execute()), link, description) };
-      } catch (error) {
-        if (error instanceof RaceStepStalledError) throw error;
-        real = { ok: false, error };
-      }
-      if (fault) {
-        const error = fault.error() ?? new InjectedFaultError(description);
-        outcome = { ok: false, error };
-        faultText = `after: ${formatError(error)}`;
-        result = `${request.describeResult(redactor ? redactor.outcome(info, real) : real)}, then !${formatError(error)} (injected: reply lost)`;
-      } else {
-        outcome = real;
-        result = request.describeResult(redactor ? redactor.outcome(info, real) : real);
-      }
-    }
-    state.steps++;
-    if (redactor) result = redactor.scrub(result);
-    const label = `${description} ${result}`;
-    const record: StepRecord = {
-      ...info,
-      description,
+    const record = await runStep(request, {
       index: this.#records.length + 1,
-      actorStep: state.steps,
-      outcome,
-      result,
-      label,
-      ...(faultText !== undefined ? { fault: faultText } : {}),
-    };
+      actorStep: state.steps + 1,
+      fault,
+      redactor: this.#options.redactor,
+      guard: (work, description) => this.#stallGuard(work, link, description),
+      isGuardError: (error) => error instanceof RaceStepStalledError,
+    });
+    state.steps++;
     this.#records.push(record);
-    state.lastLabel = `${record.index} \`${label}\``;
-    if (info.kind === 'timer' && !outcome.ok) this.#background.push({ actor: link.name, error: outcome.error, step: label });
-    if (fault) {
-      p.reject(outcome.ok ? new InjectedFaultError(description) : outcome.error);
-      return;
-    }
+    state.lastLabel = `${record.index} \`${record.label}\``;
+    if (record.kind === 'timer' && !record.outcome.ok) this.#background.push({ actor: link.name, error: record.outcome.error, step: record.label });
     try {
-      p.resolve(settle(request, outcome));
+      p.resolve(deliverStep(request, record));
     } catch (error) {
       p.reject(error);
     }

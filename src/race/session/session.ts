@@ -56,13 +56,7 @@ export class RaceSession {
     this.names = Object.keys(scenario.actors);
     this.redactor = raceRedactor(scenario.redact);
     this.links = this.names.map((name, i) => new ActorLink(name, i));
-    this.faults = (scenario.faults ?? []).map((f) => ({
-      actor: f.actor,
-      at: patternFromArgs([f.at]),
-      nth: f.nth ?? 1,
-      when: f.when ?? 'before',
-      error: () => (typeof f.error === 'function' ? (f.error as () => unknown)() : f.error !== undefined ? f.error : undefined),
-    }));
+    this.faults = (scenario.faults ?? []).map((f) => ({ actor: f.actor, at: patternFromArgs([f.at]), nth: f.nth ?? 1, when: f.when ?? 'before', error: f.error }));
   }
 
   static async open(scenario: Scenario<object, unknown>): Promise<RaceSession> {
