@@ -2,7 +2,8 @@
  * Which steps a gate or a fault applies to.
  *
  * - `{ redis: 'DEL' }`: a Redis command (case-insensitive; a pipeline or MULTI matches when it contains it);
- *   `{ redis: 'SET', key: 'user:*' }` also needs a key matching the glob (or RegExp).
+ *   `{ redis: 'SET', key: 'user:*' }` also needs a key matching the glob (or RegExp); a glob matches as the server's
+ *   SCAN MATCH does, on the key's bytes (`?` is one byte), the same as captureKeyspace's `match` (keyspace/glob.ts).
  * - `{ db: 'UPDATE' }`: an SQL statement; one word matches the statement's first keyword, more words match
  *   anywhere in the statement (case-insensitive, whitespace collapsed); a RegExp is tested on the SQL.
  * - `{ timer: true }`: a timer step (an actor's `setTimeout` under `everyInterleaving`).
@@ -11,6 +12,7 @@
  * `pauseBefore('db', /UPDATE users/)`, `pauseBefore('db')` (any statement).
  */
 import { InvalidRaceScenarioError } from '../../errors';
+import { matchesGlob } from '../../keyspace/glob';
 import { findUnknownKey, optionKeys } from '../../optionKeys';
 import type { StepInfo } from '../step';
 
@@ -55,29 +57,6 @@ function describeValue(v: unknown): string {
   return typeof v;
 }
 
-/** Redis glob (`*`, `?`, `[abc]`, `\x`) to a RegExp. */
-export function globToRegExp(glob: string): RegExp {
-  let out = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === '*') out += '.*';
-    else if (c === '?') out += '.';
-    else if (c === '[') {
-      const end = glob.indexOf(']', i + 1);
-      if (end < 0) out += '\\[';
-      else {
-        let body = glob.slice(i + 1, end);
-        if (body.startsWith('^')) body = `^${body.slice(1)}`;
-        out += `[${body.replace(/\\/g, '\\\\')}]`;
-        i = end;
-      }
-    } else if (c === '\\' && i + 1 < glob.length) {
-      out += `\\${glob[++i]}`.replace(/^\\([A-Za-z0-9])$/, '$1');
-    } else out += c.replace(/[.+^${}()|\\/]/g, '\\$&');
-  }
-  return new RegExp(`^${out}$`, 's');
-}
-
 function textMatches(pattern: string | RegExp, text: string, exactWordInsensitive: boolean): boolean {
   if (pattern instanceof RegExp) {
     pattern.lastIndex = 0;
@@ -105,8 +84,10 @@ export function stepMatches(pattern: StepPattern, step: StepInfo): boolean {
       if (!names.some((n) => textMatches(p, n, true))) return false;
     }
     if (pattern.key !== undefined) {
-      const re = typeof pattern.key === 'string' ? globToRegExp(pattern.key) : pattern.key;
-      if (!step.keys.some((k) => ((re.lastIndex = 0), re.test(k)))) return false;
+      // A glob means what it means to the server (SCAN MATCH), byte by byte, as in captureKeyspace's `match`.
+      const key = pattern.key;
+      const matches = typeof key === 'string' ? (k: string) => matchesGlob(k, key) : (k: string) => ((key.lastIndex = 0), key.test(k));
+      if (!step.keys.some(matches)) return false;
     }
     return true;
   }
