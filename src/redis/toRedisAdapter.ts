@@ -1,4 +1,4 @@
-import type { RedisAdapter } from './adapter';
+import type { RedisAdapter, RedisClientKind } from './adapter';
 import { IoredisAdapter, IoredisClusterAdapter, isIoredis, isIoredisCluster } from './ioredis';
 import { isNodeRedis, NodeRedisAdapter } from './nodeRedis';
 
@@ -22,14 +22,24 @@ export function toRedisAdapter(client: unknown): RedisAdapter | undefined {
   if (isRedisAdapter(client)) return client;
   const cached = (client as { [ADAPTER]?: RedisAdapter })[ADAPTER];
   if (cached) return cached;
-  let adapter: RedisAdapter | undefined;
-  if (isIoredis(client)) adapter = new IoredisAdapter(client);
-  else if (isIoredisCluster(client)) adapter = new IoredisClusterAdapter(client);
-  else if (isNodeRedis(client)) adapter = new NodeRedisAdapter(client);
+  const kind = redisClientKind(client);
+  const adapter: RedisAdapter | undefined =
+    kind === 'ioredis' ? new IoredisAdapter(client as never) : kind === 'ioredis-cluster' ? new IoredisClusterAdapter(client as never) : kind === 'node-redis' ? new NodeRedisAdapter(client as never) : undefined;
   if (adapter && Object.isExtensible(client)) {
     Object.defineProperty(client, ADAPTER, { value: adapter, enumerable: false, configurable: true });
   }
   return adapter;
+}
+
+/**
+ * Which client library `client` comes from, recognised by shape (the rules above), or undefined: the one
+ * recogniser of Redis clients, for the adapters and for the race helpers' instrumentation alike.
+ */
+export function redisClientKind(client: unknown): RedisClientKind | undefined {
+  if (isIoredis(client)) return 'ioredis';
+  if (isIoredisCluster(client)) return 'ioredis-cluster';
+  if (isNodeRedis(client)) return 'node-redis';
+  return undefined;
 }
 
 /** True for an object that already implements {@link RedisAdapter}. */

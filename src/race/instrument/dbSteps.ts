@@ -12,6 +12,8 @@
  * | `{ query(sql, params) }`          | `{ query }`                                      | shared (no connections)   |
  * | `(sql, params) => rows`           | a function                                       | shared (no connections)   |
  */
+import { tryQueryable } from '../../db/toQueryable';
+import { realTestDbInfo } from '../../db/realTestDb';
 import type { ActorLink } from './actorLink';
 import { formatOutcome, formatRows, formatSql, sqlKeyword } from './labels';
 import type { StepInfo, StepOutcome, StepRequest } from '../step';
@@ -21,18 +23,35 @@ export type DbHandleKind = 'testDb' | 'pg-pool' | 'pg-client' | 'mysql2-pool' | 
 type AnyFn = (...args: unknown[]) => unknown;
 type Obj = Record<string, unknown>;
 
+/**
+ * How the race gives an actor its own connection for `handle`: which handle it is comes from the one
+ * recogniser of database handles (db/toQueryable.ts); the race only tells pools from clients. A pg-mem
+ * database object (newDb()) and a real database's testDb() are not handles an actor can be given (the
+ * preset's real testDb() reaches the race as its pool, see session/resolve.ts).
+ */
 export function dbHandleKind(handle: unknown): DbHandleKind | undefined {
-  if (typeof handle === 'function') return 'function';
-  if (handle === null || typeof handle !== 'object') return undefined;
+  const known = tryQueryable(handle);
+  if (!known) return undefined;
   const h = handle as Obj;
-  if (typeof h.query === 'function' && typeof h.reset === 'function' && h.mem && h.pool) return 'testDb';
-  if (typeof h.getConnection === 'function' && typeof h.query === 'function') return 'mysql2-pool';
-  if (typeof h.query === 'function' && typeof h.connect === 'function') {
-    if ('connectionParameters' in h) return 'pg-client';
-    return 'pg-pool';
+  switch (known.kind) {
+    case 'function':
+      return 'function';
+    case 'testDb':
+      return realTestDbInfo(handle) ? undefined : 'testDb';
+    case 'mysql2':
+      // A mysql2 Connection (no getConnection) is driven as a pool that connects, as the race always did.
+      return typeof h.getConnection === 'function' ? 'mysql2-pool' : typeof h.connect === 'function' ? 'pg-pool' : 'queryable';
+    case 'node-postgres':
+      return 'connectionParameters' in h ? 'pg-client' : 'pg-pool';
+    case 'queryable':
+      // By shape, as before the handles were recognised by library: a pool that lends connections
+      // (getConnection, as mysql2's), or one that connects (pg-mem's createPg() Pool and Client).
+      if (typeof h.getConnection === 'function') return 'mysql2-pool';
+      if (typeof h.connect === 'function') return 'connectionParameters' in h ? 'pg-client' : 'pg-pool';
+      return 'queryable';
+    default:
+      return undefined;
   }
-  if (typeof h.query === 'function') return 'queryable';
-  return undefined;
 }
 
 export function dbStepInfo(actor: string, sql: string, params: readonly unknown[] | undefined): StepInfo {

@@ -6,23 +6,15 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { getKeyIndexes, hasFlag } from '@ioredis/commands';
+import type { RedisClientKind } from '../../redis/adapter';
+import { redisClientKind } from '../../redis/toRedisAdapter';
 import { currentActor, type ActorLink } from './actorLink';
 import { formatOutcome, formatRedisCommand, formatRedisReply, redisText } from './labels';
 import type { StepInfo, StepOutcome, StepRequest } from '../step';
 
-export type RedisClientKind = 'ioredis' | 'ioredis-cluster' | 'node-redis';
-
-/** Which client library `client` comes from, recognised by shape (never instanceof). */
-export function redisClientKind(client: unknown): RedisClientKind | undefined {
-  if (client === null || typeof client !== 'object') return undefined;
-  const c = client as Record<string, unknown>;
-  if (typeof c.status === 'string' && typeof c.sendCommand === 'function' && typeof c.duplicate === 'function') {
-    if (c.isCluster === false) return 'ioredis';
-    if (c.isCluster === true && typeof c.nodes === 'function') return 'ioredis-cluster';
-  }
-  if (typeof c.sendCommand === 'function' && typeof c.duplicate === 'function' && typeof c.connect === 'function' && 'isOpen' in c && 'isReady' in c) return 'node-redis';
-  return undefined;
-}
+export type { RedisClientKind } from '../../redis/adapter';
+/** Which client library a client comes from: the one recogniser, shared with the adapters (src/redis/). */
+export { redisClientKind };
 
 const SCRIPT_COMMANDS = new Set(['eval', 'evalsha', 'fcall']);
 
