@@ -12,13 +12,15 @@ const scoped = new AsyncLocalStorage<WriterLookup>();
 const global: WriterLookup[] = [];
 
 /**
- * The race helpers' registry of the active race (src/race/keyWriters.ts), read from its registered
+ * The race helpers' registry of the active race (src/race/report/keyWriters.ts), read from its registered
  * `globalThis` slot so that this module does not import the race helpers (imports go race -> adapters only).
- * It must be asked about every key reported as inconsistent: the race report lists those keys.
+ * Every key reported as inconsistent is reported to it (reportInconsistent): the race report lists those keys.
  */
 const RACE_SLOT = Symbol.for('jest-cache-consistency.race.keyWriters');
 interface RaceKeyWriters {
   lastWriter(key: string | Buffer): { label: string; step: number } | undefined;
+  /** Lists `key` among the race report's inconsistent keys. */
+  reportInconsistent?(key: string | Buffer): void;
   /** The race's own `redact` rules: its report prints this check's failure, so the failure honours them. */
   readonly redact?: readonly RedactRule[];
 }
@@ -33,6 +35,7 @@ function raceLookup(): WriterLookup | undefined {
   const registry = (globalThis as { [RACE_SLOT]?: RaceKeyWriters })[RACE_SLOT];
   if (!registry || typeof registry.lastWriter !== 'function') return undefined;
   return (_key, inconsistency) => {
+    registry.reportInconsistent?.(inconsistency.key);
     const writer = registry.lastWriter(inconsistency.key);
     return writer ? `${writer.label} (step ${writer.step})` : undefined;
   };

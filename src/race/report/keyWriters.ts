@@ -26,10 +26,14 @@ export interface KeyWriter {
 export interface KeyWriterLookup {
   /**
    * The last step of the active race that wrote `key`, or undefined when no actor step wrote it (it was
-   * written by the scenario's setup, or before the race). Call it for each key you report as inconsistent:
-   * the race report lists the keys asked about as the inconsistent ones.
+   * written by the scenario's setup, or before the race). Asking records nothing.
    */
   lastWriter(key: string | Buffer): KeyWriter | undefined;
+  /**
+   * Tells the race that `key` is inconsistent: the race report lists it, with its last writer, under
+   * "Inconsistent keys". A matcher calls it for each key it reports.
+   */
+  reportInconsistent(key: string | Buffer): void;
 }
 
 const SLOT = Symbol.for('jest-cache-consistency.race.keyWriters');
@@ -46,8 +50,8 @@ function keyText(key: string | Buffer): string {
 
 export class KeyWriterRegistry implements KeyWriterLookup {
   readonly #last = new Map<string, KeyWriter>();
-  /** Keys looked up since the last `clearAsked()`, in first-asked order. */
-  readonly asked: string[] = [];
+  /** Keys reported inconsistent (reportInconsistent), in first-reported order. */
+  readonly inconsistent: string[] = [];
 
   /** The race's `redact` rules: the consistency matcher applies them to a failure this race reports. */
   readonly redact: readonly RedactRule[];
@@ -66,18 +70,17 @@ export class KeyWriterRegistry implements KeyWriterLookup {
   }
 
   lastWriter(key: string | Buffer): KeyWriter | undefined {
+    return this.#last.get(keyText(key));
+  }
+
+  reportInconsistent(key: string | Buffer): void {
     const k = keyText(key);
-    if (!this.asked.includes(k)) this.asked.push(k);
-    return this.#last.get(k);
+    if (!this.inconsistent.includes(k)) this.inconsistent.push(k);
   }
 
   /** Every written key and its last writer, sorted by key. */
   entries(): Array<[string, KeyWriter]> {
     return [...this.#last.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  }
-
-  clearAsked(): void {
-    this.asked.length = 0;
   }
 
   activate(): void {

@@ -120,15 +120,14 @@ export function formatReport(input: ReportInput): string {
     indent(formatTimeline(input.actors, input.records)),
     '',
   );
-  const asked = input.writers.asked;
+  const inconsistent = input.writers.inconsistent;
   const entries = input.writers.entries();
-  if (asked.length > 0) {
+  if (inconsistent.length > 0) {
     parts.push('Inconsistent keys and the step that last wrote each:');
-    for (const k of asked) {
+    for (const k of inconsistent) {
       const w = input.writers.lastWriter(k);
       parts.push(`  ${k}  ${w ? `step ${w.step}: ${w.label}` : 'not written by any actor (setup or before the race)'}`);
     }
-    input.writers.asked.splice(asked.length);
     parts.push('');
   } else if (entries.length > 0) {
     parts.push('Keys written by the actors, and the step that last wrote each:');
