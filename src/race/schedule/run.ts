@@ -12,7 +12,7 @@
  * - after the reply is delivered the actor's continuation runs in microtasks, so once a macrotask turn
  *   (`setImmediate`) has passed, every actor that could park or finish from that reply has done so;
  * - an actor that did neither and started one-shot work of its own (a file read, a real timer) is waited for
- *   (async_hooks tell which work is its own, see resourceTracker.ts); one that started none is blocked.
+ *   (async_hooks tell which work is its own, see instrument/resourceTracker.ts); one that started none is blocked.
  * If no step is pending and an actor has not finished, nothing can ever settle it: that is reported.
  */
 import { setImmediate as realSetImmediate, setTimeout as realSetTimeout, clearTimeout as realClearTimeout } from 'node:timers';
