@@ -16,29 +16,27 @@ function connections(link: ActorLink): Map<object, Connection> {
   return link.connections as unknown as Map<object, Connection>;
 }
 
-/** `link`'s own connection to the Redis server `base` talks to (opened on first use). */
-export function actorRedis(link: ActorLink, base: object): ActorRedisConnection {
+/** `link`'s connection for `base`, opened with `open` on first use; `what` names the call refused once its race ended. */
+function connectionFor<C extends Connection>(link: ActorLink, base: object, open: (base: object, link: ActorLink) => C, what: string): C {
   const map = connections(link);
-  let conn = map.get(base) as ActorRedisConnection | undefined;
+  let conn = map.get(base) as C | undefined;
   if (!conn) {
     // A bound module-level client used by an actor whose race has ended (its code went on after a failure).
-    if (link.closed) throw outlived(link.name, 'a Redis command (through a client bound with bindToActors)');
-    conn = openActorRedis(base, link);
+    if (link.closed) throw outlived(link.name, what);
+    conn = open(base, link);
     map.set(base, conn);
   }
   return conn;
 }
 
+/** `link`'s own connection to the Redis server `base` talks to (opened on first use). */
+export function actorRedis(link: ActorLink, base: object): ActorRedisConnection {
+  return connectionFor(link, base, openActorRedis, 'a Redis command (through a client bound with bindToActors)');
+}
+
 /** `link`'s own handle (and connection, where the handle has them) for the database handle `base`. */
 export function actorDb(link: ActorLink, base: object): ActorDbConnection {
-  const map = connections(link);
-  let conn = map.get(base) as ActorDbConnection | undefined;
-  if (!conn) {
-    if (link.closed) throw outlived(link.name, 'a database statement (through a handle bound with bindToActors)');
-    conn = openActorDb(base, link);
-    map.set(base, conn);
-  }
-  return conn;
+  return connectionFor(link, base, openActorDb, 'a database statement (through a handle bound with bindToActors)');
 }
 
 export async function tidyConnections(link: ActorLink): Promise<void> {

@@ -237,7 +237,11 @@ export function openActorDb(base: unknown, link: ActorLink): ActorDbConnection {
   }
 }
 
-function pgConnection(kind: DbHandleKind, handle: unknown, conn: Lazy<PgClientLike>, tx: TxState, owned = false): ActorDbConnection {
+/**
+ * An actor's own connection, opened on first use: ready opens it, tidy rolls back a transaction a schedule
+ * left open, close gives it back (`giveBack`: release it to its pool, or end a connection of the actor's own).
+ */
+function ownConnection<C extends { query(sql: string): Promise<unknown> }>(kind: DbHandleKind, handle: unknown, conn: Lazy<C>, tx: TxState, giveBack: (c: C) => unknown): ActorDbConnection {
   return {
     kind,
     handle,
@@ -252,11 +256,13 @@ function pgConnection(kind: DbHandleKind, handle: unknown, conn: Lazy<PgClientLi
     async close() {
       if (!conn.started) return;
       const c = await conn().catch(() => undefined);
-      if (!c) return;
-      if (owned) await c.end?.();
-      else c.release?.();
+      if (c) await giveBack(c);
     },
   };
+}
+
+function pgConnection(kind: DbHandleKind, handle: unknown, conn: Lazy<PgClientLike>, tx: TxState, owned = false): ActorDbConnection {
+  return ownConnection(kind, handle, conn, tx, (c) => (owned ? c.end?.() : c.release?.()));
 }
 
 function mysqlFacade(link: ActorLink, tx: TxState, conn: () => Promise<MysqlConnLike>): Obj {
@@ -276,22 +282,7 @@ function mysqlFacade(link: ActorLink, tx: TxState, conn: () => Promise<MysqlConn
 }
 
 function mysqlConnection(kind: DbHandleKind, handle: unknown, conn: Lazy<MysqlConnLike>, tx: TxState): ActorDbConnection {
-  return {
-    kind,
-    handle,
-    ready: async () => {
-      await conn();
-    },
-    async tidy() {
-      if (!tx.open) return;
-      tx.open = false;
-      await (await conn()).query('ROLLBACK');
-    },
-    async close() {
-      if (!conn.started) return;
-      (await conn().catch(() => undefined))?.release();
-    },
-  };
+  return ownConnection(kind, handle, conn, tx, (c) => c.release());
 }
 
 interface MysqlConnLike {
