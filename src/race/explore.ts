@@ -118,6 +118,8 @@ export interface RaceSummary {
    * commute), each run once to its end. With `complete`, every order of the steps is equivalent to one of them.
    */
   readonly classes?: number;
+  /** reduction: 'verify' only: the brute-force search it was checked against (its schedules, its distinct final states). */
+  readonly verified?: { readonly schedules: number; readonly states: number };
 }
 
 const hasBound = (s: Strategy | undefined) => typeof s === 'object' && s.kind === 'exhaustive' && s.preemptionBound !== undefined;
@@ -716,8 +718,7 @@ async function verifyReduction(session: RaceSession, scenario: Scenario<object, 
       ),
     );
   }
-  const summary = reduced.summary!;
-  return { ...summary, strategy: `${summary.strategy}, verified against ${brute.summary!.schedules} brute-force schedules` };
+  return { ...reduced.summary!, verified: { schedules: brute.summary!.schedules, states: brute.states.size } };
 }
 
 /**
