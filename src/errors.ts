@@ -400,6 +400,22 @@ export class InvalidRaceScenarioError extends CacheConsistencyError {
   }
 }
 
+/** reduction: 'verify': the reduced search and brute force disagree (final states or verdict). */
+export class RaceReductionMismatchError extends CacheConsistencyError {
+  readonly detail: string;
+  constructor(detail: string) {
+    super(
+      'RACE_REDUCTION_MISMATCH',
+      `The reduced search and the brute-force search disagree: ${detail}\n` +
+        'The reduction assumes actors share state only through Redis and the database. Actors that share state in ' +
+        'the process (an in-memory cache layer, a module-level Map, a counter) can tell apart orders the reduction ' +
+        "treats as the same: run this scenario with strategy: { kind: 'exhaustive', reduction: 'none' }. " +
+        'See docs/race.md#reduction.',
+    );
+    this.detail = detail;
+  }
+}
+
 /** everyInterleaving() or replay() was not awaited: the test ended (or another call started) while it ran. */
 export class RaceNotAwaitedError extends CacheConsistencyError {
   readonly helper: string;

@@ -169,6 +169,7 @@ export {
   RaceFailureError,
   RaceActorStuckError,
   RaceActorOutlivedError,
+  RaceReductionMismatchError,
   RaceStepStalledError,
   RaceUninstrumentedIoError,
   GateNeverReachedError,

@@ -5,7 +5,9 @@
 import type Redis from 'ioredis';
 import type { TestDb } from '../db/embedded';
 import { callSite } from '../callSite';
-import { CacheConsistencyError, InvalidRaceScenarioError, RaceFailureError, RaceNotAwaitedError, RaceUninstrumentedIoError, RedisNotOwnedError } from '../errors';
+import { CacheConsistencyError, InvalidRaceScenarioError, RaceFailureError, RaceNotAwaitedError, RaceReductionMismatchError, RaceUninstrumentedIoError, RedisNotOwnedError } from '../errors';
+import { captureKeyspace } from '../keyspace/capture';
+import { printKeyspace } from '../keyspace/serializer';
 import { closestWord, findUnknownKey, optionKeys } from '../optionKeys';
 import { toRedisAdapter } from '../redis/toRedisAdapter';
 import type { RedisAdapter, RedisReply } from '../redis/adapter';
@@ -23,10 +25,11 @@ import { formatReport, formatTimeline } from './report';
 import { raceRedactor, type StepRedactor } from './redactSteps';
 import type { RedactRule } from '../keyspace/redact';
 import { ResourceTracker } from './resourceTracker';
-import { ScheduleRun, type ActorOutcome, type Chooser, type FaultRule, type ScheduleResult } from './schedule';
+import { DporExplorer, ScheduleCut } from './dpor';
+import { describeOutcome, ScheduleRun, type ActorOutcome, type Chooser, type FaultRule, type ScheduleResult } from './schedule';
 import type { StepRecord } from './step';
 import { patternFromArgs, type StepPattern } from './stepPattern';
-import { DfsExplorer, explorerFor, ReplayExplorer, type Explorer, type Strategy } from './strategies';
+import { DfsExplorer, explorerFor, REDUCTIONS, reductionOf, ReplayExplorer, type Explorer, type Reduction, type Strategy } from './strategies';
 import { decodeToken, encodeToken } from './token';
 import { installVirtualTimers } from './virtualTimers';
 
@@ -105,12 +108,21 @@ export interface Scenario<R extends object = Redis, D = TestDb> {
 }
 
 export interface RaceSummary {
-  /** Schedules run. */
+  /** Schedules run (for the reduced search, also those cut short as repeats of orders already covered). */
   readonly schedules: number;
   /** True when every schedule of the (bounded) space was run: exhaustive only. */
   readonly complete: boolean;
   readonly strategy: string;
+  /**
+   * The reduced search only: the distinct orders covered (Mazurkiewicz traces: orders up to swapping steps that
+   * commute), each run once to its end. With `complete`, every order of the steps is equivalent to one of them.
+   */
+  readonly classes?: number;
+  /** reduction: 'verify' only: the brute-force search it was checked against (its schedules, its distinct final states). */
+  readonly verified?: { readonly schedules: number; readonly states: number };
 }
+
+const hasBound = (s: Strategy | undefined) => typeof s === 'object' && s.kind === 'exhaustive' && s.preemptionBound !== undefined;
 
 interface Verdict {
   readonly result: ScheduleResult;
@@ -119,6 +131,8 @@ interface Verdict {
   readonly unprovoked: Array<{ actor: string; error: unknown }>;
   readonly writers: KeyWriterRegistry;
   readonly token: string;
+  /** The final state, when asked for (reduction: 'verify'). */
+  readonly state?: string;
 }
 
 function invalid(option: string, problem: string): never {
@@ -133,7 +147,7 @@ const SCENARIO_KEYS = optionKeys<Scenario>({
 const FAULT_KEYS = optionKeys<FaultSpec>({ actor: true, at: true, nth: true, when: true, error: true });
 type StrategyObject = Extract<Strategy, object>;
 const STRATEGY_KEYS: Record<StrategyObject['kind'], readonly string[]> = {
-  exhaustive: optionKeys<Extract<StrategyObject, { kind: 'exhaustive' }>>({ kind: true, preemptionBound: true, maxSchedules: true }),
+  exhaustive: optionKeys<Extract<StrategyObject, { kind: 'exhaustive' }>>({ kind: true, reduction: true, preemptionBound: true, maxSchedules: true }),
   random: optionKeys<Extract<StrategyObject, { kind: 'random' }>>({ kind: true, seed: true, runs: true }),
   pct: optionKeys<Extract<StrategyObject, { kind: 'pct' }>>({ kind: true, seed: true, runs: true, depth: true }),
 };
@@ -168,6 +182,11 @@ function validate(scenario: unknown): asserts scenario is Scenario<object, unkno
     if (o.seed !== undefined && !Number.isInteger(o.seed)) invalid('strategy.seed', 'an integer');
     for (const k of ['runs', 'depth', 'maxSchedules'] as const) if (o[k] !== undefined && !(Number.isInteger(o[k]) && (o[k] as number) > 0)) invalid(`strategy.${k}`, 'a positive integer');
     if (o.preemptionBound !== undefined && !(Number.isInteger(o.preemptionBound) && (o.preemptionBound as number) >= 0)) invalid('strategy.preemptionBound', 'a non-negative integer');
+    const reduction = (st as { reduction?: unknown }).reduction;
+    if (reduction !== undefined && !REDUCTIONS.includes(reduction as Reduction)) {
+      const close = typeof reduction === 'string' ? closestWord(reduction, REDUCTIONS) : undefined;
+      invalid('strategy.reduction', `${REDUCTIONS.map((r) => `'${r}'`).join(', ')}${close ? `. Did you mean '${close}'?` : ''}`);
+    }
   }
   if (s.faults !== undefined) {
     if (!Array.isArray(s.faults)) invalid('faults', 'an array of { actor, at, nth?, when?, error? }');
@@ -379,8 +398,11 @@ class RaceSession {
     return session;
   }
 
-  /** One schedule: reset, setup, the actors under `chooser`, tidy, check. */
-  async run(chooser: Chooser): Promise<Verdict> {
+  /**
+   * One schedule: reset, setup, the actors under `chooser`, tidy, check. With `fingerprint`, the verdict also
+   * carries the final state before the check (keyspace, the embedded database's tables, the actors' outcomes).
+   */
+  async run(chooser: Chooser, fingerprint = false): Promise<Verdict> {
     const matchersBefore = matchersRunning();
     await this.#redisStart.restore();
     await this.#resetDb();
@@ -419,6 +441,7 @@ class RaceSession {
       throw error;
     }
     await Promise.all(this.links.map((link) => tidyConnections(link)));
+    const state = fingerprint ? await this.#finalState(result) : undefined;
     const writers = new KeyWriterRegistry(result.records, this.redactor.redaction.rules);
     this.#writers?.deactivate();
     this.#writers = writers;
@@ -456,7 +479,23 @@ class RaceSession {
       unprovoked,
       writers,
       token: encodeToken(result.choices),
+      ...(state !== undefined ? { state } : {}),
     };
+  }
+
+  /** The state a schedule ends in, as text: equal exactly when two schedules end in the same state. */
+  async #finalState(result: ScheduleResult): Promise<string> {
+    const keyspace = printKeyspace(await captureKeyspace(this.redis), { min: true });
+    let tables = '';
+    if (this.db !== undefined && dbHandleKind(this.db) === 'testDb') {
+      const mem = (this.db as TestDb).mem;
+      tables = [...mem.public.listTables()]
+        .map((t) => `${t.name}: ${JSON.stringify(mem.public.many(`SELECT * FROM "${t.name.replace(/"/g, '""')}"`).map((row) => Object.entries(row).sort(([a], [b]) => (a < b ? -1 : 1))).sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1)))}`)
+        .sort()
+        .join('\n');
+    }
+    const outcomes = this.names.map((name) => `${name} ${describeOutcome(result.outcomes[name])}`).join('\n');
+    return `${keyspace}\n${tables}\n${outcomes}`;
   }
 
   /** Rolls back what every actor's connections left open, all at once (one may be waiting on another's lock). */
@@ -575,30 +614,10 @@ function report(session: RaceSession, v: Verdict, headline: string): string {
   });
 }
 
-async function explore(scenario: Scenario<object, unknown>, explorer: Explorer, kind: 'everyInterleaving' | 'replay', signal: ExplorationSignal): Promise<RaceSummary> {
+async function explore(scenario: Scenario<object, unknown>, explorer: Explorer, kind: 'everyInterleaving' | 'replay', signal: ExplorationSignal, verify = false): Promise<RaceSummary> {
   const session = await RaceSession.open(scenario);
   try {
-    let count = 0;
-    for (let chooser = explorer.next(); chooser; chooser = explorer.next()) {
-      stopIfAbandoned(signal, kind);
-      const verdict = await session.run(chooser);
-      count++;
-      explorer.done(verdict.result);
-      if (!verdict.failed) continue;
-      if (kind === 'replay') {
-        throw trimStack(new RaceFailureError(report(session, verdict, `replay: the schedule ${verdict.token} fails.`), verdict.token, 1, stepLines(session, verdict), scrubCheckError(session, verdict.checkError)));
-      }
-      const budget = scenario.shrinkBudget ?? 500;
-      const { verdict: best, runs } = await shrink(session, verdict, budget, signal);
-      const final = best;
-      const shrunk =
-        best === verdict
-          ? `It has ${best.result.switches} context switch${best.result.switches === 1 ? '' : 'es'}; no failing schedule with fewer preemptions was found${runs ? ` (${runs} more schedule${runs === 1 ? '' : 's'} tried)` : ''}.`
-          : `Shrunk from ${verdict.result.switches} to ${best.result.switches} context switch${best.result.switches === 1 ? '' : 'es'} (${runs} more schedule${runs === 1 ? '' : 's'} tried).`;
-      const headline = `everyInterleaving found a failing schedule: schedule ${count} of the ${explorer.name} search failed. ${shrunk}`;
-      throw trimStack(new RaceFailureError(report(session, final, headline), final.token, count, stepLines(session, final), scrubCheckError(session, final.checkError)));
-    }
-    return { schedules: count, complete: explorer.complete, strategy: explorer.name };
+    return verify ? await verifyReduction(session, scenario, signal) : await search(session, scenario, explorer, kind, signal);
   } finally {
     try {
       // A schedule abandoned by an error may have left a transaction open (its locks would block the reset).
@@ -608,6 +627,98 @@ async function explore(scenario: Scenario<object, unknown>, explorer: Explorer, 
       await session.close();
     }
   }
+}
+
+/** Runs the explorer's schedules; rejects with the report of the first failing one (shrunk). */
+async function search(
+  session: RaceSession,
+  scenario: Scenario<object, unknown>,
+  explorer: Explorer,
+  kind: 'everyInterleaving' | 'replay',
+  signal: ExplorationSignal,
+  onState?: (state: string, verdict: Verdict) => void,
+): Promise<RaceSummary> {
+  let count = 0;
+  for (let chooser = explorer.next(); chooser; chooser = explorer.next()) {
+    stopIfAbandoned(signal, kind);
+    count++;
+    let verdict: Verdict;
+    try {
+      verdict = await session.run(chooser, onState !== undefined);
+    } catch (error) {
+      // The reduced search stopped a schedule whose every continuation was already covered.
+      if (error instanceof ScheduleCut) {
+        await session.tidyAll();
+        continue;
+      }
+      throw error;
+    }
+    explorer.done(verdict.result);
+    if (verdict.state !== undefined) onState?.(verdict.state, verdict);
+    if (!verdict.failed) continue;
+    if (kind === 'replay') {
+      throw trimStack(new RaceFailureError(report(session, verdict, `replay: the schedule ${verdict.token} fails.`), verdict.token, 1, stepLines(session, verdict), scrubCheckError(session, verdict.checkError)));
+    }
+    const budget = scenario.shrinkBudget ?? 500;
+    const { verdict: best, runs } = await shrink(session, verdict, budget, signal);
+    const final = best;
+    const shrunk =
+      best === verdict
+        ? `It has ${best.result.switches} context switch${best.result.switches === 1 ? '' : 'es'}; no failing schedule with fewer preemptions was found${runs ? ` (${runs} more schedule${runs === 1 ? '' : 's'} tried)` : ''}.`
+        : `Shrunk from ${verdict.result.switches} to ${best.result.switches} context switch${best.result.switches === 1 ? '' : 'es'} (${runs} more schedule${runs === 1 ? '' : 's'} tried).`;
+    const headline = `everyInterleaving found a failing schedule: schedule ${count} of the ${explorer.name} search failed. ${shrunk}`;
+    throw trimStack(new RaceFailureError(report(session, final, headline), final.token, count, stepLines(session, final), scrubCheckError(session, final.checkError)));
+  }
+  return {
+    schedules: count,
+    complete: explorer.complete,
+    strategy: explorer.name,
+    ...(explorer instanceof DporExplorer ? { classes: explorer.classes } : {}),
+  };
+}
+
+/**
+ * reduction: 'verify': brute force, then the reduced search, from the same start; both must reach the same set of
+ * final states and the same verdict, else RACE_REDUCTION_MISMATCH names a state one of them missed.
+ */
+async function verifyReduction(session: RaceSession, scenario: Scenario<object, unknown>, signal: ExplorationSignal): Promise<RaceSummary> {
+  const options = typeof scenario.strategy === 'object' && scenario.strategy.kind === 'exhaustive' ? { maxSchedules: scenario.strategy.maxSchedules } : {};
+  const run = async (explorer: Explorer) => {
+    const states = new Map<string, string>();
+    try {
+      const summary = await search(session, scenario, explorer, 'everyInterleaving', signal, (state, v) => {
+        if (!states.has(state)) states.set(state, v.token);
+      });
+      return { summary, states, failure: undefined };
+    } catch (error) {
+      if (error instanceof RaceFailureError) return { summary: undefined, states, failure: error };
+      throw error;
+    }
+  };
+  const brute = await run(new DfsExplorer(options));
+  const reduced = await run(new DporExplorer(options));
+  if (!!brute.failure !== !!reduced.failure) {
+    throw trimStack(
+      new RaceReductionMismatchError(
+        brute.failure
+          ? `the brute-force search fails (schedule ${brute.failure.token}) but the reduced search passes`
+          : `the reduced search fails (schedule ${reduced.failure!.token}) but the brute-force search passes`,
+      ),
+    );
+  }
+  if (reduced.failure) throw reduced.failure;
+  const missed = [...brute.states].find(([state]) => !reduced.states.has(state));
+  const extra = [...reduced.states].find(([state]) => !brute.states.has(state));
+  if (missed || extra) {
+    const [state, token] = (missed ?? extra)!;
+    throw trimStack(
+      new RaceReductionMismatchError(
+        `${missed ? 'the brute-force' : 'the reduced'} search reaches a final state the ${missed ? 'reduced' : 'brute-force'} search never reaches ` +
+          `(schedule ${token}; ${brute.states.size} distinct final states by brute force, ${reduced.states.size} reduced):\n${indent(state)}`,
+      ),
+    );
+  }
+  return { ...reduced.summary!, verified: { schedules: brute.summary!.schedules, states: brute.states.size } };
 }
 
 /**
@@ -629,7 +740,8 @@ async function explore(scenario: Scenario<object, unknown>, explorer: Explorer, 
 export function everyInterleaving<R extends object = Redis, D = TestDb>(scenario: Scenario<R, D>): Promise<RaceSummary> {
   return trackExploration('everyInterleaving', currentTest(), callSite(), (signal) => {
     validate(scenario);
-    return explore(scenario as unknown as Scenario<object, unknown>, explorerFor(scenario.strategy), 'everyInterleaving', signal);
+    const reduction = reductionOf(scenario.strategy);
+    return explore(scenario as unknown as Scenario<object, unknown>, explorerFor(scenario.strategy, reduction), 'everyInterleaving', signal, reduction === 'verify' && !hasBound(scenario.strategy));
   });
 }
 

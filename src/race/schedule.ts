@@ -20,6 +20,7 @@ import { InjectedFaultError, RaceActorStuckError, RaceStepStalledError, RaceUnin
 import { outsideActors, runActor, settle, type ActorLink, type StepController } from './actorLink';
 import { formatError, formatValue } from './labels';
 import type { StepRedactor } from './redactSteps';
+import { footprintOf, type Footprint } from './footprint';
 import type { ResourceTracker } from './resourceTracker';
 import type { StepInfo, StepOutcome, StepRecord, StepRequest } from './step';
 import { stepMatches, type StepPattern } from './stepPattern';
@@ -32,6 +33,10 @@ export interface Choice {
   readonly description: string;
   /** The step's kind and command (`redis SET`): what must be the same on every run of the same prefix. */
   readonly shape: string;
+  /** What the step may read and write: which other steps it commutes with (the reduced search uses it). */
+  readonly footprint: Footprint;
+  /** When the step was issued, counted over the schedule (the same on every run of the same prefix). */
+  readonly issued: number;
 }
 
 export interface DecisionContext {
@@ -242,7 +247,7 @@ export class ScheduleRun implements StepController {
       for (const p of this.#pending) {
         if (p.link !== link) continue;
         const info = p.request.info;
-        out.push({ actor: link.name, actorIndex: link.index, ordinal: ordinal++, description: this.#options.redactor?.description(info) ?? info.description, shape: `${info.kind} ${info.command}` });
+        out.push({ actor: link.name, actorIndex: link.index, ordinal: ordinal++, description: this.#options.redactor?.description(info) ?? info.description, shape: `${info.kind} ${info.command}`, footprint: footprintOf(info), issued: p.seq });
       }
     }
     return out;

@@ -11,8 +11,9 @@
  *   1/(n·k^(d−1)) per run (n actors, k steps).
  * - replay: exactly the choices of a token.
  */
-import { NondeterministicScenarioError, ScheduleReplayMismatchError } from '../errors';
+import { InvalidRaceScenarioError, NondeterministicScenarioError, ScheduleReplayMismatchError } from '../errors';
 import type { Choice, Chooser, DecisionContext, ScheduleResult } from './schedule';
+import { DporExplorer } from './dpor';
 import { type TokenChoice } from './token';
 
 export type Strategy =
@@ -21,6 +22,12 @@ export type Strategy =
   | 'pct'
   | {
       readonly kind: 'exhaustive';
+      /**
+       * 'dpor' (the default): each order of the steps up to swapping steps that commute, once (docs/race.md#reduction).
+       * 'none': every order (brute force). 'verify': both, and fails with RACE_REDUCTION_MISMATCH unless they reach
+       * the same final states and verdict. `JEST_CACHE_CONSISTENCY_REDUCTION` in the environment sets the default.
+       */
+      readonly reduction?: Reduction;
       /** Only schedules with at most this many preemptions (switching away from an actor that could go on). */
       readonly preemptionBound?: number;
       /** Stop after this many schedules (the summary then says `complete: false`). Default 100 000. */
@@ -42,6 +49,21 @@ export type Strategy =
       /** The bug depth to aim for: `depth - 1` priority change points per run. Default 3. */
       readonly depth?: number;
     };
+
+export type Reduction = 'dpor' | 'none' | 'verify';
+export const REDUCTIONS: readonly Reduction[] = ['dpor', 'none', 'verify'];
+
+/** The reduction an exhaustive search uses: the strategy's, else the environment's, else 'dpor'. */
+export function reductionOf(strategy: Strategy | undefined): Reduction | undefined {
+  const s = strategy ?? 'exhaustive';
+  if (s !== 'exhaustive' && (typeof s !== 'object' || s.kind !== 'exhaustive')) return undefined;
+  const own = typeof s === 'object' ? s.reduction : undefined;
+  if (own) return own;
+  const env = process.env.JEST_CACHE_CONSISTENCY_REDUCTION;
+  if (env === undefined || env === '') return 'dpor';
+  if ((REDUCTIONS as readonly string[]).includes(env)) return env as Reduction;
+  throw new InvalidRaceScenarioError('JEST_CACHE_CONSISTENCY_REDUCTION', `${REDUCTIONS.map((r) => `'${r}'`).join(', ')} (the environment variable is ${JSON.stringify(env)})`);
+}
 
 export interface Explorer {
   /** The chooser for the next schedule, or undefined when the strategy is done. */
@@ -254,12 +276,20 @@ export class ReplayExplorer implements Explorer {
   }
 }
 
-export function explorerFor(strategy: Strategy | undefined): Explorer {
+/**
+ * The explorer for a strategy. An exhaustive search is partial-order reduced unless `reduction` is 'none' or a
+ * preemption bound is set (bounding and reduction together can lose schedules: Coons, Musuvathi and McKinley,
+ * "Bounded partial-order reduction", OOPSLA 2013; the bounded search stays brute force).
+ */
+export function explorerFor(strategy: Strategy | undefined, reduction = reductionOf(strategy)): Explorer {
   const s = strategy ?? 'exhaustive';
-  if (s === 'exhaustive') return new DfsExplorer();
   if (s === 'random') return new RandomExplorer(1, 100);
   if (s === 'pct') return new PctExplorer(1, 100, 3);
-  if (s.kind === 'exhaustive') return new DfsExplorer(s);
+  if (s === 'exhaustive' || s.kind === 'exhaustive') {
+    const options: { preemptionBound?: number; maxSchedules?: number } = s === 'exhaustive' ? {} : s;
+    if (reduction === 'none' || options.preemptionBound !== undefined) return new DfsExplorer(options);
+    return new DporExplorer(options);
+  }
   if (s.kind === 'random') return new RandomExplorer(s.seed ?? 1, s.runs ?? 100);
   return new PctExplorer(s.seed ?? 1, s.runs ?? 100, s.depth ?? 3);
 }
