@@ -88,7 +88,7 @@ describe('an options object whose kind decides its keys', () => {
   it('refuses an option of another strategy kind', async () => {
     const error = await errorOf(() => everyInterleaving({ actors, strategy: { kind: 'exhaustive', runs: 5 } } as never));
     expect(error.code).toBe('INVALID_RACE_SCENARIO');
-    expect(error.message).toContain('strategy.runs: unknown option. Known options: kind, preemptionBound, maxSchedules.');
+    expect(error.message).toContain('strategy.runs: unknown option. Known options: kind, reduction, preemptionBound, maxSchedules.');
   });
 });
 
