@@ -44,7 +44,8 @@ function keyv(options: { namespace?: string; useKeyPrefix?: boolean } = {}): Key
 }
 
 /** Fills keys through BentoCache's getOrSet in a Node process; resolves once it has exited. */
-async function bentocache(items: Array<{ key: string; value: unknown; ttl?: string; namespace?: string; tags?: string[] }>): Promise<void> {
+type BentoItem = { key: string; value: unknown; ttl?: string; namespace?: string; tags?: string[] } | { deleteByTag: string[]; namespace?: string };
+async function bentocache(items: BentoItem[]): Promise<void> {
   await promisify(execFile)(process.execPath, [BENTOCACHE, redisUrl(), JSON.stringify(items)]);
 }
 
@@ -170,6 +171,25 @@ describe('bentocacheCodec', () => {
     stored.logicalExpiration = Date.now() - 1000; // logically expired, kept for a grace period
     await redis.set('bentocache:users:1', JSON.stringify(stored));
     expect(await checkConsistency(redis, db, { contracts: [inNamespace] })).toMatchObject({ inconsistencies: [], skipped: 1 });
+  });
+
+  it("skips an entry invalidated by deleteByTag (BentoCache no longer returns it); an untagged one is still compared", async () => {
+    await bentocache([
+      { key: 'user:1', value: await userRow(1), ttl: '1m', tags: ['users'] },
+      { key: 'user:2', value: await userRow(2), ttl: '1m' },
+    ]);
+    await db.query("UPDATE users SET name = 'Changed'");
+    expect(await kinds([userById])).toEqual(['bentocache:user:1: stale', 'bentocache:user:2: stale']);
+    await bentocache([{ deleteByTag: ['users'] }]);
+    expect(await redis.exists('bentocache:user:1', 'bentocache:___bc:t:users')).toBe(2);
+    expect(await kinds([userById])).toEqual(['bentocache:user:2: stale']);
+    const tagKeys = defineCache({ key: '___bc:t:{tag}', ignore: true, codec: bentocacheCodec() });
+    const strict = await checkConsistency(redis, db, { contracts: [userById, tagKeys], strict: true });
+    expect(strict).toMatchObject({ ignored: 1, unmapped: 0, skipped: 1 });
+
+    // The tag key holds the invalidation time as its value: printed as a placeholder too.
+    const first = await printed();
+    expect(first).toMatch(/"bentocache:___bc:t:users" \(string, expires in ≤ 30d\) \{\n {4}"createdAt": <timestamp>,\n {4}"logicalExpiration": <expires in ≤ 30d>,\n {4}"tags": \[\],\n {4}"value": <timestamp>,/);
   });
 
   it('prints logicalExpiration and createdAt stably: two runs print the same snapshot', async () => {

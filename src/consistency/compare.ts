@@ -162,22 +162,33 @@ function builtinDecode(c: CompiledContract, entry: KeyEntry): Decoded {
  * the string itself for `as: 'string'`), so that skip, notFound, decode and the built-in decoding read the
  * logical value. `'expired'`: the library no longer returns it.
  */
-function unwrapEntry(c: CompiledContract, entry: KeyEntry, nowMs: number): KeyEntry | 'expired' | Extract<Decoded, { kind: 'problem' }> {
+function unwrapEntry(
+  c: CompiledContract,
+  entry: KeyEntry,
+  nowMs: number,
+  stored: (key: string) => string | undefined,
+): KeyEntry | 'expired' | Extract<Decoded, { kind: 'problem' }> {
   const codec = c.codec!;
   if (entry.type !== 'string') {
     return { kind: 'problem', problem: 'wrong-type', value: displayValue(entry), detail: `${codec.library} stores its values in a string, the key is a ${entry.type}` };
   }
-  const out = codec.decode(asString(entry.value), nowMs);
+  const out = codec.decode(asString(entry.value), nowMs, stored);
   if (out.kind === 'invalid') return { kind: 'problem', problem: 'undecodable', value: displayValue(entry), detail: out.problem };
   if (out.kind === 'expired') return 'expired';
   const inner = c.encoding === 'string' && typeof out.value === 'string' ? out.value : JSON.stringify(out.value);
   return { key: entry.key, ttlMs: entry.ttlMs, type: 'string', value: inner === undefined ? 'null' : inner };
 }
 
-function decodeEntry(c: CompiledContract, stored: KeyEntry, params: Record<string, string>, nowMs: number): Decoded {
-  let entry = stored;
+/** What a codec may read besides the entry: the comparison's clock and the other keys' string values. */
+interface CodecContext {
+  nowMs: number;
+  stored: (key: string) => string | undefined;
+}
+
+function decodeEntry(c: CompiledContract, raw: KeyEntry, params: Record<string, string>, context: CodecContext): Decoded {
+  let entry = raw;
   if (c.codec) {
-    const unwrapped = unwrapEntry(c, stored, nowMs);
+    const unwrapped = unwrapEntry(c, raw, context.nowMs, context.stored);
     if (unwrapped === 'expired') return { kind: 'skip' };
     if ('kind' in unwrapped) return unwrapped;
     entry = unwrapped;
@@ -375,7 +386,14 @@ export async function compareEntries(
     strict: Boolean(options.strict),
   };
   // One clock for the whole comparison: a cache library's own expiry (keyv's expires) is judged against it.
-  const nowMs = Date.now();
+  let strings: Map<string, string> | undefined;
+  const codecContext: CodecContext = {
+    nowMs: Date.now(),
+    stored: (key) => {
+      strings ??= new Map(sorted.flatMap((e) => (e.type === 'string' && typeof e.key === 'string' ? [[e.key, asString(e.value)]] : [])));
+      return strings.get(key);
+    },
+  };
   const checks = new Map<CompiledContract, Check[]>();
   const found: Inconsistency[] = [];
   for (const entry of sorted) {
@@ -401,7 +419,7 @@ export async function compareEntries(
       report.ignored++;
       continue;
     }
-    const decoded = decodeEntry(hit.contract, entry, hit.params, nowMs);
+    const decoded = decodeEntry(hit.contract, entry, hit.params, codecContext);
     if (decoded.kind === 'skip') {
       report.skipped++;
       continue;

@@ -13,7 +13,7 @@ export const CODEC_BRAND = Symbol.for('jest-cache-consistency.codec');
 export type CodecDecoded =
   /** The logical value the library returns for the key. */
   | { readonly kind: 'value'; readonly value: unknown }
-  /** The library no longer returns it: its own expiry (not the Redis TTL) has passed. */
+  /** The library no longer returns it: its own expiry (not the Redis TTL) has passed, or a tag invalidated it. */
   | { readonly kind: 'expired'; readonly expiredAtMs: number }
   /** Not a value this library wrote. */
   | { readonly kind: 'invalid'; readonly problem: string };
@@ -25,8 +25,11 @@ export interface CacheCodec {
   readonly library: string;
   /** What the library puts before a logical key: `keyv::keyv:` for `user:1` stored as `keyv::keyv:user:1`. */
   readonly keyPrefix: string;
-  /** Reads a stored value; `nowMs` decides the library's own expiry. */
-  decode(text: string, nowMs: number): CodecDecoded;
+  /**
+   * Reads a stored value; `nowMs` decides the library's own expiry; `stored(key)` is another key's string
+   * value in the same capture (BentoCache's tag invalidations), `undefined` when absent.
+   */
+  decode(text: string, nowMs: number, stored?: (key: string) => string | undefined): CodecDecoded;
 }
 
 export function isCacheCodec(value: unknown): value is CacheCodec {
@@ -126,7 +129,8 @@ export function keyvCodec(options?: KeyvCodecOptions): CacheCodec {
 /**
  * BentoCache (v1) with its Redis driver: `bento.set({ key: 'user:1', value: row, ttl: '1m' })` stores
  * `bentocache:user:1` holding `{"value":row,"logicalExpiration":<epoch ms>,"createdAt":<epoch ms>,"tags":[...]}`.
- * An entry past `logicalExpiration` is only served stale (grace period): the comparison skips it.
+ * An entry past `logicalExpiration` is only served stale (grace period), and one created before a `deleteByTag`
+ * of one of its tags is not served at all: the comparison skips both.
  *
  * @example
  * const userById = defineCache({ key: 'user:{id}', table: 'users', codec: bentocacheCodec() });
@@ -140,7 +144,7 @@ export function bentocacheCodec(options?: BentocacheCodecOptions): CacheCodec {
     [CODEC_BRAND]: true as const,
     library: 'bentocache',
     keyPrefix,
-    decode(raw: string, nowMs: number): CodecDecoded {
+    decode(raw: string, nowMs: number, stored?: (key: string) => string | undefined): CodecDecoded {
       const shape = 'a BentoCache value is {"value":...,"logicalExpiration":ms,"createdAt":ms,"tags":[...]}';
       const obj = parseObject(raw);
       if (typeof obj === 'string') return { kind: 'invalid', problem: `${shape}: ${obj}` };
@@ -151,11 +155,21 @@ export function bentocacheCodec(options?: BentocacheCodecOptions): CacheCodec {
       const expiry = obj.logicalExpiration;
       if (expiry !== undefined && typeof expiry !== 'number') return { kind: 'invalid', problem: `${shape}: "logicalExpiration" is not a number` };
       if (typeof expiry === 'number' && expiry <= nowMs) return { kind: 'expired', expiredAtMs: expiry };
+      // deleteByTag writes `<prefix>:___bc:t:<tag>` = the time; BentoCache no longer returns an entry created
+      // at or before it (it expires it on the next read).
+      const tags = Array.isArray(obj.tags) ? obj.tags : [];
+      for (const tag of tags) {
+        const invalidation = stored?.(`${keyPrefix}${BENTO_TAG_PREFIX}${String(tag)}`);
+        const at = invalidation === undefined ? undefined : parseObject(invalidation);
+        const time = typeof at === 'object' ? at.value : undefined;
+        if (typeof time === 'number' && typeof obj.createdAt === 'number' && obj.createdAt <= time) return { kind: 'expired', expiredAtMs: time };
+      }
       return { kind: 'value', value: obj.value };
     },
   });
 }
 
+const BENTO_TAG_PREFIX = '___bc:t:';
 const BENTO_FIELDS = ['value', 'logicalExpiration', 'createdAt', 'tags'];
 
 /** A time in epoch milliseconds (after 2001-09-09), the kind a library writes with `Date.now()`. */
@@ -189,7 +203,9 @@ export function envelopeClock(value: object): EnvelopeClock | undefined {
     isClockMs(obj.createdAt) &&
     (obj.tags === undefined || Array.isArray(obj.tags))
   ) {
-    return { expiry: obj.logicalExpiration === undefined ? [] : ['logicalExpiration'], written: ['createdAt'] };
+    // A tag invalidation (`<prefix>:___bc:t:<tag>`) holds the time of the invalidation as its value.
+    const written = obj.value === obj.createdAt ? ['createdAt', 'value'] : ['createdAt'];
+    return { expiry: obj.logicalExpiration === undefined ? [] : ['logicalExpiration'], written };
   }
   return undefined;
 }
