@@ -203,6 +203,20 @@ export class CacheContractError extends CacheConsistencyError {
   }
 }
 
+/** `keyvCodec()` or `bentocacheCodec()` got an option it does not know, or a value of the wrong type. */
+export class CacheCodecError extends CacheConsistencyError {
+  readonly codec: string;
+  readonly option: string;
+  constructor(codec: string, option: string, problem: string) {
+    super(
+      'CACHE_CODEC_INVALID',
+      `Invalid cache codec ${codec}: ${option}: ${problem}\nSee docs/contracts.md#cache-libraries for the options of each codec.`,
+    );
+    this.codec = codec;
+    this.option = option;
+  }
+}
+
 /** Reading a key's rows for the comparison failed: the contract's load threw or returned something unusable. */
 export class CacheLoadError extends CacheConsistencyError {
   readonly contract: string;
