@@ -3,11 +3,13 @@
  * error (a matcher error for the matchers) and a "did you mean". A misspelt option is never a silent no-op.
  */
 import {
+  bentocacheCodec,
   captureKeyspace,
   checkConsistency,
   createKeyspaceSerializer,
   defineCache,
   everyInterleaving,
+  keyvCodec,
   printKeyspace,
   race,
   registerCacheContracts,
@@ -75,6 +77,9 @@ describe.each<[string, () => unknown, string, string, string]>([
   ['registerCacheContracts', () => registerCacheContracts([], { maxReportd: 3 } as never), 'CACHE_CONTRACT_INVALID', 'maxReportd', 'maxReported'],
   ['startRedisServer', () => startRedisServer({ binary: '/usr/bin/redis-server', startTimeoutMS: 100 } as never), 'REDIS_SERVER_START_FAILED', 'startTimeoutMS', 'startTimeoutMs'],
   ['createKeyspaceSerializer', () => createKeyspaceSerializer({ maxTextLenght: 10 } as never), 'INVALID_KEYSPACE_OPTION', 'maxTextLenght', 'maxTextLength'],
+  ['keyvCodec', () => keyvCodec({ namepsace: 'users' } as never), 'CACHE_CODEC_INVALID', 'namepsace', 'namespace'],
+  ['bentocacheCodec', () => bentocacheCodec({ prefx: 'app' } as never), 'CACHE_CODEC_INVALID', 'prefx', 'prefix'],
+  ['captureKeyspace: cacheEnvelopes', () => captureKeyspace(testRedis(), { cacheEnvelope: 'exact' } as never), 'INVALID_KEYSPACE_OPTION', 'cacheEnvelope', 'cacheEnvelopes'],
   ['printKeyspace: print', async () => printKeyspace(await captureKeyspace(testRedis()), { print: { tll: 'hide' } } as never), 'INVALID_KEYSPACE_OPTION', 'print.tll', 'ttl'],
 ])('%s refuses a misspelt key', (_what, call, code, option, suggestion) => {
   it(`with ${code} naming ${option} and suggesting ${suggestion}`, async () => {
@@ -88,7 +93,7 @@ describe('an options object whose kind decides its keys', () => {
   it('refuses an option of another strategy kind', async () => {
     const error = await errorOf(() => everyInterleaving({ actors, strategy: { kind: 'exhaustive', runs: 5 } } as never));
     expect(error.code).toBe('INVALID_RACE_SCENARIO');
-    expect(error.message).toContain('strategy.runs: unknown option. Known options: kind, preemptionBound, maxSchedules.');
+    expect(error.message).toContain('strategy.runs: unknown option. Known options: kind, reduction, preemptionBound, maxSchedules.');
   });
 });
 

@@ -141,6 +141,24 @@ async function serverCpu(r) {
   return (user + sys) * 1000;
 }
 
+/**
+ * Where the server's time goes in one run of `fn`: INFO commandstats (the server's time per command, reset
+ * before), as `command ms (calls)`, largest first. A script's time includes the commands it ran, which are also
+ * listed on their own (commandstats cannot tell a command sent by the client from one run by a script). These
+ * are wall-clock times inside the server: on a loaded machine they grow when the server waits for a CPU.
+ */
+async function serverBreakdown(r, fn) {
+  await r.config('RESETSTAT');
+  await fn(r);
+  const stats = await r.info('commandstats');
+  await r.config('RESETSTAT');
+  const ms = [];
+  for (const m of stats.matchAll(/^cmdstat_([\w|]+):calls=(\d+),usec=(\d+)/gm)) {
+    if (!/^(config|info)/.test(m[1])) ms.push([m[1], Number(m[2]), Number(m[3]) / 1000]);
+  }
+  return ms.sort((a, b) => b[2] - a[2]).map(([name, calls, t]) => `${name} ${fmt(t)} ms (${calls})`).join(', ');
+}
+
 /** Wall time, this process's CPU time and the server's CPU time of one run (CPU times do not depend on load). */
 async function measure(r, fn) {
   const server0 = await serverCpu(r);
@@ -184,6 +202,9 @@ async function compare(label, r, expected, baselines) {
         `${fmt(stat(name, 'client')).padStart(7)} ms ${fmt(stat(name, 'server')).padStart(7)} ms${ratio}`,
     );
   }
+  console.log('  server time of one run, per command (calls):');
+  console.log(`    captureKeyspace: ${await serverBreakdown(r, captureKeyspace)}`);
+  console.log(`    ${baselines[0].name}: ${await serverBreakdown(r, baselines[0])}`);
   return ratios;
 }
 

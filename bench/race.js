@@ -7,13 +7,18 @@
 //  (c) detection vs fast-check's fc.scheduler() over 30 seeds (100 runs each): how many seeds find the race
 //      and the median time to detect; everyInterleaving must find it every run, >= 5x sooner than fast-check's
 //      best setup
+//  (d) the partial-order reduction: schedules and wall time, brute force vs reduced, in the same run, on the seed
+//      scenario, on 1 reader + 2 writers (210 orders) and on a three-actor lease scenario with multi-key
+//      invalidation (11,550 orders)                targets: >= 30x fewer schedules and < 3 s on the last one
+//  (a) and (b) run brute force (reduction 'none'): they measure the cost per schedule, which the reduction does
+//      not change.
 // Usage: npm run build && node bench/race.js [--runs N]
 'use strict';
 const path = require('path');
 const { setTimeout: sleep } = require('timers/promises');
 const Redis = require('ioredis');
 const { median, ms, fmt, requireBuilt, REPO } = require('./lib');
-const { UserCache, consistent } = require('./raceService');
+const { UserCache, LeaseUserCache, consistent } = require('./raceService');
 const { orders, runOrder } = require('./handEnumerator');
 
 const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 30;
@@ -45,7 +50,8 @@ async function main() {
     const countingCheck = async ({ redis: r, db: d }) => {
       if (!(await consistent(r, d))) inconsistent++;
     };
-    const seedScenario = { ...base, actors: { reader, writer: writer('Jerry') }, check: countingCheck };
+    const brute = { kind: 'exhaustive', reduction: 'none' };
+    const seedScenario = { ...base, actors: { reader, writer: writer('Jerry') }, check: countingCheck, strategy: brute };
     // ---------------------------------------------------------------- (b) vs a hand-written gate enumerator
     const own = { reader: redis.duplicate(), writer: redis.duplicate() };
     const clients = { reader: { redis: own.reader, db }, writer: { redis: own.writer, db } };
@@ -109,7 +115,7 @@ async function main() {
     }
     const seedRate = schedules / (ms(t) / 1000);
     inconsistent = 0;
-    const three = { ...base, actors: { reader, writer1: writer('Jerry'), writer2: writer('Spike') }, check: countingCheck };
+    const three = { ...base, actors: { reader, writer1: writer('Jerry'), writer2: writer('Spike') }, check: countingCheck, strategy: brute };
     await fresh();
     t = now();
     const s210 = await everyInterleaving(three);
@@ -117,6 +123,63 @@ async function main() {
     console.log('\n(a) schedules per second (everyInterleaving, real redis-server + pg-mem, check after every schedule)');
     console.log(`    seed scenario (10 orders) x ${runs}: ${fmt(seedRate, 0)} schedules/s`);
     console.log(`    1 reader + 2 writers: ${s210.schedules} orders (${inconsistent} inconsistent) in ${fmt(s210.schedules / rate210 * 1000, 0)} ms: ${fmt(rate210, 0)} schedules/s`);
+
+    // ---------------------------------------------------------------- (d) the reduction
+    console.log('\n(d) partial-order reduction: brute force vs reduced (the default), same scenarios, same run');
+    const compare = async (label, scenario) => {
+      const out = {};
+      for (const [name, strategy] of [['brute force', brute], ['reduced', { kind: 'exhaustive' }]]) {
+        inconsistent = 0;
+        await fresh();
+        const t0 = now();
+        const summary = await everyInterleaving({ ...scenario, check: countingCheck, strategy });
+        out[name] = { ms: ms(t0), summary, inconsistent };
+      }
+      const b = out['brute force'];
+      const r = out.reduced;
+      console.log(`    ${label}`);
+      console.log(`      brute force: ${b.summary.schedules} schedules, ${fmt(b.ms, 0)} ms, ${b.inconsistent} inconsistent`);
+      console.log(`      reduced:     ${r.summary.schedules} schedules (${r.summary.classes} classes), ${fmt(r.ms, 0)} ms, ${r.inconsistent} inconsistent`);
+      console.log(`      ${fmt(b.summary.schedules / r.summary.schedules, 1)}x fewer schedules, ${fmt(b.ms / r.ms, 1)}x less time`);
+      return { b, r };
+    };
+    await compare('seed scenario (reader 3 steps, writer 2)', { ...base, actors: { reader, writer: writer('Jerry') } });
+    await compare('1 reader + 2 writers (3 + 2 + 2 steps)', { ...base, actors: { reader, writer1: writer('Jerry'), writer2: writer('Spike') } });
+    const leaseBase = {
+      ...base,
+      setup: async ({ db: d }) => {
+        await d.query(`INSERT INTO users (id, name, email) VALUES (1, 'Tom', 'tom@x'), (2, 'Ann', 'ann@x')`);
+      },
+    };
+    const lease = await compare('three actors, lease fill + multi-key invalidation (reader 4 steps, writers 4 + 3)', {
+      ...leaseBase,
+      actors: {
+        reader: ({ redis: r, db: d }) => new LeaseUserCache(d, r, 'reader').getUser(1),
+        writer1: ({ redis: r, db: d }) => new LeaseUserCache(d, r, 'w1').updateUser(1, 'Jerry', ['user:email:tom@x']),
+        writer2: ({ redis: r, db: d }) => new LeaseUserCache(d, r, 'w2').updateUser(2, 'Spike', []),
+      },
+    });
+    const fewer = lease.b.summary.schedules / lease.r.summary.schedules;
+    console.log(`    three-actor targets: >= 30x fewer schedules: ${fmt(fewer, 1)}x ${fewer >= 30 ? 'met' : 'MISSED'}; under 3 s: ${fmt(lease.r.ms / 1000, 2)} s ${lease.r.ms < 3000 ? 'met' : 'MISSED'}`);
+    {
+      // The seed scenario's rate against its floor: the same steps as bare round trips plus the reset, no scheduler.
+      await fresh();
+      const reps = runs * 10;
+      const t0 = now();
+      for (let i = 0; i < reps; i++) {
+        await redis.flushall();
+        start.restore();
+        await setup();
+        await redis.get('user:1');
+        await db.query('SELECT id, name, email FROM users WHERE id = $1', [1]);
+        await db.query('UPDATE users SET name = $1 WHERE id = $2', ['Jerry', 1]);
+        await redis.del('user:1');
+        await redis.set('user:1', '{}');
+        await consistent(redis, db);
+      }
+      const floorRate = reps / (ms(t0) / 1000);
+      console.log(`    seed scenario: ${fmt(seedRate, 0)} schedules/s (brute force, (a)) vs the floor, the same 5 steps as bare round trips + reset + setup + check: ${fmt(floorRate, 0)}/s (target >= 600 schedules/s)`);
+    }
 
     // ---------------------------------------------------------------- (c) detection vs fast-check
     const seeds = Array.from({ length: 30 }, (_, i) => i + 1);

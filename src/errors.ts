@@ -203,6 +203,20 @@ export class CacheContractError extends CacheConsistencyError {
   }
 }
 
+/** `keyvCodec()` or `bentocacheCodec()` got an option it does not know, or a value of the wrong type. */
+export class CacheCodecError extends CacheConsistencyError {
+  readonly codec: string;
+  readonly option: string;
+  constructor(codec: string, option: string, problem: string) {
+    super(
+      'CACHE_CODEC_INVALID',
+      `Invalid cache codec ${codec}: ${option}: ${problem}\nSee docs/contracts.md#cache-libraries for the options of each codec.`,
+    );
+    this.codec = codec;
+    this.option = option;
+  }
+}
+
 /** Reading a key's rows for the comparison failed: the contract's load threw or returned something unusable. */
 export class CacheLoadError extends CacheConsistencyError {
   readonly contract: string;
@@ -397,6 +411,22 @@ export class InvalidRaceScenarioError extends CacheConsistencyError {
   constructor(option: string, problem: string) {
     super('INVALID_RACE_SCENARIO', `Invalid race option ${option}: ${problem}\nSee docs/race.md.`);
     this.option = option;
+  }
+}
+
+/** reduction: 'verify': the reduced search and brute force disagree (final states or verdict). */
+export class RaceReductionMismatchError extends CacheConsistencyError {
+  readonly detail: string;
+  constructor(detail: string) {
+    super(
+      'RACE_REDUCTION_MISMATCH',
+      `The reduced search and the brute-force search disagree: ${detail}\n` +
+        'The reduction assumes actors share state only through Redis and the database. Actors that share state in ' +
+        'the process (an in-memory cache layer, a module-level Map, a counter) can tell apart orders the reduction ' +
+        "treats as the same: run this scenario with strategy: { kind: 'exhaustive', reduction: 'none' }. " +
+        'See docs/race.md#reduction.',
+    );
+    this.detail = detail;
   }
 }
 

@@ -54,6 +54,7 @@ export {
   type TtlRendering,
   type BinaryRendering,
   type KeyspacePrintOptions,
+  type CacheEnvelopeRendering,
   type OtherTypeEntry,
 } from './keyspace/types';
 const adapters = () => require('./redis/toRedisAdapter') as typeof AdapterModule;
@@ -117,6 +118,16 @@ export {
   type KeyParams,
   type ParamNames,
 } from './consistency/contract';
+// cache libraries' stored formats: docs/contracts.md#cache-libraries
+export {
+  keyvCodec,
+  bentocacheCodec,
+  isCacheCodec,
+  type CacheCodec,
+  type CodecDecoded,
+  type KeyvCodecOptions,
+  type BentocacheCodecOptions,
+} from './keyspace/codecs';
 export type { ConsistencyDefaults } from './consistency/registry';
 const registry = () => require('./consistency/registry') as typeof RegistryModule;
 export const registerCacheContracts = lazyFunction(() => registry().registerCacheContracts);
@@ -131,7 +142,7 @@ const queryables = () => require('./db/toQueryable') as typeof QueryableModule;
 export const toQueryable = lazyFunction(() => queryables().toQueryable);
 export const tryQueryable = lazyFunction(() => queryables().tryQueryable);
 export { ACCEPTED_DATABASE_HANDLES } from './db/types';
-export { UnsupportedDatabaseHandleError, CacheContractError, CacheLoadError, MatcherNotAwaitedError } from './errors';
+export { UnsupportedDatabaseHandleError, CacheContractError, CacheCodecError, CacheLoadError, MatcherNotAwaitedError } from './errors';
 
 // Race helpers (docs/race.md): instrumented actors, manual gates, every interleaving, faults and time.
 const raceHelpers = () => require('./race') as typeof RaceModule;
@@ -169,6 +180,7 @@ export {
   RaceFailureError,
   RaceActorStuckError,
   RaceActorOutlivedError,
+  RaceReductionMismatchError,
   RaceStepStalledError,
   RaceUninstrumentedIoError,
   GateNeverReachedError,

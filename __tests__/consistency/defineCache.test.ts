@@ -1,5 +1,13 @@
 /** defineCache validates a contract when it is defined, with a message naming the option and the fix. */
-import { CacheContractError, defineCache, isCacheContract, type CacheContractOptions } from '../../src';
+import {
+  bentocacheCodec,
+  CacheCodecError,
+  CacheContractError,
+  defineCache,
+  isCacheContract,
+  keyvCodec,
+  type CacheContractOptions,
+} from '../../src';
 
 function problem(options: unknown): string {
   try {
@@ -40,6 +48,8 @@ it.each([
   ['an ignored key with a load', { key: 'lock:{name}', ignore: true, load: () => [] }],
   ['an ignored key with other options', { key: 'lock:{name}', ignore: true, as: 'hash' }],
   ['a decode that is not a function', { key: 'user:{id}', table: 'users', decode: 'json' }],
+  ['a codec not made by keyvCodec() or bentocacheCodec()', { key: 'user:{id}', table: 'users', codec: { keyPrefix: 'keyv::keyv:' } }],
+  ['a codec with a hash encoding', { key: 'user:{id}', table: 'users', codec: keyvCodec(), as: 'hash' }],
 ])('rejects %s', (_name, options) => {
   expect(problem(options)).toMatchSnapshot();
 });
@@ -54,4 +64,38 @@ it('returns a frozen, branded contract', () => {
   expect(Object.isFrozen(c)).toBe(true);
   expect(c.name).toBe('user:{id}');
   expect(JSON.stringify({ c })).toBe('{"c":"[CacheContract user:{id}]"}');
+});
+
+describe('a codec', () => {
+  it('puts the library prefix before the key pattern: match and keyFor work on the stored key', () => {
+    const c = defineCache({ key: 'user:{id}', table: 'users', codec: keyvCodec({ namespace: 'users' }) });
+    expect(c.keyFor({ id: 7 })).toBe('users::users:user:7');
+    expect(c.match('users::users:user:7')).toEqual({ id: '7' });
+    expect(c.match('user:7')).toBeUndefined();
+    expect(defineCache({ key: '{id}', table: 'users', codec: bentocacheCodec({ prefix: 'app{1}', namespace: 'users' }) }).keyFor({ id: 1 })).toBe('app{1}:users:1');
+    expect(defineCache({ key: '{id}', table: 'users', codec: bentocacheCodec({ prefix: '' }) }).keyFor({ id: 1 })).toBe('1');
+    expect(defineCache({ key: 'k:{id}', table: 'users', codec: keyvCodec({ keyPrefixSeparator: '|' }) }).keyFor({ id: 1 })).toBe('keyv|keyv:k:1');
+  });
+
+  it('applies to an ignored key (only key, name and codec)', () => {
+    expect(defineCache({ key: 'lock:{name}', ignore: true, codec: keyvCodec() }).match('keyv::keyv:lock:a')).toEqual({ name: 'a' });
+  });
+
+  it.each<[string, () => unknown, string]>([
+    ['not an object', () => keyvCodec('users' as never), 'Invalid cache codec keyvCodec(): options: must be an object'],
+    ['an empty namespace', () => keyvCodec({ namespace: '' }), 'Invalid cache codec keyvCodec(): namespace: must be a non-empty string'],
+    ['a useKeyPrefix that is not a boolean', () => keyvCodec({ useKeyPrefix: 'no' as never }), 'keyvCodec(): useKeyPrefix: must be true or false'],
+    ['a prefix that is not a string', () => bentocacheCodec({ prefix: 1 as never }), 'Invalid cache codec bentocacheCodec(): prefix: must be a string'],
+  ])('refuses %s with CACHE_CODEC_INVALID', (_what, call, message) => {
+    let error: unknown;
+    try {
+      call();
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(CacheCodecError);
+    expect((error as CacheCodecError).code).toBe('CACHE_CODEC_INVALID');
+    expect((error as Error).message).toContain(message);
+    expect((error as Error).message).toContain('docs/contracts.md#cache-libraries');
+  });
 });

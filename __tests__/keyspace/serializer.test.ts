@@ -439,3 +439,27 @@ describe('the serializer module for snapshotSerializers', () => {
     expect(format(snap, { plugins: [{ test: plugin.test, serialize: plugin.serialize }] })).toBe('Keyspace {\n  "k" (string) "v",\n}');
   });
 });
+
+describe('cache library envelopes (cacheEnvelopes)', () => {
+  const NOW = 1_800_000_000_000;
+  const keyv = (value: object): KeyEntry => ({ key: 'keyv::keyv:k', type: 'string', ttlMs: null, value: JSON.stringify(value) });
+  const at = (print: Partial<KeyspacePrintOptions>, entries: KeyEntry[]) => ({ ...snapshotOf(entries, print), capturedAtMs: NOW });
+
+  it('prints an expiry relative to the capture with the ttl rendering, <expired> once passed, <timestamp> with ttl: hide', () => {
+    const entries = [keyv({ value: 1, expires: NOW + 60_000 }), { ...keyv({ value: 2, expires: NOW - 1 }), key: 'keyv::keyv:old' }];
+    expect(print(at({}, entries))).toContain('"expires": <expires in ≤ 1m>');
+    expect(print(at({}, entries))).toContain('"expires": <expired>');
+    expect(print(at({ ttl: 'seconds' }, entries))).toContain('"expires": <expires in 60s>');
+    expect(print(at({ ttl: 'hide' }, entries))).toContain('"expires": <timestamp>');
+    expect(print(at({ cacheEnvelopes: 'exact' }, entries))).toContain(`"expires": ${NOW + 60_000}`);
+  });
+
+  it('leaves values that only look like an envelope as they are', () => {
+    const printed = print(at({}, [
+      keyv({ value: 1, expires: NOW + 60_000, extra: true }), // another field
+      { ...keyv({ value: 1, expires: 60 }), key: 'b' }, // not a clock time
+      { ...keyv({ value: 1, createdAt: NOW, logicalExpiration: NOW + 1, tags: 'x' }), key: 'c' }, // tags not a list
+    ]));
+    expect(printed).not.toContain('<');
+  });
+});

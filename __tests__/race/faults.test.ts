@@ -5,6 +5,7 @@ describe('faults injected into chosen steps', () => {
     const outcomes: Array<Record<string, ActorOutcome>> = [];
     const values: Array<string | null> = [];
     const summary = await everyInterleaving({
+      strategy: { kind: 'exhaustive', reduction: 'none' }, // counts every order: brute force
       setup: ({ redis }) => redis.set('k', 'old'),
       faults: [{ actor: 'writer', at: { redis: 'DEL' } }],
       actors: {

@@ -74,6 +74,7 @@ describe('every Redis command is one step with a readable label', () => {
   it("one actor's commands never land inside another actor's MULTI: each has its own connection", async () => {
     const replies: string[] = [];
     const summary = await everyInterleaving({
+      strategy: { kind: 'exhaustive', reduction: 'none' }, // counts every order: brute force
       actors: {
         tx: async ({ redis }) => {
           await redis.call('MULTI');
@@ -195,6 +196,7 @@ describe('every SQL statement is one step, on the actor own connection', () => {
       const service = { pid: async () => (await modulePool.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number };
       const seen: string[] = [];
       await everyInterleaving({
+        strategy: { kind: 'exhaustive', reduction: 'none' }, // counts every order: brute force
         db: modulePool,
         resetDb: async () => {},
         actors: { a: () => service.pid(), b: () => service.pid() },

@@ -212,6 +212,7 @@ describe('bindToActors: a service with module-level clients', () => {
       const ownId = await moduleClient.clientId();
       const seen: string[] = [];
       await everyInterleaving({
+        strategy: { kind: 'exhaustive', reduction: 'none' }, // both orders, though CLIENT ID and SET commute
         actors: {
           a: async () => moduleClient.clientId(),
           b: async () => moduleClient.set('k', 'b'),

@@ -5,6 +5,7 @@ describe('timers inside actors are steps (virtual time)', () => {
   it('an hour-long sleep costs nothing and is ordered like any step', async () => {
     const seen: string[] = [];
     const summary = await everyInterleaving({
+      strategy: { kind: 'exhaustive', reduction: 'none' }, // counts every order: brute force
       actors: {
         sleeper: async ({ redis }) => {
           await redis.set('k', 'before');
@@ -39,6 +40,7 @@ describe('timers inside actors are steps (virtual time)', () => {
   it('a fire-and-forget timer runs after its actor returned, as a step of that actor', async () => {
     const seen: string[] = [];
     const summary = await everyInterleaving({
+      strategy: { kind: 'exhaustive', reduction: 'none' }, // counts every order: brute force
       actors: {
         writer: async ({ redis }) => {
           await redis.del('k');

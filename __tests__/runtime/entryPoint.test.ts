@@ -33,6 +33,7 @@ test('importing the entry point loads the runtime core, nothing of servers, adap
     'db/types.js',
     'errors.js', // the error classes, for instanceof
     'index.js',
+    'keyspace/codecs.js', // keyvCodec() / bentocacheCodec() run at a test file's top level, inside defineCache()
     'keyspace/lazySerializer.js',
     'keyspace/types.js',
     'lazy.js',

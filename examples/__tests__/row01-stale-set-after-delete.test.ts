@@ -38,7 +38,7 @@ describe('docs/races.md #1: stale set after delete', () => {
   });
 
   it('the lease with a compare-and-set fill passes every interleaving', async () => {
-    await expect(everyInterleaving(scenario(FixedTokenLease))).resolves.toEqual({ schedules: 15, complete: true, strategy: 'exhaustive' });
+    await expect(everyInterleaving(scenario(FixedTokenLease))).resolves.toMatchObject({ schedules: 6, classes: 6, complete: true }); // 15 orders, 6 distinct
   });
 
   it('by hand: park the reader before its fill, run the writer, release', async () => {

@@ -36,7 +36,7 @@ describe('docs/races.md #5: two writers set', () => {
         await expect(redis).toBeConsistentWith(db, [versionedUserById]);
       },
     });
-    expect(summary).toMatchObject({ complete: true, schedules: 6 });
+    expect(summary).toMatchObject({ complete: true, schedules: 4 }); // 6 orders, 4 distinct (docs/race.md#reduction)
   });
 });
 
@@ -70,6 +70,6 @@ describe('docs/races.md #6: a fill overwrites the write-through', () => {
       },
     });
     // Fewer than 210: a reader that finds the cache already written takes 1 step instead of 3.
-    expect(summary).toMatchObject({ complete: true, schedules: 188 });
+    expect(summary).toMatchObject({ complete: true, schedules: 44 }); // 188 orders by brute force
   });
 });

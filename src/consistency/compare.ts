@@ -157,7 +157,42 @@ function builtinDecode(c: CompiledContract, entry: KeyEntry): Decoded {
   }
 }
 
-function decodeEntry(c: CompiledContract, entry: KeyEntry, params: Record<string, string>): Decoded {
+/**
+ * A cache library's entry as the value inside its envelope (a string entry holding that value as JSON, or as
+ * the string itself for `as: 'string'`), so that skip, notFound, decode and the built-in decoding read the
+ * logical value. `'expired'`: the library no longer returns it.
+ */
+function unwrapEntry(
+  c: CompiledContract,
+  entry: KeyEntry,
+  nowMs: number,
+  stored: (key: string) => string | undefined,
+): KeyEntry | 'expired' | Extract<Decoded, { kind: 'problem' }> {
+  const codec = c.codec!;
+  if (entry.type !== 'string') {
+    return { kind: 'problem', problem: 'wrong-type', value: displayValue(entry), detail: `${codec.library} stores its values in a string, the key is a ${entry.type}` };
+  }
+  const out = codec.decode(asString(entry.value), nowMs, stored);
+  if (out.kind === 'invalid') return { kind: 'problem', problem: 'undecodable', value: displayValue(entry), detail: out.problem };
+  if (out.kind === 'expired') return 'expired';
+  const inner = c.encoding === 'string' && typeof out.value === 'string' ? out.value : JSON.stringify(out.value);
+  return { key: entry.key, ttlMs: entry.ttlMs, type: 'string', value: inner === undefined ? 'null' : inner };
+}
+
+/** What a codec may read besides the entry: the comparison's clock and the other keys' string values. */
+interface CodecContext {
+  nowMs: number;
+  stored: (key: string) => string | undefined;
+}
+
+function decodeEntry(c: CompiledContract, raw: KeyEntry, params: Record<string, string>, context: CodecContext): Decoded {
+  let entry = raw;
+  if (c.codec) {
+    const unwrapped = unwrapEntry(c, raw, context.nowMs, context.stored);
+    if (unwrapped === 'expired') return { kind: 'skip' };
+    if ('kind' in unwrapped) return unwrapped;
+    entry = unwrapped;
+  }
   if (entryTest(c.options.skip, entry, true)) return { kind: 'skip' };
   if (entryTest(c.options.notFound, entry, false)) return { kind: 'notFound', value: displayValue(entry) };
   if (!c.options.decode) return builtinDecode(c, entry);
@@ -350,6 +385,15 @@ export async function compareEntries(
     convention: set.convention,
     strict: Boolean(options.strict),
   };
+  // One clock for the whole comparison: a cache library's own expiry (keyv's expires) is judged against it.
+  let strings: Map<string, string> | undefined;
+  const codecContext: CodecContext = {
+    nowMs: Date.now(),
+    stored: (key) => {
+      strings ??= new Map(sorted.flatMap((e) => (e.type === 'string' && typeof e.key === 'string' ? [[e.key, asString(e.value)]] : [])));
+      return strings.get(key);
+    },
+  };
   const checks = new Map<CompiledContract, Check[]>();
   const found: Inconsistency[] = [];
   for (const entry of sorted) {
@@ -375,7 +419,7 @@ export async function compareEntries(
       report.ignored++;
       continue;
     }
-    const decoded = decodeEntry(hit.contract, entry, hit.params);
+    const decoded = decodeEntry(hit.contract, entry, hit.params, codecContext);
     if (decoded.kind === 'skip') {
       report.skipped++;
       continue;

@@ -2,6 +2,7 @@ import type { Queryable, Row } from '../db/types';
 import { CacheContractError } from '../errors';
 import { findUnknownKey, optionKeys } from '../optionKeys';
 import type { KeyEntry } from '../keyspace/types';
+import { isCacheCodec, type CacheCodec } from '../keyspace/codecs';
 import { compileKeyPattern, type KeyParams, type KeyPattern, type ParamNames } from './pattern';
 
 export type { KeyParams, ParamNames } from './pattern';
@@ -99,6 +100,12 @@ export interface CacheContractOptions<K extends string = string> {
   versionColumn?: string;
   /** Bookkeeping keys that hold no row (generation counters, locks): covered, never compared. */
   ignore?: boolean;
+  /**
+   * The cache library that wrote the keys: `keyvCodec({ namespace })` (Keyv, cache-manager) or
+   * `bentocacheCodec({ prefix })`. `key` is then the library's logical key (`user:{id}`): the codec adds the
+   * library's prefix and unwraps its stored value before the comparison (see docs/contracts.md#cache-libraries).
+   */
+  codec?: CacheCodec;
 }
 
 export const CONTRACT_BRAND = Symbol.for('jest-cache-consistency.contract');
@@ -111,7 +118,10 @@ export interface CacheContract<K extends string = string> {
   readonly options: Readonly<CacheContractOptions<K>>;
   /** The key's params, or `undefined` when the key does not match the pattern. */
   match(key: string): KeyParams<K> | undefined;
-  /** The key for the given params: `userById.keyFor({ id: 1 })` is `'user:1'`. */
+  /**
+   * The Redis key for the given params: `userById.keyFor({ id: 1 })` is `'user:1'` (with a codec, the stored
+   * key: `'keyv::keyv:user:1'`).
+   */
   keyFor(params: { [P in ParamNames<K>]: string | number | bigint }): string;
 }
 
@@ -123,7 +133,7 @@ const ORDER_BY = /^\s*[A-Za-z_][A-Za-z0-9_.$]*(\s+(ASC|DESC))?(\s+NULLS\s+(FIRST
 const ENCODINGS: readonly CacheEncoding[] = ['json', 'hash', 'string', 'list', 'set', 'zset'];
 const KNOWN = optionKeys<CacheContractOptions>({
   key: true, name: true, load: true, table: true, where: true, orderBy: true, as: true, many: true, fields: true, column: true,
-  score: true, decode: true, expected: true, notFound: true, skip: true, versionColumn: true, ignore: true,
+  score: true, decode: true, expected: true, notFound: true, skip: true, versionColumn: true, ignore: true, codec: true,
 });
 
 export function isCacheContract(value: unknown): value is AnyCacheContract {
@@ -137,6 +147,8 @@ export interface CompiledContract {
   readonly pattern: KeyPattern;
   readonly options: Readonly<CacheContractOptions<string>>;
   readonly encoding: CacheEncoding;
+  /** The cache library's stored format, when the keys were written by one. */
+  readonly codec?: CacheCodec;
   /** For the table form: column -> param. */
   readonly where: ReadonlyArray<readonly [column: string, param: string]>;
   /** Narrows which matching keys the contract covers (the default convention: ids valid for the column type). */
@@ -175,8 +187,12 @@ export function defineCache<const K extends string>(options: CacheContractOption
   };
   const unknown = findUnknownKey(options, KNOWN);
   if (unknown) fail(unknown.key, unknown.problem);
-  const pattern = compileKeyPattern(options.key);
-  if (typeof pattern === 'string') return fail('key', pattern);
+  if (options.codec !== undefined && !isCacheCodec(options.codec)) fail('codec', 'must be made by keyvCodec() or bentocacheCodec()');
+  const codec = options.codec;
+  const logical = compileKeyPattern(options.key);
+  if (typeof logical === 'string') return fail('key', logical);
+  // With a codec, the pattern matches the stored key: the library's prefix (braces escaped) and the logical key.
+  const pattern = codec ? (compileKeyPattern(codec.keyPrefix.replace(/[{}]/g, '$&$&') + options.key) as KeyPattern) : logical;
   if (options.name !== undefined && (typeof options.name !== 'string' || !options.name)) fail('name', 'must be a non-empty string');
 
   const sources = (['load', 'table', 'ignore'] as const).filter((k) => options[k] !== undefined && options[k] !== false);
@@ -185,12 +201,14 @@ export function defineCache<const K extends string>(options: CacheContractOption
   if (options.ignore !== undefined && typeof options.ignore !== 'boolean') fail('ignore', 'must be true or false');
   if (options.load !== undefined && typeof options.load !== 'function') fail('load', 'must be a function (db, params) => rows');
   if (options.ignore) {
-    const extra = Object.keys(options).filter((k) => !['key', 'name', 'ignore'].includes(k));
-    if (extra.length) fail(extra[0]!, 'an ignored key is never compared: only key and name apply');
+    const extra = Object.keys(options).filter((k) => !['key', 'name', 'ignore', 'codec'].includes(k));
+    if (extra.length) fail(extra[0]!, 'an ignored key is never compared: only key, name and codec apply');
   }
 
   const encoding = options.as ?? 'json';
   if (!ENCODINGS.includes(encoding)) fail('as', `must be one of ${ENCODINGS.map((e) => `'${e}'`).join(', ')}`);
+  if (codec && encoding !== 'json' && encoding !== 'string')
+    fail('as', `${codec.library} stores JSON in a string: with codec, as is 'json' (default) or 'string' (the value is a string)`);
 
   let where: Array<[string, string]> = [];
   if (options.table !== undefined) {
@@ -259,6 +277,7 @@ export function defineCache<const K extends string>(options: CacheContractOption
     pattern,
     options: contract.options as CacheContractOptions<string>,
     encoding,
+    ...(codec ? { codec } : {}),
     where,
   });
   return contract;

@@ -18,6 +18,7 @@ import {
   type KeyspaceSnapshot,
   type OtherTypeEntry,
   type RedisText,
+  type CacheEnvelopeRendering,
   type StreamIdRendering,
   type TtlRendering,
 } from './types';
@@ -42,6 +43,11 @@ export interface CaptureKeyspaceOptions {
   decode?: DecodeOptions;
   /** How stream entry IDs print. Default `'auto'`: clock-made IDs print as positions (`#1`), chosen IDs as they are. */
   streamIds?: StreamIdRendering;
+  /**
+   * How the clock fields of Keyv's and BentoCache's stored values print. Default `'stable'`: an expiry as
+   * `<expires in ≤ 1m>` (relative to the capture, with the `ttl` rendering), a write time as `<timestamp>`.
+   */
+  cacheEnvelopes?: CacheEnvelopeRendering;
   /** Keys per SCAN call and per read round trip. Default 1000. */
   batchSize?: number;
   /**
@@ -52,7 +58,7 @@ export interface CaptureKeyspaceOptions {
 }
 
 /** Every option key, for validation (a misspelt option is an error, not a silent no-op). */
-export const CAPTURE_OPTION_KEYS = optionKeys<CaptureKeyspaceOptions>({ match: true, exclude: true, redact: true, ttl: true, decode: true, streamIds: true, batchSize: true, chunkSize: true });
+export const CAPTURE_OPTION_KEYS = optionKeys<CaptureKeyspaceOptions>({ match: true, exclude: true, redact: true, ttl: true, decode: true, streamIds: true, cacheEnvelopes: true, batchSize: true, chunkSize: true });
 const DECODE_KEYS = optionKeys<DecodeOptions>({ json: true, binary: true });
 
 interface Plan {
@@ -211,6 +217,9 @@ function plan(options: CaptureKeyspaceOptions, presetRedact: boolean): Plan {
   if (options.streamIds !== undefined && !['auto', 'exact', 'index'].includes(options.streamIds)) {
     throw new InvalidKeyspaceOptionError('streamIds', "must be 'auto', 'exact' or 'index'");
   }
+  if (options.cacheEnvelopes !== undefined && !['stable', 'exact'].includes(options.cacheEnvelopes)) {
+    throw new InvalidKeyspaceOptionError('cacheEnvelopes', "must be 'stable' or 'exact'");
+  }
   return {
     // One glob goes to the server (SCAN MATCH); several, or excludes, are filtered here.
     serverMatch: match.length === 1 ? match[0] : undefined,
@@ -223,6 +232,7 @@ function plan(options: CaptureKeyspaceOptions, presetRedact: boolean): Plan {
       json: decode.json ?? true,
       binary: decode.binary ?? 'escape',
       streamIds: options.streamIds ?? 'auto',
+      cacheEnvelopes: options.cacheEnvelopes ?? 'stable',
     },
     // The preset's rules (already checked by globalSetup), then the call's own.
     redact: [...(presetRedact ? compileRedactRules(presetRedactRules()) : []), ...compileRedactRules(options.redact)],
@@ -770,5 +780,8 @@ function buildSnapshot(sink: Sink, p: Plan): KeyspaceSnapshot {
   const entries = sortByKey(sink.entries);
   if (p.redact.length > 0) for (const entry of entries) redactEntry(entry, p.redact);
   const otherTypes = sortByKey(sink.others);
-  return { [KEYSPACE_BRAND]: true, entries, otherTypes, print: p.print };
+  const snapshot: KeyspaceSnapshot = { [KEYSPACE_BRAND]: true, entries, otherTypes, print: p.print };
+  // Not enumerable: two captures of the same keyspace stay equal (toEqual), whenever they were read.
+  Object.defineProperty(snapshot, 'capturedAtMs', { value: Date.now(), enumerable: false });
+  return snapshot;
 }

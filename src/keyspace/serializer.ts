@@ -6,6 +6,7 @@ import { REDACTED } from './redact';
 import { compareRedisText, quoteRedisText } from './text';
 import { SERIALIZER_REGISTERED } from './lazySerializer';
 import { renderTtl } from './ttl';
+import { envelopeClock } from './codecs';
 import {
   isKeyspaceSnapshot,
   KEYSPACE_BRAND,
@@ -34,7 +35,7 @@ import {
 
 const NAME = 'Keyspace';
 
-export const DEFAULT_PRINT_OPTIONS: KeyspacePrintOptions = { ttl: 'buckets', json: true, binary: 'escape', streamIds: 'auto' };
+export const DEFAULT_PRINT_OPTIONS: KeyspacePrintOptions = { ttl: 'buckets', json: true, binary: 'escape', streamIds: 'auto', cacheEnvelopes: 'stable' };
 
 export interface KeyspaceSerializerOptions {
   /**
@@ -45,6 +46,8 @@ export interface KeyspaceSerializerOptions {
 }
 
 interface Ctx {
+  /** What the clock fields of cache libraries' values print relative to. */
+  nowMs: number;
   config: Config;
   refs: Refs;
   printer: Printer;
@@ -91,13 +94,42 @@ function cutJson(value: unknown, max: number): unknown {
   return value;
 }
 
+/** Text printed as it is inside a JSON value: `<expires in ≤ 1m>`. */
+class Placeholder {
+  constructor(readonly text: string) {}
+}
+
+const PLACEHOLDER_PLUGIN: NewPlugin = {
+  test: (value: unknown) => value instanceof Placeholder,
+  serialize: (value: unknown) => (value as Placeholder).text,
+};
+
+/**
+ * A Keyv or BentoCache envelope with its clock fields as placeholders: an expiry relative to the capture,
+ * printed like a TTL; a write time as `<timestamp>`. Other values are returned as they are.
+ */
+function stableEnvelope(value: object, ctx: Ctx): object {
+  const clock = envelopeClock(value);
+  if (!clock) return value;
+  const out: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+  for (const field of clock.expiry) {
+    const left = (out[field] as number) - ctx.nowMs;
+    const ttl = left > 0 ? renderTtl(left, ctx.print.ttl) : 'expired';
+    out[field] = new Placeholder(`<${ttl ?? 'timestamp'}>`);
+  }
+  for (const field of clock.written) out[field] = new Placeholder('<timestamp>');
+  return out;
+}
+
 /** A value that may hold JSON (string values, hash values, list items, stream values). */
 function printValue(text: RedisText, indentation: string, ctx: Ctx): string {
   if (ctx.print.json && typeof text === 'string') {
     const parsed = parseJsonValue(text);
     if (parsed !== undefined) {
-      const value = Number.isFinite(ctx.maxTextLength) ? cutJson(parsed, ctx.maxTextLength) : parsed;
-      return ctx.printer(value, ctx.config, indentation, ctx.depth + 1, ctx.refs);
+      const value = Number.isFinite(ctx.maxTextLength) ? (cutJson(parsed, ctx.maxTextLength) as object) : parsed;
+      const shown = ctx.print.cacheEnvelopes === 'exact' ? value : stableEnvelope(value, ctx);
+      const config = shown === value ? ctx.config : { ...ctx.config, plugins: [PLACEHOLDER_PLUGIN, ...ctx.config.plugins] };
+      return ctx.printer(shown, config, indentation, ctx.depth + 1, ctx.refs);
     }
   }
   return printText(text, ctx);
@@ -206,7 +238,7 @@ function isEntryRecord(value: unknown): value is KeyEntry {
 /** The known keys of each options object (the types keep them complete). */
 const SERIALIZER_KEYS = optionKeys<KeyspaceSerializerOptions>({ maxTextLength: true });
 const PRINT_KEYS = optionKeys<PrintKeyspaceOptions>({ maxTextLength: true, print: true, min: true, indent: true });
-const PRINT_CHOICE_KEYS = optionKeys<KeyspacePrintOptions>({ ttl: true, json: true, binary: true, streamIds: true });
+const PRINT_CHOICE_KEYS = optionKeys<KeyspacePrintOptions>({ ttl: true, json: true, binary: true, streamIds: true, cacheEnvelopes: true });
 
 function refuseUnknownKeys(options: unknown, known: readonly string[], path = ''): void {
   if (typeof options !== 'object' || options === null) return;
@@ -223,7 +255,8 @@ export function createKeyspaceSerializer(options: KeyspaceSerializerOptions = {}
       const snapshot = value as KeyspaceSnapshot;
       if (++depth > config.maxDepth) return `[${NAME}]`;
       const print = { ...DEFAULT_PRINT_OPTIONS, ...snapshot.print };
-      return printSnapshot(snapshot, indentation, { config, refs, printer, depth, print, maxTextLength });
+      const nowMs = snapshot.capturedAtMs ?? Date.now();
+      return printSnapshot(snapshot, indentation, { nowMs, config, refs, printer, depth, print, maxTextLength });
     },
   };
 }

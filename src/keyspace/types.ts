@@ -60,6 +60,15 @@ export type BinaryRendering = 'escape' | 'hex' | 'base64';
  */
 export type StreamIdRendering = 'auto' | 'exact' | 'index';
 
+/**
+ * How the clock fields of a cache library's stored value print (Keyv's `{"value":...,"expires":ms}`,
+ * BentoCache's `{"value":...,"logicalExpiration":ms,"createdAt":ms,"tags":[...]}`):
+ * - `'stable'` (default): an expiry prints like the key's TTL, relative to the capture (`<expires in ≤ 1m>`,
+ *   with the `ttl` rendering), a write time as `<timestamp>`; the snapshot is the same on every run;
+ * - `'exact'`: the numbers as stored (they change on every run: for one-off debugging).
+ */
+export type CacheEnvelopeRendering = 'stable' | 'exact';
+
 /** Printing choices a capture carries to the serializer (chosen with captureKeyspace's options). */
 export interface KeyspacePrintOptions {
   ttl: TtlRendering;
@@ -67,6 +76,7 @@ export interface KeyspacePrintOptions {
   json: boolean;
   binary: BinaryRendering;
   streamIds: StreamIdRendering;
+  cacheEnvelopes: CacheEnvelopeRendering;
 }
 
 /** A key of a type this library does not read (a module type such as ReJSON-RL): listed, not read. */
@@ -86,6 +96,8 @@ export interface KeyspaceSnapshot {
   /** Keys of types that are not read (sorted by key); usually empty. */
   readonly otherTypes: OtherTypeEntry[];
   readonly print: KeyspacePrintOptions;
+  /** When it was read (epoch ms): what the clock fields of cache libraries' values print relative to. Default: the time of printing. */
+  readonly capturedAtMs?: number;
 }
 
 /** True for a value built by `captureKeyspace` (or by hand with the brand). */

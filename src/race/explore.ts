@@ -5,7 +5,7 @@
 import type Redis from 'ioredis';
 import type { TestDb } from '../db/embedded';
 import { callSite } from '../callSite';
-import { InvalidRaceScenarioError } from '../errors';
+import { indent, InvalidRaceScenarioError, RaceFailureError, RaceReductionMismatchError } from '../errors';
 import type { RedactRule } from '../keyspace/redact';
 import { findUnknownKey, optionKeys } from '../optionKeys';
 import { raceFailure } from './report/failure';
@@ -13,10 +13,12 @@ import { raceRedactor } from './report/redactSteps';
 import type { ActorOutcome } from './schedule/run';
 import { shrink } from './schedule/shrink';
 import { patternFromArgs, type StepPattern } from './schedule/stepPattern';
-import { explorerFor, ReplayExplorer, validateStrategy, type Explorer, type Strategy } from './schedule/strategies';
+import { DfsExplorer, explorerFor, reductionOf, ReplayExplorer, validateStrategy, type Explorer, type Strategy } from './schedule/strategies';
+import { DporExplorer, ScheduleCut } from './schedule/strategies/dpor';
 import { decodeToken } from './schedule/token';
 import { stopIfAbandoned, trackExploration, type ExplorationSignal } from './session/openRaces';
-import { RaceSession } from './session/session';
+import { RaceSession, type Verdict } from './session/session';
+import { trimStack } from './report/stack';
 import type { StepRecord } from './step';
 
 export interface ActorArgs<R, D> {
@@ -94,12 +96,21 @@ export interface Scenario<R extends object = Redis, D = TestDb> {
 }
 
 export interface RaceSummary {
-  /** Schedules run. */
+  /** Schedules run (for the reduced search, also those cut short as repeats of orders already covered). */
   readonly schedules: number;
   /** True when every schedule of the (bounded) space was run: exhaustive only. */
   readonly complete: boolean;
   readonly strategy: string;
+  /**
+   * The reduced search only: the distinct orders covered (Mazurkiewicz traces: orders up to swapping steps that
+   * commute), each run once to its end. With `complete`, every order of the steps is equivalent to one of them.
+   */
+  readonly classes?: number;
+  /** reduction: 'verify' only: the brute-force search it was checked against (its schedules, its distinct final states). */
+  readonly verified?: { readonly schedules: number; readonly states: number };
 }
+
+const hasBound = (s: Strategy | undefined) => typeof s === 'object' && s.kind === 'exhaustive' && s.preemptionBound !== undefined;
 
 function invalid(option: string, problem: string): never {
   throw new InvalidRaceScenarioError(option, problem);
@@ -154,30 +165,10 @@ function currentTest(): object | undefined {
   return state?.currentTestIdentity?.();
 }
 
-async function explore(scenario: Scenario<object, unknown>, explorer: Explorer, kind: 'everyInterleaving' | 'replay', signal: ExplorationSignal): Promise<RaceSummary> {
+async function explore(scenario: Scenario<object, unknown>, explorer: Explorer, kind: 'everyInterleaving' | 'replay', signal: ExplorationSignal, verify = false): Promise<RaceSummary> {
   const session = await RaceSession.open(scenario);
   try {
-    let count = 0;
-    for (let chooser = explorer.next(); chooser; chooser = explorer.next()) {
-      stopIfAbandoned(signal, kind);
-      const verdict = await session.run(chooser);
-      count++;
-      explorer.done(verdict.result);
-      if (!verdict.failed) continue;
-      if (kind === 'replay') {
-        throw raceFailure(session, verdict, `replay: the schedule ${verdict.token} fails.`, 1);
-      }
-      const budget = scenario.shrinkBudget ?? 500;
-      const { verdict: best, runs } = await shrink((chooser) => session.run(chooser), verdict, budget, () => stopIfAbandoned(signal, kind));
-      const final = best;
-      const shrunk =
-        best === verdict
-          ? `It has ${best.result.switches} context switch${best.result.switches === 1 ? '' : 'es'}; no failing schedule with fewer preemptions was found${runs ? ` (${runs} more schedule${runs === 1 ? '' : 's'} tried)` : ''}.`
-          : `Shrunk from ${verdict.result.switches} to ${best.result.switches} context switch${best.result.switches === 1 ? '' : 'es'} (${runs} more schedule${runs === 1 ? '' : 's'} tried).`;
-      const headline = `everyInterleaving found a failing schedule: schedule ${count} of the ${explorer.name} search failed. ${shrunk}`;
-      throw raceFailure(session, final, headline, count);
-    }
-    return { schedules: count, complete: explorer.complete, strategy: explorer.name };
+    return verify ? await verifyReduction(session, scenario, signal) : await search(session, scenario, explorer, kind, signal);
   } finally {
     try {
       // A schedule abandoned by an error may have left a transaction open (its locks would block the reset).
@@ -187,6 +178,98 @@ async function explore(scenario: Scenario<object, unknown>, explorer: Explorer, 
       await session.close();
     }
   }
+}
+
+/** Runs the explorer's schedules; rejects with the report of the first failing one (shrunk). */
+async function search(
+  session: RaceSession,
+  scenario: Scenario<object, unknown>,
+  explorer: Explorer,
+  kind: 'everyInterleaving' | 'replay',
+  signal: ExplorationSignal,
+  onState?: (state: string, verdict: Verdict) => void,
+): Promise<RaceSummary> {
+  let count = 0;
+  for (let chooser = explorer.next(); chooser; chooser = explorer.next()) {
+    stopIfAbandoned(signal, kind);
+    count++;
+    let verdict: Verdict;
+    try {
+      verdict = await session.run(chooser, onState !== undefined);
+    } catch (error) {
+      // The reduced search stopped a schedule whose every continuation was already covered.
+      if (error instanceof ScheduleCut) {
+        await session.tidyAll();
+        continue;
+      }
+      throw error;
+    }
+    explorer.done(verdict.result);
+    if (verdict.state !== undefined) onState?.(verdict.state, verdict);
+    if (!verdict.failed) continue;
+    if (kind === 'replay') {
+      throw raceFailure(session, verdict, `replay: the schedule ${verdict.token} fails.`, 1);
+    }
+    const budget = scenario.shrinkBudget ?? 500;
+    const { verdict: best, runs } = await shrink((chooser) => session.run(chooser), verdict, budget, () => stopIfAbandoned(signal, kind));
+    const final = best;
+    const shrunk =
+      best === verdict
+        ? `It has ${best.result.switches} context switch${best.result.switches === 1 ? '' : 'es'}; no failing schedule with fewer preemptions was found${runs ? ` (${runs} more schedule${runs === 1 ? '' : 's'} tried)` : ''}.`
+        : `Shrunk from ${verdict.result.switches} to ${best.result.switches} context switch${best.result.switches === 1 ? '' : 'es'} (${runs} more schedule${runs === 1 ? '' : 's'} tried).`;
+    const headline = `everyInterleaving found a failing schedule: schedule ${count} of the ${explorer.name} search failed. ${shrunk}`;
+    throw raceFailure(session, final, headline, count);
+  }
+  return {
+    schedules: count,
+    complete: explorer.complete,
+    strategy: explorer.name,
+    ...(explorer instanceof DporExplorer ? { classes: explorer.classes } : {}),
+  };
+}
+
+/**
+ * reduction: 'verify': brute force, then the reduced search, from the same start; both must reach the same set of
+ * final states and the same verdict, else RACE_REDUCTION_MISMATCH names a state one of them missed.
+ */
+async function verifyReduction(session: RaceSession, scenario: Scenario<object, unknown>, signal: ExplorationSignal): Promise<RaceSummary> {
+  const options = typeof scenario.strategy === 'object' && scenario.strategy.kind === 'exhaustive' ? { maxSchedules: scenario.strategy.maxSchedules } : {};
+  const run = async (explorer: Explorer) => {
+    const states = new Map<string, string>();
+    try {
+      const summary = await search(session, scenario, explorer, 'everyInterleaving', signal, (state, v) => {
+        if (!states.has(state)) states.set(state, v.token);
+      });
+      return { summary, states, failure: undefined };
+    } catch (error) {
+      if (error instanceof RaceFailureError) return { summary: undefined, states, failure: error };
+      throw error;
+    }
+  };
+  const brute = await run(new DfsExplorer(options));
+  const reduced = await run(new DporExplorer(options));
+  if (!!brute.failure !== !!reduced.failure) {
+    throw trimStack(
+      new RaceReductionMismatchError(
+        brute.failure
+          ? `the brute-force search fails (schedule ${brute.failure.token}) but the reduced search passes`
+          : `the reduced search fails (schedule ${reduced.failure!.token}) but the brute-force search passes`,
+      ),
+    );
+  }
+  if (reduced.failure) throw reduced.failure;
+  const missed = [...brute.states].find(([state]) => !reduced.states.has(state));
+  const extra = [...reduced.states].find(([state]) => !brute.states.has(state));
+  if (missed || extra) {
+    const [state, token] = (missed ?? extra)!;
+    throw trimStack(
+      new RaceReductionMismatchError(
+        `${missed ? 'the brute-force' : 'the reduced'} search reaches a final state the ${missed ? 'reduced' : 'brute-force'} search never reaches ` +
+          `(schedule ${token}; ${brute.states.size} distinct final states by brute force, ${reduced.states.size} reduced):\n${indent(state, '  ')}`,
+      ),
+    );
+  }
+  return { ...reduced.summary!, verified: { schedules: brute.summary!.schedules, states: brute.states.size } };
 }
 
 /**
@@ -208,7 +291,8 @@ async function explore(scenario: Scenario<object, unknown>, explorer: Explorer, 
 export function everyInterleaving<R extends object = Redis, D = TestDb>(scenario: Scenario<R, D>): Promise<RaceSummary> {
   return trackExploration('everyInterleaving', currentTest(), callSite(), (signal) => {
     validate(scenario);
-    return explore(scenario as unknown as Scenario<object, unknown>, explorerFor(scenario.strategy), 'everyInterleaving', signal);
+    const reduction = reductionOf(scenario.strategy);
+    return explore(scenario as unknown as Scenario<object, unknown>, explorerFor(scenario.strategy, reduction), 'everyInterleaving', signal, reduction === 'verify' && !hasBound(scenario.strategy));
   });
 }
 

@@ -24,6 +24,7 @@ import type { ResourceTracker } from '../instrument/resourceTracker';
 import type { StepRecord, StepRequest } from '../step';
 import { FaultPlan, type FaultRule } from './faults';
 import { deliverStep, runStep } from './runStep';
+import { footprintOf, type Footprint } from './footprint';
 
 export interface Choice {
   readonly actor: string;
@@ -33,6 +34,10 @@ export interface Choice {
   readonly description: string;
   /** The step's kind and command (`redis SET`): what must be the same on every run of the same prefix. */
   readonly shape: string;
+  /** What the step may read and write: which other steps it commutes with (the reduced search uses it). */
+  readonly footprint: Footprint;
+  /** When the step was issued, counted over the schedule (the same on every run of the same prefix). */
+  readonly issued: number;
 }
 
 export interface DecisionContext {
@@ -237,7 +242,7 @@ export class ScheduleRun implements StepController {
       for (const p of this.#pending) {
         if (p.link !== link) continue;
         const info = p.request.info;
-        out.push({ actor: link.name, actorIndex: link.index, ordinal: ordinal++, description: this.#options.redactor?.description(info) ?? info.description, shape: `${info.kind} ${info.command}` });
+        out.push({ actor: link.name, actorIndex: link.index, ordinal: ordinal++, description: this.#options.redactor?.description(info) ?? info.description, shape: `${info.kind} ${info.command}`, footprint: footprintOf(info), issued: p.seq });
       }
     }
     return out;

@@ -6,9 +6,13 @@
 import { assertMatchersAwaitedSince, matchersRunning } from '../../matchers/pending';
 import { CacheConsistencyError, indent, RaceUninstrumentedIoError } from '../../errors';
 import { toRedisAdapter } from '../../redis/toRedisAdapter';
+import { captureKeyspace } from '../../keyspace/capture';
+import { printKeyspace } from '../../keyspace/serializer';
+import type { TestDb } from '../../db/embedded';
 import type { Scenario } from '../explore';
 import { ActorLink } from '../instrument/actorLink';
 import { actorDb, actorRedis, closeConnections, tidyConnections } from '../instrument/connections';
+import { dbHandleKind } from '../instrument/dbSteps';
 import { guardUninstrumented } from '../instrument/redisSteps';
 import { ResourceTracker } from '../instrument/resourceTracker';
 import { installVirtualTimers } from '../instrument/virtualTimers';
@@ -16,7 +20,7 @@ import { KeyWriterRegistry } from '../report/keyWriters';
 import { raceRedactor, type StepRedactor } from '../report/redactSteps';
 import { formatTimeline } from '../report/report';
 import { trimStack } from '../report/stack';
-import { ScheduleRun, type Chooser, type FaultRule, type ScheduleResult } from '../schedule/run';
+import { describeOutcome, ScheduleRun, type Chooser, type FaultRule, type ScheduleResult } from '../schedule/run';
 import { patternFromArgs } from '../schedule/stepPattern';
 import { encodeToken } from '../schedule/token';
 import { checkOwned } from './ownership';
@@ -31,6 +35,8 @@ export interface Verdict {
   readonly unprovoked: Array<{ actor: string; error: unknown }>;
   readonly writers: KeyWriterRegistry;
   readonly token: string;
+  /** The final state, when asked for (reduction: 'verify'). */
+  readonly state?: string;
 }
 
 
@@ -85,8 +91,11 @@ export class RaceSession {
     return session;
   }
 
-  /** One schedule: reset, setup, the actors under `chooser`, tidy, check. */
-  async run(chooser: Chooser): Promise<Verdict> {
+  /**
+   * One schedule: reset, setup, the actors under `chooser`, tidy, check. With `fingerprint`, the verdict also
+   * carries the final state before the check (keyspace, the embedded database's tables, the actors' outcomes).
+   */
+  async run(chooser: Chooser, fingerprint = false): Promise<Verdict> {
     const matchersBefore = matchersRunning();
     await this.#redisStart.restore();
     await this.#resetDb();
@@ -125,6 +134,7 @@ export class RaceSession {
       throw error;
     }
     await Promise.all(this.links.map((link) => tidyConnections(link)));
+    const state = fingerprint ? await this.#finalState(result) : undefined;
     const writers = new KeyWriterRegistry(result.records, this.redactor.redaction.rules);
     this.#writers?.deactivate();
     this.#writers = writers;
@@ -162,7 +172,28 @@ export class RaceSession {
       unprovoked,
       writers,
       token: encodeToken(result.choices),
+      ...(state !== undefined ? { state } : {}),
     };
+  }
+
+  /** The state a schedule ends in, as text: equal exactly when two schedules end in the same state. */
+  async #finalState(result: ScheduleResult): Promise<string> {
+    const keyspace = printKeyspace(await captureKeyspace(this.redis), { min: true });
+    let tables = '';
+    if (this.db !== undefined && dbHandleKind(this.db) === 'testDb') {
+      const mem = (this.db as TestDb).mem;
+      const sortedRows = (table: string) =>
+        mem.public
+          .many(`SELECT * FROM "${table.replace(/"/g, '""')}"`)
+          .map((row) => JSON.stringify(Object.entries(row).sort(([a], [b]) => (a < b ? -1 : 1))))
+          .sort();
+      tables = [...mem.public.listTables()]
+        .map((t) => `${t.name}: ${sortedRows(t.name).join(', ')}`)
+        .sort()
+        .join('\n');
+    }
+    const outcomes = this.names.map((name) => `${name} ${describeOutcome(result.outcomes[name])}`).join('\n');
+    return `${keyspace}\n${tables}\n${outcomes}`;
   }
 
   /** Rolls back what every actor's connections left open, all at once (one may be waiting on another's lock). */
