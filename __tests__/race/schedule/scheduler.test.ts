@@ -155,7 +155,8 @@ describe('shrink', () => {
 });
 
 test('explorerFor builds each strategy from the one table, with its defaults', () => {
-  expect(explorerFor(undefined).name).toBe('exhaustive');
+  expect(explorerFor(undefined).name).toBe('exhaustive (partial-order reduced)');
+  expect(explorerFor({ kind: 'exhaustive', reduction: 'none' }).name).toBe('exhaustive');
   expect(explorerFor('random').name).toBe('random (seed 1, 100 runs)');
   expect(explorerFor('pct').name).toBe('pct (seed 1, 100 runs, depth 3)');
   expect(explorerFor({ kind: 'exhaustive', preemptionBound: 2 }).name).toBe('exhaustive (preemption bound 2)');
