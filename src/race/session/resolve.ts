@@ -2,7 +2,7 @@
  * The clients a race runs on: the ones passed, else the preset's testRedis() and testDb() (for a real
  * database, testDb().pool, and its reset). One resolution for race() and everyInterleaving()/replay().
  */
-import { InvalidRaceScenarioError } from '../../errors';
+import { DatabaseKindMismatchError, InvalidRaceScenarioError } from '../../errors';
 import { readState } from '../../preset/state';
 import { testDb, testRedis } from '../../runtime/testContext';
 import { dbHandleKind } from '../instrument/dbSteps';
@@ -33,6 +33,11 @@ export function resolveRaceClients(options: { readonly redis?: unknown; readonly
       db = t.pool;
       presetReset = () => t.reset();
     } else db = t;
+  }
+  // The preset's real-database testDb() itself: only pg-mem can be snapshotted; name the fix (pool + reset).
+  const kind = (db as { kind?: unknown } | null | undefined)?.kind;
+  if (preset && (kind === 'postgres' || kind === 'mysql') && db === testDb()) {
+    throw new DatabaseKindMismatchError('A race on testDb() itself (a snapshot of the database)', kind);
   }
   if (db !== undefined && !dbHandleKind(db)) {
     throw new InvalidRaceScenarioError('db', 'testDb(), a node-postgres or pg-mem Pool or Client, a mysql2 pool, a { query(sql, params) } object or a function (sql, params) => rows');
