@@ -463,3 +463,15 @@ describe('cache library envelopes (cacheEnvelopes)', () => {
     expect(printed).not.toContain('<');
   });
 });
+
+describe('a BentoCache tag invalidation record', () => {
+  it('its value is a write time even when BentoCache read the clock a millisecond after createdAt', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { envelopeClock } = require('../../src/keyspace/codecs') as typeof import('../../src/keyspace/codecs');
+    const createdAt = 1_796_416_713_415;
+    expect(envelopeClock({ value: createdAt, createdAt, logicalExpiration: createdAt + 1000, tags: [] })?.written).toEqual(['createdAt', 'value']);
+    expect(envelopeClock({ value: createdAt + 1, createdAt, logicalExpiration: createdAt + 1000, tags: [] })?.written).toEqual(['createdAt', 'value']);
+    // A cached number that is not a time near the write stays a value.
+    expect(envelopeClock({ value: 42, createdAt, logicalExpiration: createdAt + 1000, tags: [] })?.written).toEqual(['createdAt']);
+  });
+});

@@ -203,8 +203,10 @@ export function envelopeClock(value: object): EnvelopeClock | undefined {
     isClockMs(obj.createdAt) &&
     (obj.tags === undefined || Array.isArray(obj.tags))
   ) {
-    // A tag invalidation (`<prefix>:___bc:t:<tag>`) holds the time of the invalidation as its value.
-    const written = obj.value === obj.createdAt ? ['createdAt', 'value'] : ['createdAt'];
+    // A tag invalidation (`<prefix>:___bc:t:<tag>`) holds the time of the invalidation as its value: BentoCache
+    // takes it and the record's createdAt from two clock reads, a millisecond or more apart on a busy machine.
+    const isWriteTime = isClockMs(obj.value) && Math.abs((obj.value as number) - (obj.createdAt as number)) <= 60_000;
+    const written = isWriteTime ? ['createdAt', 'value'] : ['createdAt'];
     return { expiry: obj.logicalExpiration === undefined ? [] : ['logicalExpiration'], written };
   }
   return undefined;
