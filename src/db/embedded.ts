@@ -127,11 +127,24 @@ export function createEmbeddedDb(schema: readonly string[]): TestDb {
     return next;
   };
 
-  // Forwards to the current instance's pool, so a service built with `db.pool` survives a rebuild.
+  // Forwards to the current instance's pool, so a service built with `db.pool` survives a rebuild. A method
+  // reads as one stable function that calls the current pool's, and what is set on the proxy (bindToActors
+  // patches `query` and `connect` in place) is kept on it and read back first: a patch wraps the forwarder,
+  // so it holds across rebuilds too.
+  const forwarders = new Map<PropertyKey, (...args: unknown[]) => unknown>();
+  const forwarder = (prop: PropertyKey) => {
+    let fn = forwarders.get(prop);
+    if (!fn) {
+      fn = (...args: unknown[]) => (core.pool as unknown as Record<PropertyKey, (...a: unknown[]) => unknown>)[prop]!(...args);
+      forwarders.set(prop, fn);
+    }
+    return fn;
+  };
   const pool = new Proxy({} as PgCompatiblePool, {
-    get(_target, prop) {
+    get(target, prop) {
+      if (Object.prototype.hasOwnProperty.call(target, prop)) return (target as unknown as Record<PropertyKey, unknown>)[prop];
       const value = (core.pool as unknown as Record<PropertyKey, unknown>)[prop];
-      return typeof value === 'function' ? value.bind(core.pool) : value;
+      return typeof value === 'function' ? forwarder(prop) : value;
     },
   });
 

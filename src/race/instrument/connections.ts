@@ -58,8 +58,9 @@ const BOUND = Symbol.for('jest-cache-consistency.race.bound');
  * that actor's own connection and is one of its steps; outside actors it behaves exactly as before.
  *
  * The object is patched in place and returned (ioredis and node-redis clients, node-postgres and pg-mem
- * pools and clients, mysql2 pools, `testDb()`). A plain query function cannot be patched: use the function
- * this returns instead.
+ * pools and clients, the preset's `testDb().pool`, mysql2 pools, `testDb()`), in the drivers' promise and
+ * callback forms. A plain query function cannot be patched: use the function this returns instead; a handle
+ * whose methods cannot be replaced (a forwarding Proxy) is refused with INVALID_RACE_SCENARIO.
  *
  * @example
  * // services/userCache.ts keeps `export const redis = new Redis(url)` and `export const pool = new Pool()`
@@ -99,15 +100,28 @@ export function bindToActors<T extends object>(client: T): T {
   }
   const target = client as Record<string, unknown>;
   const methods = ['query', 'execute', 'connect', 'getConnection', 'beginTransaction', 'commit', 'rollback'].filter((m) => typeof target[m] === 'function');
+  const originals = new Map<string, (...a: unknown[]) => unknown>();
   for (const m of methods) {
     const original = target[m] as (...a: unknown[]) => unknown;
-    target[m] = function (this: unknown, ...args: unknown[]) {
+    originals.set(m, original);
+    const patched = function (this: unknown, ...args: unknown[]) {
       const link = currentActor();
       if (!link || isHousekeeping()) return original.apply(this, args);
       const handle = own(link);
       if (typeof handle[m] !== 'function') return original.apply(this, args);
       return handle[m]!(...args);
     };
+    target[m] = patched;
+    if (target[m] !== patched) {
+      // The calls go through something the patch does not reach (a Proxy forwarding its methods elsewhere):
+      // bound, its statements would run outside the race, unseen. Put back what took and refuse.
+      for (const [name, fn] of originals) if (name !== m) target[name] = fn;
+      throw new InvalidRaceScenarioError(
+        'bindToActors(client)',
+        `the handle's ${m}() cannot be replaced (its methods are forwarded from another object, as a Proxy does): ` +
+          'bind the object the calls actually go through (the pool or client itself), or pass the handle as the `db` option and give actors its handle',
+      );
+    }
   }
   mark(client);
   return client;
