@@ -11,6 +11,9 @@
  * | mysql2 pool (promise or callback) | promise pool: `query`, `execute`, `getConnection` | `pool.getConnection()`    |
  * | `{ query(sql, params) }`          | `{ query }`                                      | shared (no connections)   |
  * | `(sql, params) => rows`           | a function                                       | shared (no connections)   |
+ *
+ * The node-postgres and mysql2 handles also take their driver's callback form (a trailing callback):
+ * `connect((err, client, release) => ...)`, `query(sql, values, (err, result) => ...)`, `getConnection(cb)`.
  */
 import { tryQueryable } from '../../db/toQueryable';
 import { realTestDbInfo } from '../../db/realTestDb';
@@ -151,19 +154,41 @@ function lazy<T>(acquire: () => Promise<T>): Lazy<T> {
   return Object.defineProperty(get, 'started', { get: () => p !== undefined }) as Lazy<T>;
 }
 
+/** The trailing node-style callback of a driver call's arguments, taken off them. */
+function takeCallback(args: unknown[]): AnyFn | undefined {
+  return typeof args[args.length - 1] === 'function' ? (args.pop() as AnyFn) : undefined;
+}
+
+/**
+ * A driver's callback form: `callback` gets the error, or `success(value)` as its arguments; the call returns
+ * undefined, as the drivers' callback forms do. The callback runs in a microtask of its own, outside the
+ * promise: what it throws is an uncaught exception, as with the driver, not a swallowed rejection.
+ */
+function settle<T>(p: Promise<T>, callback: AnyFn, success: (value: T) => unknown[]): undefined {
+  p.then(
+    (value) => queueMicrotask(() => void callback(null, ...success(value))),
+    (err: unknown) => queueMicrotask(() => void callback(err)),
+  );
+  return undefined;
+}
+
 function pgFacade(link: ActorLink, conn: Lazy<PgClientLike>, tx: TxState): Obj {
   const facade: Obj = {
+    /** `query(text | config, values?, callback?)`: with a callback (node-postgres' callback form) it returns undefined. */
     query(...args: unknown[]): Promise<unknown> {
-      const callback = typeof args[args.length - 1] === 'function' ? (args.pop() as AnyFn) : undefined;
+      const callback = takeCallback(args);
       const { sql, params } = pgQueryArgs(args);
       const p = step(link, tx, sql, params, async () => (await conn()).query(...args));
       if (!callback) return p;
-      p.then((r) => callback(null, r), (e) => callback(e));
-      return undefined as unknown as Promise<unknown>;
+      return settle(p, callback, (result) => [result]) as unknown as Promise<unknown>;
     },
-    /** Pool.connect(): the actor's one connection (a separate process would have its own pool). */
-    async connect() {
-      return facade;
+    /**
+     * Pool.connect(): the actor's one connection (a separate process would have its own pool). The callback
+     * form `connect((err, client, release) => ...)` (TypeORM's) hands over the same connection.
+     */
+    connect(callback?: unknown): Promise<unknown> | undefined {
+      if (typeof callback === 'function') return settle(Promise.resolve(facade), callback as AnyFn, (client) => [client, facade.release]);
+      return Promise.resolve(facade);
     },
     release() {},
     async end() {},
@@ -265,18 +290,33 @@ function pgConnection(kind: DbHandleKind, handle: unknown, conn: Lazy<PgClientLi
   return ownConnection(kind, handle, conn, tx, (c) => (owned ? c.end?.() : c.release?.()));
 }
 
+/**
+ * The actor's mysql2 handle: promise-shaped, and each method also takes mysql2's callback form (a trailing
+ * callback, as the callback API's pool and connections take it, and TypeORM calls them): `query(sql,
+ * values?, (err, rows, fields) => ...)`, `getConnection((err, conn) => ...)`, `beginTransaction((err) => ...)`.
+ */
 function mysqlFacade(link: ActorLink, tx: TxState, conn: () => Promise<MysqlConnLike>): Obj {
+  /** `method` in both forms: a promise, or with a trailing callback getting `success(value)`. */
+  const either =
+    <T>(run: (args: unknown[]) => Promise<T>, success: (value: T) => unknown[]) =>
+    (...args: unknown[]) => {
+      const callback = takeCallback(args);
+      const p = run(args);
+      return callback ? settle(p, callback, success) : p;
+    };
+  const rowsAndFields = (result: unknown) => (Array.isArray(result) ? result : [result]);
+  const none = () => [];
+  const txStep = (sql: string, method: 'beginTransaction' | 'commit' | 'rollback') =>
+    either(() => step(link, tx, sql, undefined, async () => (await conn())[method]()), none);
   const facade: Obj = {
-    query: (sql: unknown, values?: unknown) => mysqlStep(link, tx, conn, 'query', sql, values),
-    execute: (sql: unknown, values?: unknown) => mysqlStep(link, tx, conn, 'execute', sql, values),
-    beginTransaction: () => step(link, tx, 'BEGIN', undefined, async () => (await conn()).beginTransaction()),
-    commit: () => step(link, tx, 'COMMIT', undefined, async () => (await conn()).commit()),
-    rollback: () => step(link, tx, 'ROLLBACK', undefined, async () => (await conn()).rollback()),
-    async getConnection() {
-      return facade;
-    },
+    query: either((args) => mysqlStep(link, tx, conn, 'query', args[0], args[1]), rowsAndFields),
+    execute: either((args) => mysqlStep(link, tx, conn, 'execute', args[0], args[1]), rowsAndFields),
+    beginTransaction: txStep('BEGIN', 'beginTransaction'),
+    commit: txStep('COMMIT', 'commit'),
+    rollback: txStep('ROLLBACK', 'rollback'),
+    getConnection: either(async () => facade, (c) => [c]),
     release() {},
-    async end() {},
+    end: either(async () => undefined, none),
   };
   return facade;
 }
