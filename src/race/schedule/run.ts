@@ -242,7 +242,18 @@ export class ScheduleRun implements StepController {
       for (const p of this.#pending) {
         if (p.link !== link) continue;
         const info = p.request.info;
-        out.push({ actor: link.name, actorIndex: link.index, ordinal: ordinal++, description: this.#options.redactor?.description(info) ?? info.description, shape: `${info.kind} ${info.command}`, footprint: footprintOf(info), issued: p.seq });
+        out.push({
+          actor: link.name,
+          actorIndex: link.index,
+          ordinal: ordinal++,
+          description: this.#options.redactor?.description(info) ?? info.description,
+          shape: `${info.kind} ${info.command}`,
+          // Only the reduced search reads it: worked out (once per step, footprintOf caches) when first read.
+          get footprint() {
+            return footprintOf(info);
+          },
+          issued: p.seq,
+        });
       }
     }
     return out;

@@ -57,16 +57,17 @@ export async function runStep(request: StepRequest, options: RunStepOptions): Pr
     }
   }
   if (redactor) result = redactor.scrub(result);
-  return {
-    ...info,
-    description,
-    index: options.index,
-    actorStep: options.actorStep,
-    outcome,
-    result,
-    label: `${description} ${result}`,
-    ...(faultText !== undefined ? { fault: faultText } : {}),
-  };
+  // The step's info and what it ended with, built property by property: an object spread followed by more
+  // properties takes V8's slow path, microseconds per step (measured in bench/race.js (a)).
+  const record = Object.assign({}, info) as { -readonly [K in keyof StepRecord]: StepRecord[K] };
+  record.description = description;
+  record.index = options.index;
+  record.actorStep = options.actorStep;
+  record.outcome = outcome;
+  record.result = result;
+  record.label = `${description} ${result}`;
+  if (faultText !== undefined) record.fault = faultText;
+  return record;
 }
 
 /** What the actor's call settles with for a recorded step: a faulted step rejects with its injected error. */

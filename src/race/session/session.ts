@@ -82,6 +82,8 @@ export class RaceSession {
       throw e;
     }
     session.tracker.watch(session.links);
+    // Observed only while a schedule's actors run (run() resumes it).
+    session.tracker.pause();
     session.#restoreTimers = installVirtualTimers(globalThis, { onRealTimerCleared: (id) => session.tracker.forgetId(id) });
     session.#unguard = guardUninstrumented(redis, (link, command) => {
       const error = new RaceUninstrumentedIoError(link.name, `sent ${command} over a Redis client that is neither its own nor bound with bindToActors`);
@@ -103,6 +105,7 @@ export class RaceSession {
     // Checked here too: a matcher the setup left running would otherwise often finish before the check.
     await assertMatchersAwaitedSince(matchersBefore, "the scenario's setup");
     this.tracker.clear();
+    this.tracker.resume();
     const schedule = new ScheduleRun(this.links, {
       tracker: this.tracker,
       faults: this.faults,
@@ -123,6 +126,7 @@ export class RaceSession {
     try {
       result = await schedule.run(starts, chooser);
     } catch (error) {
+      this.tracker.pause();
       if (error instanceof CacheConsistencyError) {
         if (schedule.records.length > 0) {
           const extra = `\n\nThe schedule so far:\n${indent(formatTimeline(this.names, schedule.records))}`;
@@ -133,6 +137,7 @@ export class RaceSession {
       }
       throw error;
     }
+    this.tracker.pause();
     await Promise.all(this.links.map((link) => tidyConnections(link)));
     const state = fingerprint ? await this.#finalState(result) : undefined;
     const writers = new KeyWriterRegistry(result.records, this.redactor.redaction.rules);
