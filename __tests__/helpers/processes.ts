@@ -25,6 +25,24 @@ export interface Running {
   done: Promise<Finished>;
 }
 
+/**
+ * A Jest config (as JSON for `--config`) that runs `dir`'s `*.test.js` files under the preset from this
+ * repository's src/ (through ts-jest), as the library's own tests do; `extra` adds or overrides keys.
+ */
+export function srcPresetConfig(dir: string, extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    rootDir: dir,
+    testEnvironment: join(REPO, 'src/preset/environment.ts'),
+    globalSetup: join(REPO, 'src/preset/globalSetup.ts'),
+    globalTeardown: join(REPO, 'src/preset/globalTeardown.ts'),
+    setupFilesAfterEnv: [join(REPO, 'src/setup.ts')],
+    transform: { '^.+\\.tsx?$': [require.resolve('ts-jest'), { tsconfig: join(REPO, 'tsconfig.json') }] },
+    testMatch: ['<rootDir>/*.test.js'],
+    modulePaths: [join(REPO, 'node_modules')],
+    ...extra,
+  });
+}
+
 export function spawnJest(cwd: string, args: string[], env: Record<string, string> = {}, jestBin = JEST_BIN): Running {
   const child = spawn(process.execPath, [jestBin, '--ci', ...args], { cwd, env: cleanEnv(env) });
   let stdout = '';

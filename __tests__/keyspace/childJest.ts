@@ -2,7 +2,7 @@
 import { copyFileSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO, spawnJest, type Finished } from '../helpers/processes';
+import { REPO, spawnJest, srcPresetConfig, type Finished } from '../helpers/processes';
 
 export const FIXTURE = join(REPO, '__tests__', 'keyspace', 'fixtures', 'keyspace.test.js');
 
@@ -12,22 +12,9 @@ export function newProject(): string {
   return dir;
 }
 
-function config(dir: string): string {
-  return JSON.stringify({
-    rootDir: dir,
-    testEnvironment: join(REPO, 'src/preset/environment.ts'),
-    globalSetup: join(REPO, 'src/preset/globalSetup.ts'),
-    globalTeardown: join(REPO, 'src/preset/globalTeardown.ts'),
-    setupFilesAfterEnv: [join(REPO, 'src/setup.ts')],
-    transform: { '^.+\\.tsx?$': [require.resolve('ts-jest'), { tsconfig: join(REPO, 'tsconfig.json') }] },
-    testMatch: ['<rootDir>/*.test.js'],
-    modulePaths: [join(REPO, 'node_modules')],
-  });
-}
-
 /** `update`: write snapshots (a first run); otherwise `--ci`: a mismatch fails and nothing is written. */
 export function runFixture(dir: string, mode: string, update: boolean): Promise<Finished> {
-  const args = ['--config', config(dir), '--runInBand', update ? '--ci=false' : '--ci'];
+  const args = ['--config', srcPresetConfig(dir), '--runInBand', update ? '--ci=false' : '--ci'];
   return spawnJest(dir, args, { MODE: mode, JCC_SRC: join(REPO, 'src', 'index.ts') }).done;
 }
 

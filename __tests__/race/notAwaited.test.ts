@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { defineCache, everyInterleaving, RaceFailureError, replay, testRedis, type CacheConsistencyError, type Scenario } from '../../src';
 import { UserCache } from '../../examples/services/cacheAside';
-import { REPO, spawnJest } from '../helpers/processes';
+import { REPO, spawnJest, srcPresetConfig } from '../helpers/processes';
 import { assertExplorationsAwaited } from '../../src/race/session/openRaces';
 
 const userById = defineCache({
@@ -122,17 +122,7 @@ describe('everyInterleaving / replay not awaited', () => {
 
   it('in a real Jest run: the test fails with RACE_NOT_AWAITED, and the next test runs on a clean state', async () => {
     const dir = join(REPO, '__tests__', 'race', 'fixtures', 'not-awaited');
-    const config = JSON.stringify({
-      rootDir: dir,
-      testEnvironment: join(REPO, 'src/preset/environment.ts'),
-      globalSetup: join(REPO, 'src/preset/globalSetup.ts'),
-      globalTeardown: join(REPO, 'src/preset/globalTeardown.ts'),
-      setupFilesAfterEnv: [join(REPO, 'src/setup.ts')],
-      transform: { '^.+\\.tsx?$': [require.resolve('ts-jest'), { tsconfig: join(REPO, 'tsconfig.json') }] },
-      testMatch: ['<rootDir>/*.test.js'],
-      modulePaths: [join(REPO, 'node_modules')],
-      testEnvironmentOptions: { cacheConsistency: { database: { schema: [join(REPO, '__tests__/fixtures/schema.sql')] } } },
-    });
+    const config = srcPresetConfig(dir, { testEnvironmentOptions: { cacheConsistency: { database: { schema: [join(REPO, '__tests__/fixtures/schema.sql')] } } } });
     const run = await spawnJest(dir, ['--config', config, '--runInBand'], { JCC_SRC: join(REPO, 'src', 'index.ts') }).done;
     const output = run.stdout + run.stderr;
     expect(run.code).toBe(1);
