@@ -17,9 +17,9 @@
  * Happens-before between steps: two steps of one actor when the second was issued after the first ran (steps an
  * actor has in flight at once are not ordered), and two dependent steps of different actors.
  */
-import { NondeterministicScenarioError } from '../../../errors';
 import { dependent } from '../footprint';
 import type { Choice, Chooser, DecisionContext } from '../run';
+import { assertSameDecision, explorationOrder } from './decision';
 import type { Explorer } from './index';
 
 /** Thrown by the chooser: everything this schedule could still do repeats orders already explored. */
@@ -43,11 +43,6 @@ interface Node {
 }
 
 const sameStep = (a: Choice, b: Choice) => a.issued === b.issued && a.actor === b.actor && a.shape === b.shape;
-
-function ordered(options: readonly Choice[], previous: string | undefined): Choice[] {
-  if (previous === undefined) return [...options];
-  return [...options.filter((o) => o.actor === previous), ...options.filter((o) => o.actor !== previous)];
-}
 
 export class DporExplorer implements Explorer {
   readonly name: string;
@@ -108,15 +103,11 @@ export class DporExplorer implements Explorer {
   }
 
   #choose(raw: readonly Choice[], ctx: DecisionContext): number {
-    const options = ordered(raw, ctx.previous);
+    const options = explorationOrder(raw, ctx.previous).map((i) => raw[i]!);
     const at = (choice: Choice) => raw.indexOf(choice);
     const replayed = this.#stack[ctx.depth];
     if (replayed) {
-      const same = replayed.options.length === options.length && replayed.options.every((o, i) => o.actor === options[i]!.actor && o.ordinal === options[i]!.ordinal && o.shape === options[i]!.shape);
-      if (!same) {
-        const show = (list: readonly Choice[]) => list.map((o) => `${o.actor}: ${o.shape}`).join(' | ');
-        throw new NondeterministicScenarioError(ctx.depth + 1, show(replayed.options), show(options));
-      }
+      assertSameDecision(ctx.depth, replayed.options, options);
       return at(options[replayed.chosen]!);
     }
     // A new point: what sleeps here, then the first option that does not.

@@ -4,23 +4,13 @@
  * schedules have few context switches. `preemptionBound` keeps only schedules that switch away from a
  * runnable actor at most that many times (CHESS' iterative context bounding).
  */
-import { NondeterministicScenarioError } from '../../../errors';
-import type { Choice, Chooser, DecisionContext } from '../run';
+import type { Choice, Chooser } from '../run';
+import { assertSameDecision, explorationOrder } from './decision';
 import type { Explorer } from './index';
 
-const key = (c: Choice) => `${c.actorIndex}~${c.ordinal}`;
-
-/** Options in exploration order: the previous actor's steps first, then declaration order. */
-function ordered(options: readonly Choice[], ctx: DecisionContext): number[] {
-  const idx = options.map((_, i) => i);
-  const prev = ctx.previous;
-  if (prev === undefined) return idx;
-  return [...idx.filter((i) => options[i]!.actor === prev), ...idx.filter((i) => options[i]!.actor !== prev)];
-}
-
 interface Node {
-  keys: string[];
-  descriptions: string[];
+  /** The options explored from here, in exploration order. */
+  options: Choice[];
   index: number;
 }
 
@@ -51,7 +41,7 @@ export class DfsExplorer implements Explorer {
       return undefined;
     }
     if (this.#started) {
-      while (this.#stack.length > 0 && this.#stack[this.#stack.length - 1]!.index >= this.#stack[this.#stack.length - 1]!.keys.length - 1) this.#stack.pop();
+      while (this.#stack.length > 0 && this.#stack[this.#stack.length - 1]!.index >= this.#stack[this.#stack.length - 1]!.options.length - 1) this.#stack.pop();
       if (this.#stack.length === 0) {
         this.#finished = true;
         this.#exhausted = true;
@@ -64,21 +54,16 @@ export class DfsExplorer implements Explorer {
     let preemptions = 0;
     return {
       choose: (options, ctx) => {
-        let order = ordered(options, ctx);
+        let order = explorationOrder(options, ctx.previous);
         const prevRunnable = ctx.previous !== undefined && options.some((o) => o.actor === ctx.previous);
         if (this.#bound !== undefined && prevRunnable && preemptions >= this.#bound) {
           order = order.filter((i) => options[i]!.actor === ctx.previous);
         }
-        const keys = order.map((i) => key(options[i]!));
-        // Arguments may differ between runs (a random lease token); the steps' shapes may not.
-        const descriptions = order.map((i) => `${options[i]!.actor}: ${options[i]!.shape}`);
+        const explored = order.map((i) => options[i]!);
         let node = this.#stack[ctx.depth];
-        if (node) {
-          if (node.keys.join() !== keys.join() || node.descriptions.join('\n') !== descriptions.join('\n')) {
-            throw new NondeterministicScenarioError(ctx.depth + 1, node.descriptions.join(' | '), descriptions.join(' | '));
-          }
-        } else {
-          node = { keys, descriptions, index: 0 };
+        if (node) assertSameDecision(ctx.depth, node.options, explored);
+        else {
+          node = { options: explored, index: 0 };
           this.#stack.push(node);
         }
         const chosen = order[node.index]!;
