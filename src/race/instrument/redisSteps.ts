@@ -18,16 +18,17 @@ export { redisClientKind };
 
 const SCRIPT_COMMANDS = new Set(['eval', 'evalsha', 'fcall']);
 
-function keysOf(name: string, args: readonly unknown[]): { keys: string[]; writes: string[] } {
+/** The keys one command reads and writes; `known` is false when its key positions cannot be told (an unknown command). */
+export function keysOf(name: string, args: readonly unknown[]): { keys: string[]; writes: string[]; known: boolean } {
   const lower = name.toLowerCase();
-  let keys: string[] = [];
+  let keys: string[];
   try {
     keys = getKeyIndexes(lower, args as Array<string | Buffer | number>).map((i) => redisText(args[i]));
   } catch {
-    keys = [];
+    return { keys: [], writes: [], known: false };
   }
   const writes = hasFlagSafe(lower, 'write') || SCRIPT_COMMANDS.has(lower) ? keys : [];
-  return { keys, writes };
+  return { keys, writes, known: true };
 }
 
 function hasFlagSafe(name: string, flag: string): boolean {

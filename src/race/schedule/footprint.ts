@@ -14,7 +14,7 @@
  * - Steps of one actor are always dependent (program order).
  * Redis and the database are separate stores: a Redis step and an SQL step are independent.
  */
-import { getKeyIndexes } from '@ioredis/commands';
+import { keysOf } from '../instrument/redisSteps';
 import type { StepInfo } from '../step';
 
 export type Footprint =
@@ -51,11 +51,8 @@ function redisFootprint(info: StepInfo): Footprint {
 /** A command without known keys that can see or change the keyspace (KEYS, SCAN, FLUSHALL, EVAL with 0 keys, ...). */
 function seesWholeKeyspace(name: string, args: readonly unknown[]): boolean {
   if (KEYLESS_HARMLESS.has(name.toUpperCase())) return false;
-  try {
-    return getKeyIndexes(name.toLowerCase(), args as Array<string | Buffer | number>).length === 0;
-  } catch {
-    return true;
-  }
+  const { keys, known } = keysOf(name, args);
+  return !known || keys.length === 0;
 }
 
 const IDENT = String.raw`(?:"(?:[^"]|"")+"|\x60[^\x60]+\x60|[A-Za-z_][A-Za-z0-9_$]*)`;
