@@ -5,6 +5,7 @@
  * carries its link in an AsyncLocalStorage, so module-level clients bound with `bindToActors` find it.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { RaceActorOutlivedError } from '../../errors';
 import type { StepOutcome, StepRequest } from '../step';
 
 export interface StepController {
@@ -35,17 +36,11 @@ export class ActorLink {
     // Code started by a race or schedule that has ended (it failed, or the race was closed) is stopped here:
     // its late step must not land in the next schedule's or the next race's state.
     const owner = runStorage.getStore();
-    if (this.closed || (owner !== undefined && owner !== controller)) return Promise.reject(outlived(this.name, `\`${request.info.description}\``));
+    if (this.closed || (owner !== undefined && owner !== controller)) return Promise.reject(new RaceActorOutlivedError(this.name, `\`${request.info.description}\``));
     // Not under control (before or after a run): the step just runs.
     if (!controller) return runUncontrolled(request);
     return controller.issue(this, request);
   }
-}
-
-export function outlived(actor: string, step: string): Error {
-  // Loaded on this rare path only (the entry point keeps its module count small).
-  const { RaceActorOutlivedError } = require('../../errors') as typeof import('../../errors');
-  return new RaceActorOutlivedError(actor, step);
 }
 
 async function runUncontrolled(request: StepRequest): Promise<unknown> {

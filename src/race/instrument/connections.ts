@@ -5,8 +5,8 @@
  * transactions are per connection, so one actor's commands never land inside another actor's MULTI or
  * transaction. Connections are opened once per race (not per schedule) and closed when it ends.
  */
-import { InvalidRaceScenarioError } from '../../errors';
-import { currentActor, outlived, type ActorLink } from './actorLink';
+import { InvalidRaceScenarioError, RaceActorOutlivedError } from '../../errors';
+import { currentActor, type ActorLink } from './actorLink';
 import { dbHandleKind, openActorDb, type ActorDbConnection } from './dbSteps';
 import { instrumentIoredis, instrumentNodeRedis, isHousekeeping, openActorRedis, redisClientKind, type ActorRedisConnection } from './redisSteps';
 
@@ -22,7 +22,7 @@ function connectionFor<C extends Connection>(link: ActorLink, base: object, open
   let conn = map.get(base) as C | undefined;
   if (!conn) {
     // A bound module-level client used by an actor whose race has ended (its code went on after a failure).
-    if (link.closed) throw outlived(link.name, what);
+    if (link.closed) throw new RaceActorOutlivedError(link.name, what);
     conn = open(base, link);
     map.set(base, conn);
   }
