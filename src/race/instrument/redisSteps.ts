@@ -18,15 +18,21 @@ export { redisClientKind };
 
 const SCRIPT_COMMANDS = new Set(['eval', 'evalsha', 'fcall']);
 
-/** The keys one command reads and writes; `known` is false when its key positions cannot be told (an unknown command). */
-export function keysOf(name: string, args: readonly unknown[]): { keys: string[]; writes: string[]; known: boolean } {
-  const lower = name.toLowerCase();
-  let keys: string[];
+/** Where one command's keys are among its arguments; undefined when that cannot be told (an unknown command). */
+export function keyIndexes(name: string, args: readonly unknown[]): number[] | undefined {
   try {
-    keys = getKeyIndexes(lower, args as Array<string | Buffer | number>).map((i) => redisText(args[i]));
+    return getKeyIndexes(name.toLowerCase(), args as Array<string | Buffer | number>);
   } catch {
-    return { keys: [], writes: [], known: false };
+    return undefined;
   }
+}
+
+/** The keys one command reads and writes; `known` is false when its key positions cannot be told. */
+export function keysOf(name: string, args: readonly unknown[]): { keys: string[]; writes: string[]; known: boolean } {
+  const indexes = keyIndexes(name, args);
+  if (!indexes) return { keys: [], writes: [], known: false };
+  const lower = name.toLowerCase();
+  const keys = indexes.map((i) => redisText(args[i]));
   const writes = hasFlagSafe(lower, 'write') || SCRIPT_COMMANDS.has(lower) ? keys : [];
   return { keys, writes, known: true };
 }

@@ -14,7 +14,7 @@
  * Every value replaced is remembered, and the whole report is scrubbed of it at the end (an actor returning
  * the secret it read, an error quoting it).
  */
-import { getKeyIndexes } from '@ioredis/commands';
+import { keyIndexes } from '../instrument/redisSteps';
 import { InvalidRaceScenarioError } from '../../errors';
 import { REDACTED, Redaction, redactList, type RedactRule } from '../../keyspace/redact';
 import { presetRedactRules } from '../../preset/state';
@@ -36,11 +36,7 @@ const HASH_WRITES = new Set(['HSET', 'HMSET', 'HSETNX']);
 const PAIR_REPLIES = new Set(['HGETALL', 'HRANDFIELD', 'XRANGE', 'XREVRANGE', 'XREAD', 'XREADGROUP', 'XCLAIM', 'XAUTOCLAIM']);
 
 function keyPositions(command: string, args: readonly unknown[]): Set<number> {
-  try {
-    return new Set(getKeyIndexes(command.toLowerCase(), args as Array<string | Buffer | number>));
-  } catch {
-    return new Set();
-  }
+  return new Set(keyIndexes(command, args) ?? []);
 }
 
 /** Where XADD's field-value pairs start (after the key, NOMKSTREAM, MAXLEN/MINID [=|~] n [LIMIT n], id). */
