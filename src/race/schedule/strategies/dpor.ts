@@ -54,8 +54,6 @@ export class DporExplorer implements Explorer {
   #schedules = 0;
   /** Completed schedules: each a different trace. */
   classes = 0;
-  /** Schedules cut short by their sleep sets. */
-  cut = 0;
 
   constructor(options: { maxSchedules?: number } = {}) {
     this.#max = options.maxSchedules ?? 100_000;
@@ -125,7 +123,6 @@ export class DporExplorer implements Explorer {
     }
     const chosen = options.findIndex((o) => !sleep.has(o.issued));
     if (chosen < 0) {
-      this.cut++;
       this.#analyse();
       throw new ScheduleCut();
     }
