@@ -19,6 +19,7 @@ import { FaultPlan, type FaultRule } from './schedule/faults';
 import { deliverStep, runStep } from './schedule/runStep';
 import { formatTimeline } from './report/report';
 import { ResourceTracker } from './instrument/resourceTracker';
+import { installWireGuard } from './instrument/wireGuard';
 import type { StepInfo, StepRecord, StepRequest } from './step';
 import { describePattern, patternFromArgs, stepMatches, type StepPattern, type StepPatternArgs } from './schedule/stepPattern';
 
@@ -137,11 +138,11 @@ class GateImpl implements Gate {
   /** True once `reached` was rejected: the gate is disarmed and lets the actor through. */
   failed = false;
 
-  fail(why: string): void {
+  fail(why: string | Error): void {
     if (this.#settled) return;
     this.#settled = true;
     this.failed = true;
-    this.#reject(new GateNeverReachedError(this.actor.link.name, this.description, why, this.actor.labels()));
+    this.#reject(typeof why === 'string' ? new GateNeverReachedError(this.actor.link.name, this.description, why, this.actor.labels()) : why);
   }
 
   get settled(): boolean {
@@ -272,6 +273,9 @@ class RaceImpl<R extends object, D> implements Race<R, D>, StepController {
   readonly #actors = new Map<string, { state: ActorState; api: RaceActor<R, D> }>();
   readonly #byLink = new Map<ActorLink, ActorState>();
   #closed = false;
+  /** The first channel an actor used that the race cannot see: the race fails with it (run(), gates, close()). */
+  #violation: Error | undefined;
+  readonly #unguard = installWireGuard();
 
   readonly redactor: StepRedactor;
   readonly writers: KeyWriterRegistry;
@@ -332,7 +336,11 @@ class RaceImpl<R extends object, D> implements Race<R, D>, StepController {
       run: async <T>(fn: () => T | Promise<T>): Promise<T> => {
         state.running = true;
         try {
-          return await runActor(this, link, fn);
+          const value = await runActor(this, link, fn);
+          // The actor's code may have swallowed the error of its uninstrumented I/O (cache-manager does): the
+          // race fails anyway.
+          if (this.#violation) throw this.#violation;
+          return value;
         } finally {
           state.running = false;
           state.finished = true;
@@ -343,6 +351,13 @@ class RaceImpl<R extends object, D> implements Race<R, D>, StepController {
     };
     this.#actors.set(name, { state, api });
     return api;
+  }
+
+  /** An actor used a channel the race cannot see: every gate not yet settled rejects with it, and so does close(). */
+  fail(error: unknown): void {
+    if (this.#violation) return;
+    this.#violation = error instanceof Error ? error : new Error(String(error));
+    for (const { state } of this.#actors.values()) for (const g of state.gates) g.fail(this.#violation);
   }
 
   issue(link: ActorLink, request: StepRequest): Promise<unknown> {
@@ -392,11 +407,13 @@ class RaceImpl<R extends object, D> implements Race<R, D>, StepController {
       }
     }
     this.tracker.stop();
+    this.#unguard();
     this.writers.deactivate();
     await Promise.allSettled([...this.#actors.values()].map(({ state }) => {
       state.link.controller = undefined;
       return closeConnections(state.link);
     }));
+    if (this.#violation) throw this.#violation;
     if (problems.length > 0) throw problems[0];
   }
 }

@@ -13,6 +13,11 @@ export interface StepController {
   issue(link: ActorLink, request: StepRequest): Promise<unknown>;
   /** Drops a step that was issued but is no longer wanted (a cleared timer). */
   cancel?(link: ActorLink, request: StepRequest): void;
+  /**
+   * Fails the run at once: an actor used a channel the race cannot see (the wire guard, the guard of
+   * uninstrumented clients). The run reports `error` whatever the actor's code does with its own errors.
+   */
+  fail?(error: unknown, inFlight?: Promise<void>): void;
   /** True when timers started inside this actor become steps (virtual time). */
   readonly virtualTimers?: boolean;
 }

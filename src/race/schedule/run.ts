@@ -16,7 +16,7 @@
  * If no step is pending and an actor has not finished, nothing can ever settle it: that is reported.
  */
 import { setImmediate as realSetImmediate, setTimeout as realSetTimeout, clearTimeout as realClearTimeout } from 'node:timers';
-import { RaceActorStuckError, RaceStepStalledError, RaceUninstrumentedIoError } from '../../errors';
+import { RaceActorOutlivedError, RaceActorStuckError, RaceStepStalledError, RaceUninstrumentedIoError } from '../../errors';
 import { runActor, type ActorLink, type StepController } from '../instrument/actorLink';
 import { formatError, formatValue } from '../instrument/labels';
 import type { StepRedactor } from '../report/redactSteps';
@@ -108,6 +108,7 @@ export class ScheduleRun implements StepController {
   #seq = 0;
   #wake: (() => void) | undefined;
   #fatal: unknown;
+  readonly #inFlight: Array<Promise<void>> = [];
   readonly #records: StepRecord[] = [];
   readonly #choices: Array<{ actor: string; ordinal: number }> = [];
   readonly #background: Array<{ actor: string; error: unknown; step: string }> = [];
@@ -142,9 +143,14 @@ export class ScheduleRun implements StepController {
     this.#poke();
   }
 
-  /** Aborts the schedule with `error` at the next point the scheduler looks (an actor used a channel it cannot see). */
-  fail(error: unknown): void {
+  /**
+   * Aborts the schedule with `error` at the next point the scheduler looks (an actor used a channel it cannot
+   * see). `inFlight` settles when that I/O has had its answer: the run waits for it before it ends, so the actor
+   * is not left holding a connection (a pool's client) that the next run would then wait for.
+   */
+  fail(error: unknown, inFlight?: Promise<void>): void {
     this.#fatal ??= error;
+    if (inFlight) this.#inFlight.push(inFlight);
     this.#poke();
   }
 
@@ -206,9 +212,32 @@ export class ScheduleRun implements StepController {
       };
     } finally {
       for (const s of starts) if (s.link.controller === this) s.link.controller = undefined;
+      if (this.#inFlight.length > 0) await this.#drain();
       // Anything still parked is abandoned: settle nothing, so no unhandled rejection appears later.
       this.#pending = [];
     }
+  }
+
+  /**
+   * After an actor's uninstrumented I/O failed the run: its parked steps are refused (RACE_ACTOR_OUTLIVED, as
+   * any later step is, the controller having let go), and the run waits, at most `stallTimeoutMs`, for that I/O's
+   * answers and for the actors to finish, so that nothing of this run is still holding a connection when the
+   * next one (or the next test) starts.
+   */
+  async #drain(): Promise<void> {
+    for (const p of this.#pending.splice(0)) p.reject(new RaceActorOutlivedError(p.link.name, `\`${p.request.info.description}\``));
+    let timer: ReturnType<typeof realSetTimeout> | undefined;
+    const limit = new Promise<void>((resolve) => {
+      timer = realSetTimeout(resolve, this.#options.stallTimeoutMs);
+    });
+    const finished = (async () => {
+      for (let seen = 0; seen < this.#inFlight.length; seen = this.#inFlight.length) await Promise.allSettled(this.#inFlight.slice(seen));
+      // The answers' callbacks and the actors' code after them.
+      for (let i = 0; i < 20 && [...this.#state.values()].some((s) => !s.done); i++) await turn();
+    })();
+    await Promise.race([finished, limit]);
+    realClearTimeout(timer);
+    for (const p of this.#pending.splice(0)) p.reject(new RaceActorOutlivedError(p.link.name, `\`${p.request.info.description}\``));
   }
 
   #start(starts: readonly ActorStart[]): void {

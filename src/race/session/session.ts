@@ -16,6 +16,7 @@ import { dbHandleKind } from '../instrument/dbSteps';
 import { guardUninstrumented } from '../instrument/redisSteps';
 import { ResourceTracker } from '../instrument/resourceTracker';
 import { installVirtualTimers } from '../instrument/virtualTimers';
+import { guardEmbeddedDb, installWireGuard } from '../instrument/wireGuard';
 import { KeyWriterRegistry } from '../report/keyWriters';
 import { raceRedactor, type StepRedactor } from '../report/redactSteps';
 import { formatTimeline } from '../report/report';
@@ -49,6 +50,9 @@ export class RaceSession {
   readonly redactor: StepRedactor;
   #restoreTimers: (() => void) | undefined;
   #unguard: (() => void) | undefined;
+  #unguardWire: (() => void) | undefined;
+  #unguardMem: (() => void) | undefined;
+  #guardedMem: unknown;
   #current: ScheduleRun | undefined;
   #redisStart!: RedisStart;
   #resetDb: () => Promise<void> = async () => {};
@@ -85,6 +89,7 @@ export class RaceSession {
     // Observed only while a schedule's actors run (run() resumes it).
     session.tracker.pause();
     session.#restoreTimers = installVirtualTimers(globalThis, { onRealTimerCleared: (id) => session.tracker.forgetId(id) });
+    session.#unguardWire = installWireGuard();
     session.#unguard = guardUninstrumented(redis, (link, command) => {
       const error = new RaceUninstrumentedIoError(link.name, `sent ${command} over a Redis client that is neither its own nor bound with bindToActors`);
       session.#current?.fail(error);
@@ -101,6 +106,7 @@ export class RaceSession {
     const matchersBefore = matchersRunning();
     await this.#redisStart.restore();
     await this.#resetDb();
+    this.#guardEmbedded();
     await this.scenario.setup?.({ redis: this.redis, db: this.db });
     // Checked here too: a matcher the setup left running would otherwise often finish before the check.
     await assertMatchersAwaitedSince(matchersBefore, "the scenario's setup");
@@ -181,6 +187,16 @@ export class RaceSession {
     };
   }
 
+  /** Guards the embedded database the actors use (the preset's may be rebuilt by a reset: follow it). */
+  #guardEmbedded(): void {
+    if (this.db === undefined || dbHandleKind(this.db) !== 'testDb') return;
+    const mem = (this.db as TestDb).mem;
+    if (mem === this.#guardedMem) return;
+    this.#unguardMem?.();
+    this.#guardedMem = mem;
+    this.#unguardMem = guardEmbeddedDb(mem);
+  }
+
   /** The state a schedule ends in, as text: equal exactly when two schedules end in the same state. */
   async #finalState(result: ScheduleResult): Promise<string> {
     const keyspace = printKeyspace(await captureKeyspace(this.redis), { min: true });
@@ -215,6 +231,10 @@ export class RaceSession {
   async close(): Promise<void> {
     this.#unguard?.();
     this.#unguard = undefined;
+    this.#unguardWire?.();
+    this.#unguardWire = undefined;
+    this.#unguardMem?.();
+    this.#unguardMem = undefined;
     this.#restoreTimers?.();
     this.#restoreTimers = undefined;
     this.tracker.stop();

@@ -1,0 +1,232 @@
+/**
+ * The wire guard: while a race runs, every write on a network socket is looked at where it leaves the process
+ * (`net.Socket.prototype.write`, which TLS sockets inherit), and so is every statement the session's embedded
+ * pg-mem database executes. A granted step does its real I/O outside every actor (the step runner exits the
+ * actor's context first), so a write or a statement made *inside* an actor's context is one the scheduler did
+ * not grant: a client, ORM, pool or cache library the race does not control (another installed copy or major
+ * of a client library, a pool's warm connection, a socket opened before the race, an adapter built on pg-mem).
+ * It fails the run at once with RACE_UNINSTRUMENTED_IO naming the actor, the destination and what was sent
+ * (decoded from the wire: a RESP command, a PostgreSQL Query/Parse message, a MySQL COM_QUERY/COM_STMT_PREPARE),
+ * whatever the library then does with its reply or its errors (cache-manager swallows its store's errors: the
+ * run fails anyway, because the failure goes to the scheduler, not through the library).
+ *
+ * The write itself still goes out: the library's own connection state (its reply queue) stays consistent, and
+ * the schedule is abandoned and the starting state restored anyway.
+ *
+ * Not looked at: stdio (console output), and pipes whose bytes are not one of the three protocols (a child
+ * process' stdin). Writes outside actors (the test's own code, the race's reset and check) pass untouched.
+ */
+import net = require('node:net');
+import { RaceUninstrumentedIoError } from '../../errors';
+import { actorStorage, type ActorLink } from './actorLink';
+import { isHousekeeping } from './redisSteps';
+
+type Write = (this: net.Socket, chunk: unknown, ...rest: unknown[]) => boolean;
+type End = (this: net.Socket, ...args: unknown[]) => net.Socket;
+
+let installs = 0;
+let originalWrite: Write | undefined;
+let originalEnd: End | undefined;
+
+/** The actor whose context this is, when a race controls it (under control, outside connection set-up). */
+function controlledActor(): ActorLink | undefined {
+  const link = actorStorage.getStore();
+  if (link === undefined || link.controller === undefined || link.closed) return undefined;
+  if (isHousekeeping()) return undefined;
+  return link;
+}
+
+function check(socket: net.Socket, chunk: unknown): void {
+  if (process.env.DBG_WIRE) process.stderr.constructor.prototype; if (process.env.DBG_WIRE) require('fs').writeSync(2, 'W ' + String(chunk).slice(0,12).replace(/[^ -~]/g,'.') + ' ' + !!actorStorage.getStore() + ' ' + !!actorStorage.getStore()?.controller + '\n');
+  const link = controlledActor();
+  if (link === undefined) return;
+  const error = uninstrumentedWrite(link, socket, chunk);
+  if (error) link.controller!.fail?.(error, answered(socket));
+}
+
+/** Settles when `socket` next receives data (the answer to what was just written) or ends. */
+function answered(socket: net.Socket): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      socket.off('data', done);
+      socket.off('close', done);
+      resolve();
+    };
+    socket.on('data', done);
+    socket.on('close', done);
+  });
+}
+
+/**
+ * Starts guarding socket writes (counted: each race session or race() installs it once and uninstalls it when it
+ * ends). Returns the function that uninstalls it.
+ */
+export function installWireGuard(): () => void {
+  if (installs++ === 0) {
+    const proto = net.Socket.prototype as unknown as { write: Write; end: End };
+    originalWrite = proto.write;
+    originalEnd = proto.end;
+    const write = originalWrite;
+    const end = originalEnd;
+    proto.write = function (this: net.Socket, chunk: unknown, ...rest: unknown[]): boolean {
+      check(this, chunk);
+      return write.call(this, chunk, ...rest);
+    };
+    proto.end = function (this: net.Socket, ...args: unknown[]): net.Socket {
+      if (args.length > 0 && typeof args[0] !== 'function') check(this, args[0]);
+      return end.apply(this, args);
+    };
+  }
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    if (--installs === 0) {
+      const proto = net.Socket.prototype as unknown as { write: Write; end: End };
+      // Only when nobody patched over us meanwhile; else leave theirs (it calls ours, which calls the original).
+      proto.write = originalWrite!;
+      proto.end = originalEnd!;
+      originalWrite = undefined;
+      originalEnd = undefined;
+    }
+  };
+}
+
+/** The error for `link` writing `chunk` on `socket`, or undefined when the write is not the race's business. */
+export function uninstrumentedWrite(link: ActorLink, socket: net.Socket, chunk: unknown): RaceUninstrumentedIoError | undefined {
+  if ((socket as { _isStdio?: boolean })._isStdio) return undefined;
+  const bytes = toBytes(chunk);
+  const decoded = bytes ? decodeRequest(bytes) : undefined;
+  const remote = socket.remoteAddress;
+  // A pipe that does not carry one of the three protocols (a child process' stdin) is not a channel to a store.
+  if (remote === undefined && decoded === undefined) return undefined;
+  const where = remote !== undefined ? `${remote.includes(':') ? `[${remote}]` : remote}:${socket.remotePort}` : 'a Unix socket';
+  const server = decoded ? `the ${decoded.protocol} server at ${where}` : where;
+  const what = decoded ? `sent ${decoded.what}` : `wrote ${bytes ? `${bytes.length} bytes` : 'to a socket'}`;
+  return new RaceUninstrumentedIoError(link.name, `${what} to ${server} over a connection the race does not control (a client, pool or library that is neither the actor's own nor bound with bindToActors)`);
+}
+
+/* ------------------------------------------------------------------------------------------------ pg-mem */
+
+interface MemDb {
+  on(event: 'query', handler: (query: unknown) => void): { unsubscribe(): void };
+}
+
+/**
+ * Guards an embedded pg-mem database: a statement it executes inside an actor's context was not granted by the
+ * scheduler (an adapter built on the database, a pool that is not bound). Returns the function that stops.
+ */
+export function guardEmbeddedDb(mem: unknown): () => void {
+  const db = mem as Partial<MemDb> | undefined;
+  if (!db || typeof db.on !== 'function') return () => {};
+  const subscription = db.on('query', (query) => {
+    const link = controlledActor();
+    if (link === undefined) return;
+    const sql = typeof query === 'string' ? query : '<a prepared statement>';
+    link.controller!.fail?.(
+      new RaceUninstrumentedIoError(link.name, `ran \`${oneLine(sql)}\` on the embedded pg-mem database through a handle the race does not control (a pool, client or adapter that is neither the actor's own nor bound with bindToActors)`),
+    );
+  });
+  return () => subscription.unsubscribe();
+}
+
+/* ------------------------------------------------------------------------------------------------ decoding */
+
+function toBytes(chunk: unknown): Buffer | undefined {
+  if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
+  if (Buffer.isBuffer(chunk)) return chunk;
+  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  return undefined;
+}
+
+const MAX_TEXT = 120;
+
+function oneLine(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > MAX_TEXT ? `${flat.slice(0, MAX_TEXT - 1)}…` : flat;
+}
+
+export interface DecodedRequest {
+  readonly protocol: 'Redis' | 'PostgreSQL' | 'MySQL';
+  /** `\`DEL user:1\``, `the query \`UPDATE ...\``. */
+  readonly what: string;
+}
+
+/** What a client sends, as far as the first bytes of one write tell it; undefined when no protocol fits. */
+export function decodeRequest(bytes: Buffer): DecodedRequest | undefined {
+  return decodeResp(bytes) ?? decodePostgres(bytes) ?? decodeMysql(bytes);
+}
+
+/** A RESP array of bulk strings: `*2\r\n$3\r\nGET\r\n$1\r\nk\r\n`. */
+function decodeResp(bytes: Buffer): DecodedRequest | undefined {
+  if (bytes.length < 4 || bytes[0] !== 0x2a /* * */) return undefined;
+  let pos = 1;
+  const line = (): string | undefined => {
+    const end = bytes.indexOf('\r\n', pos, 'latin1');
+    if (end < 0) return undefined;
+    const text = bytes.toString('latin1', pos, end);
+    pos = end + 2;
+    return text;
+  };
+  const count = Number(line());
+  if (!Number.isInteger(count) || count < 1) return undefined;
+  const parts: string[] = [];
+  for (let i = 0; i < Math.min(count, 4); i++) {
+    if (bytes[pos] !== 0x24 /* $ */) break;
+    pos++;
+    const len = Number(line());
+    if (!Number.isInteger(len) || len < 0) return undefined;
+    parts.push(bytes.toString('utf8', pos, Math.min(pos + len, pos + 60, bytes.length)));
+    pos += len + 2;
+  }
+  if (parts.length === 0) return undefined;
+  parts[0] = parts[0]!.toUpperCase();
+  if (count > parts.length) parts.push('…');
+  return { protocol: 'Redis', what: `\`${oneLine(parts.join(' '))}\`` };
+}
+
+/** A PostgreSQL frontend message: Query ('Q'), Parse ('P'), or any other typed message with a sane length. */
+function decodePostgres(bytes: Buffer): DecodedRequest | undefined {
+  if (bytes.length < 5) return undefined;
+  const type = String.fromCharCode(bytes[0]!);
+  const length = bytes.readInt32BE(1);
+  if (!'QPBEDSHCXFfdc'.includes(type) || length < 4 || length > 1 << 30) return undefined;
+  if (type === 'Q') return { protocol: 'PostgreSQL', what: `the query \`${oneLine(cString(bytes, 5))}\`` };
+  if (type === 'P') {
+    const nameEnd = bytes.indexOf(0, 5);
+    if (nameEnd < 0) return undefined;
+    return { protocol: 'PostgreSQL', what: `the statement \`${oneLine(cString(bytes, nameEnd + 1))}\`` };
+  }
+  // A message without text (Bind, Execute, Sync of a statement prepared earlier): the type is what is known.
+  if (length + 1 > bytes.length) return undefined;
+  const names: Record<string, string> = { B: 'Bind', E: 'Execute', D: 'Describe', S: 'Sync', H: 'Flush', C: 'Close', X: 'Terminate', F: 'FunctionCall', f: 'CopyFail', d: 'CopyData', c: 'CopyDone' };
+  return { protocol: 'PostgreSQL', what: `a ${names[type]} message (a statement prepared earlier)` };
+}
+
+function cString(bytes: Buffer, from: number): string {
+  const end = bytes.indexOf(0, from);
+  return bytes.toString('utf8', from, end < 0 ? bytes.length : end);
+}
+
+/** A MySQL command packet: 3-byte length, sequence 0, then the command byte. */
+function decodeMysql(bytes: Buffer): DecodedRequest | undefined {
+  if (bytes.length < 5 || bytes[3] !== 0) return undefined;
+  const length = bytes.readUIntLE(0, 3);
+  if (length < 1) return undefined;
+  const command = bytes[4]!;
+  const text = () => oneLine(bytes.toString('utf8', 5, Math.min(bytes.length, 4 + length)));
+  switch (command) {
+    case 0x03:
+      return { protocol: 'MySQL', what: `the query \`${text()}\`` };
+    case 0x16:
+      return { protocol: 'MySQL', what: `the statement \`${text()}\`` };
+    case 0x17:
+      return { protocol: 'MySQL', what: 'a COM_STMT_EXECUTE (a statement prepared earlier)' };
+    case 0x0e:
+      return { protocol: 'MySQL', what: 'a COM_PING' };
+    case 0x01:
+      return { protocol: 'MySQL', what: 'a COM_QUIT' };
+    default:
+      return undefined;
+  }
+}
