@@ -10,6 +10,7 @@
 //  (d) the partial-order reduction: schedules and wall time, brute force vs reduced, in the same run, on the seed
 //      scenario, on 1 reader + 2 writers (210 orders) and on a three-actor lease scenario with multi-key
 //      invalidation (11,550 orders)                targets: >= 30x fewer schedules and < 3 s on the last one
+//  (e) the wire guard's cost per step: the seed scenario with and without it, alternating blocks   target: <= 1.2x
 //  (a) and (b) run brute force (reduction 'none'): they measure the cost per schedule, which the reduction does
 //      not change.
 // Usage: npm run build && node bench/race.js [--runs N]
@@ -194,6 +195,49 @@ async function main() {
     });
     const fewer = lease.b.summary.schedules / lease.r.summary.schedules;
     console.log(`    three-actor targets: >= 30x fewer schedules: ${fmt(fewer, 1)}x ${fewer >= 30 ? 'met' : 'MISSED'}; under 3 s: ${fmt(lease.r.ms / 1000, 2)} s ${lease.r.ms < 3000 ? 'met' : 'MISSED'}`);
+
+    // ---------------------------------------------------------------- (e) the wire guard's cost per step
+    // Every run is guarded (a socket write or pg-mem statement inside an actor that is not a granted step fails
+    // it). Against today's wrappers alone: the same seed scenario with the guard switched off for the bench (the
+    // session looks installWireGuard/guardEmbeddedDb up on the module at each call), alternating blocks.
+    const wire = require(path.join(REPO, 'dist', 'race', 'instrument', 'wireGuard'));
+    const guarded = { installWireGuard: wire.installWireGuard, guardEmbeddedDb: wire.guardEmbeddedDb };
+    const setGuard = (on) => {
+      wire.installWireGuard = on ? guarded.installWireGuard : () => () => {};
+      wire.guardEmbeddedDb = on ? guarded.guardEmbeddedDb : () => () => {};
+    };
+    const stepBlock = async (on) => {
+      setGuard(on);
+      let steps = 0;
+      const t0 = now();
+      for (let i = 0; i < runs; i++) {
+        await fresh();
+        steps += (await everyInterleaving(seedScenario)).schedules * 5;
+      }
+      return (ms(t0) * 1000) / steps;
+    };
+    for (let i = 0; i < 3; i++) {
+      await stepBlock(true);
+      await stepBlock(false);
+    }
+    const onCosts = [];
+    const offCosts = [];
+    for (let i = 0; i < 7; i++) {
+      // Alternate which side goes first.
+      if (i % 2 === 0) {
+        onCosts.push(await stepBlock(true));
+        offCosts.push(await stepBlock(false));
+      } else {
+        offCosts.push(await stepBlock(false));
+        onCosts.push(await stepBlock(true));
+      }
+    }
+    const guardedUs = median(onCosts);
+    const bareUs = median(offCosts);
+    setGuard(true);
+    console.log('\n(e) cost per step of the wire guard (seed scenario, brute force, 5 steps per schedule, whole schedule included)');
+    console.log(`    wrappers only: ${fmt(bareUs, 1)} us/step; wrappers + wire guard: ${fmt(guardedUs, 1)} us/step`);
+    console.log(`    ratio: ${fmt(guardedUs / bareUs, 3)}x (target <= 1.2x)`);
 
     // ---------------------------------------------------------------- (c) detection vs fast-check
     const seeds = Array.from({ length: 30 }, (_, i) => i + 1);
