@@ -158,25 +158,29 @@ describe('actors that misbehave', () => {
     expect(e.message).toMatch(/Actor "a" (opened a network connection|sent GET over a Redis client)/);
   });
 
-  it('a module-level client that is not bound is RACE_UNINSTRUMENTED_IO, not a silent unordered command', async () => {
+  it('a module-level client that is not bound is bound on first use: its command is a step of the actor, on its own connection', async () => {
     const moduleClient = new Redis(redisUrl());
     try {
       await moduleClient.ping();
-      const e = await rejection(
-        everyInterleaving({
-          actors: {
-            a: async ({ redis }) => {
-              await redis.get('x');
-              await moduleClient.set('x', 'from a module client');
-            },
-            b: async ({ redis }) => redis.get('x'),
+      const summary = await everyInterleaving({
+        actors: {
+          a: async ({ redis }) => {
+            await redis.get('x');
+            await moduleClient.set('x', 'from a module client');
+            return moduleClient.client('GETNAME');
           },
-        }),
-      );
-      expect(e).toBeInstanceOf(RaceUninstrumentedIoError);
-      expect(e.message).toContain('Actor "a" sent SET over a Redis client that is neither its own nor bound with bindToActors');
-      // Outside the race the client is untouched again.
+          b: async ({ redis }) => redis.get('x'),
+        },
+        check: ({ steps, outcomes }) => {
+          expect(steps.filter((s) => s.actor === 'a').map((s) => s.description)).toEqual(['redis GET x', 'redis SET x "from a module client"', 'redis CLIENT GETNAME']);
+          // Over the actor's own connection (named for it), not the module client's.
+          expect(outcomes.a).toEqual({ ok: true, value: 'race:a' });
+        },
+      });
+      expect(summary).toMatchObject({ complete: true });
+      // Outside the race the client is its own again.
       expect(await moduleClient.set('y', '1')).toBe('OK');
+      expect(await moduleClient.client('GETNAME')).toBeNull();
     } finally {
       await moduleClient.quit();
     }

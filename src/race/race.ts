@@ -20,6 +20,7 @@ import { deliverStep, runStep } from './schedule/runStep';
 import { formatTimeline } from './report/report';
 import { ResourceTracker } from './instrument/resourceTracker';
 import { installWireGuard } from './instrument/wireGuard';
+import { installAutoBind } from './instrument/autoBind';
 import type { StepInfo, StepRecord, StepRequest } from './step';
 import { describePattern, patternFromArgs, stepMatches, type StepPattern, type StepPatternArgs } from './schedule/stepPattern';
 
@@ -276,6 +277,7 @@ class RaceImpl<R extends object, D> implements Race<R, D>, StepController {
   /** The first channel an actor used that the race cannot see: the race fails with it (run(), gates, close()). */
   #violation: Error | undefined;
   readonly #unguard = installWireGuard();
+  readonly #unbind = installAutoBind();
 
   readonly redactor: StepRedactor;
   readonly writers: KeyWriterRegistry;
@@ -408,6 +410,7 @@ class RaceImpl<R extends object, D> implements Race<R, D>, StepController {
     }
     this.tracker.stop();
     this.#unguard();
+    this.#unbind();
     this.writers.deactivate();
     await Promise.allSettled([...this.#actors.values()].map(({ state }) => {
       state.link.controller = undefined;

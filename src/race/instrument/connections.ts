@@ -127,6 +127,11 @@ export function bindToActors<T extends object>(client: T): T {
   return client;
 }
 
+/** True for a client or handle bindToActors has bound. */
+export function isBound(o: object): boolean {
+  return (o as { [BOUND]?: boolean })[BOUND] === true;
+}
+
 function mark(o: object): void {
   Object.defineProperty(o, BOUND, { value: true, configurable: true });
 }

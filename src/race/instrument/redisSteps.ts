@@ -266,58 +266,6 @@ export function instrumentNodeRedis(
   self._executePipeline = wrapBatch('PIPELINE', executePipeline);
 }
 
-/* ------------------------------------------------------------------------------------------------ guard */
-
-function ownerOf(obj: object, method: string): Record<string, unknown> | undefined {
-  for (let o: object | null = obj; o; o = Object.getPrototypeOf(o)) {
-    if (Object.prototype.hasOwnProperty.call(o, method) && o !== obj) return o as Record<string, unknown>;
-  }
-  return undefined;
-}
-
-/**
- * While a race runs: a client of the same library that is neither an actor's own nor bound with
- * bindToActors, used from inside an actor, would send a command the scheduler cannot see or order.
- * Patches the library's prototype so that such a command fails at once (and `onUse` is told), instead of
- * slipping through at a moment that differs from run to run. Returns the function that undoes the patch.
- */
-export function guardUninstrumented(base: object, onUse: (link: ActorLink, command: string) => unknown): () => void {
-  const kind = redisClientKind(base);
-  const patches: Array<[Record<string, unknown>, string, unknown]> = [];
-  const guard = (proto: Record<string, unknown> | undefined, method: string, name: (args: unknown[]) => string, fail: (args: unknown[], error: unknown) => unknown) => {
-    if (!proto || typeof proto[method] !== 'function') return;
-    const original = proto[method] as (...a: unknown[]) => unknown;
-    patches.push([proto, method, original]);
-    proto[method] = function (this: unknown, ...args: unknown[]) {
-      const link = currentActor();
-      // ioredis' own handshake (ready check, CLIENT SETNAME) of a client connecting: not the actor's command.
-      const connecting = (this as { status?: unknown } | null)?.status === 'connect';
-      if (link && !isHousekeeping() && !connecting) return fail(args, onUse(link, name(args)));
-      return original.apply(this, args);
-    };
-  };
-  if (kind === 'ioredis' || kind === 'ioredis-cluster') {
-    guard(
-      ownerOf(base, 'sendCommand'),
-      'sendCommand',
-      (args) => String((args[0] as IoredisCommand).name).toUpperCase(),
-      (args, error) => {
-        const command = args[0] as IoredisCommand;
-        command.reject(error);
-        return command.promise;
-      },
-    );
-  } else if (kind === 'node-redis') {
-    const self = nodeRedisSelf(base);
-    guard(ownerOf(self, 'sendCommand'), 'sendCommand', (args) => redisText((args[0] as unknown[])[0]).toUpperCase(), (_a, error) => Promise.reject(error));
-    guard(ownerOf(self, '_executeMulti'), '_executeMulti', () => 'MULTI', (_a, error) => Promise.reject(error));
-    guard(ownerOf(self, '_executePipeline'), '_executePipeline', () => 'PIPELINE', (_a, error) => Promise.reject(error));
-  }
-  return () => {
-    for (const [proto, method, original] of patches.reverse()) proto[method] = original;
-  };
-}
-
 /* ------------------------------------------------------------------------------------------------ connections */
 
 /**

@@ -36,8 +36,11 @@ function controlledActor(): ActorLink | undefined {
   return link;
 }
 
+/** Per socket: the SQL of the PostgreSQL statements prepared on it by name (a Bind names only the statement). */
+const prepared = new WeakMap<net.Socket, Map<string, string>>();
+
 function check(socket: net.Socket, chunk: unknown): void {
-  if (process.env.DBG_WIRE) process.stderr.constructor.prototype; if (process.env.DBG_WIRE) require('fs').writeSync(2, 'W ' + String(chunk).slice(0,12).replace(/[^ -~]/g,'.') + ' ' + !!actorStorage.getStore() + ' ' + !!actorStorage.getStore()?.controller + '\n');
+  if (isPgParse(chunk)) notePrepared(socket, chunk);
   const link = controlledActor();
   if (link === undefined) return;
   const error = uninstrumentedWrite(link, socket, chunk);
@@ -96,7 +99,7 @@ export function installWireGuard(): () => void {
 export function uninstrumentedWrite(link: ActorLink, socket: net.Socket, chunk: unknown): RaceUninstrumentedIoError | undefined {
   if ((socket as { _isStdio?: boolean })._isStdio) return undefined;
   const bytes = toBytes(chunk);
-  const decoded = bytes ? decodeRequest(bytes) : undefined;
+  const decoded = bytes ? decodeRequest(bytes, prepared.get(socket)) : undefined;
   const remote = socket.remoteAddress;
   // A pipe that does not carry one of the three protocols (a child process' stdin) is not a channel to a store.
   if (remote === undefined && decoded === undefined) return undefined;
@@ -152,9 +155,32 @@ export interface DecodedRequest {
   readonly what: string;
 }
 
-/** What a client sends, as far as the first bytes of one write tell it; undefined when no protocol fits. */
-export function decodeRequest(bytes: Buffer): DecodedRequest | undefined {
-  return decodeResp(bytes) ?? decodePostgres(bytes) ?? decodeMysql(bytes);
+/**
+ * What a client sends, as far as the first bytes of one write tell it; undefined when no protocol fits.
+ * `statements`: the SQL of the statements prepared on this connection, by name.
+ */
+export function decodeRequest(bytes: Buffer, statements?: ReadonlyMap<string, string>): DecodedRequest | undefined {
+  return decodeResp(bytes) ?? decodePostgres(bytes, statements) ?? decodeMysql(bytes);
+}
+
+function isPgParse(chunk: unknown): chunk is Buffer {
+  return Buffer.isBuffer(chunk) && chunk.length > 6 && chunk[0] === 0x50 /* P */ && chunk[5] !== 0 /* a named statement */;
+}
+
+/** Remembers the named statements a Parse message (or several in one write) prepares on `socket`. */
+function notePrepared(socket: net.Socket, bytes: Buffer): void {
+  for (let pos = 0; pos + 5 <= bytes.length && bytes[pos] === 0x50; ) {
+    const length = bytes.readInt32BE(pos + 1);
+    const nameEnd = bytes.indexOf(0, pos + 5);
+    if (length < 4 || nameEnd < 0) return;
+    const name = bytes.toString('utf8', pos + 5, nameEnd);
+    if (name !== '') {
+      let map = prepared.get(socket);
+      if (!map) prepared.set(socket, (map = new Map()));
+      map.set(name, cString(bytes, nameEnd + 1));
+    }
+    pos += 1 + length;
+  }
 }
 
 /** A RESP array of bulk strings: `*2\r\n$3\r\nGET\r\n$1\r\nk\r\n`. */
@@ -186,7 +212,7 @@ function decodeResp(bytes: Buffer): DecodedRequest | undefined {
 }
 
 /** A PostgreSQL frontend message: Query ('Q'), Parse ('P'), or any other typed message with a sane length. */
-function decodePostgres(bytes: Buffer): DecodedRequest | undefined {
+function decodePostgres(bytes: Buffer, statements?: ReadonlyMap<string, string>): DecodedRequest | undefined {
   if (bytes.length < 5) return undefined;
   const type = String.fromCharCode(bytes[0]!);
   const length = bytes.readInt32BE(1);
@@ -196,6 +222,13 @@ function decodePostgres(bytes: Buffer): DecodedRequest | undefined {
     const nameEnd = bytes.indexOf(0, 5);
     if (nameEnd < 0) return undefined;
     return { protocol: 'PostgreSQL', what: `the statement \`${oneLine(cString(bytes, nameEnd + 1))}\`` };
+  }
+  if (type === 'B') {
+    // Bind: portal name, then the statement's name; its SQL when the Parse that prepared it was seen.
+    const portalEnd = bytes.indexOf(0, 5);
+    const nameEnd = portalEnd < 0 ? -1 : bytes.indexOf(0, portalEnd + 1);
+    const sql = nameEnd < 0 ? undefined : statements?.get(bytes.toString('utf8', portalEnd + 1, nameEnd));
+    if (sql !== undefined) return { protocol: 'PostgreSQL', what: `the statement \`${oneLine(sql)}\` (prepared earlier)` };
   }
   // A message without text (Bind, Execute, Sync of a statement prepared earlier): the type is what is known.
   if (length + 1 > bytes.length) return undefined;

@@ -4,16 +4,16 @@
  * actors under a chooser, tidy, check.
  */
 import { assertMatchersAwaitedSince, matchersRunning } from '../../matchers/pending';
-import { CacheConsistencyError, indent, RaceUninstrumentedIoError } from '../../errors';
+import { CacheConsistencyError, indent } from '../../errors';
 import { toRedisAdapter } from '../../redis/toRedisAdapter';
 import { captureKeyspace } from '../../keyspace/capture';
 import { printKeyspace } from '../../keyspace/serializer';
 import type { TestDb } from '../../db/embedded';
 import type { Scenario } from '../explore';
 import { ActorLink } from '../instrument/actorLink';
-import { actorDb, actorRedis, closeConnections, tidyConnections } from '../instrument/connections';
+import { actorDb, actorRedis, bindToActors, closeConnections, tidyConnections } from '../instrument/connections';
 import { dbHandleKind } from '../instrument/dbSteps';
-import { guardUninstrumented } from '../instrument/redisSteps';
+import { installAutoBind } from '../instrument/autoBind';
 import { ResourceTracker } from '../instrument/resourceTracker';
 import { installVirtualTimers } from '../instrument/virtualTimers';
 import { guardEmbeddedDb, installWireGuard } from '../instrument/wireGuard';
@@ -90,11 +90,10 @@ export class RaceSession {
     session.tracker.pause();
     session.#restoreTimers = installVirtualTimers(globalThis, { onRealTimerCleared: (id) => session.tracker.forgetId(id) });
     session.#unguardWire = installWireGuard();
-    session.#unguard = guardUninstrumented(redis, (link, command) => {
-      const error = new RaceUninstrumentedIoError(link.name, `sent ${command} over a Redis client that is neither its own nor bound with bindToActors`);
-      session.#current?.fail(error);
-      return error;
-    });
+    session.#unguard = installAutoBind();
+    // The preset's embedded database's pool, as a service keeps it at module level (`testDb().pool`, or an ORM
+    // built on it): bound like the client libraries' objects are on first use.
+    if (db !== undefined && dbHandleKind(db) === 'testDb') bindToActors((db as TestDb).pool);
     return session;
   }
 

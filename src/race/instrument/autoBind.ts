@@ -1,0 +1,119 @@
+/**
+ * Module-level clients bound on first use: while a race runs, the client libraries this package can reach (the
+ * copies of ioredis, node-redis, node-postgres and mysql2 that `require` finds from here, which in an application
+ * are the application's own when they are hoisted, as npm does for one major) have their command entry points
+ * hooked on the prototype. The first time an actor calls a client, pool or connection of those classes that is
+ * neither an actor's own nor bound, the object is bound with `bindToActors` right there and the call goes on
+ * bound: it runs over the actor's own connection, as one of its steps. So a service that builds its clients at
+ * import time from `process.env.REDIS_URL` / `DATABASE_URL` works as an actor as it is.
+ *
+ * Outside actors the hooks pass every call through untouched; they are removed when the last race ends (an
+ * object bound meanwhile stays bound, which changes nothing outside actors). Copies this package cannot reach (a
+ * second major installed beside the hoisted one, a fork such as iovalkey, a driver of its own such as
+ * postgres.js) are not bound automatically: the wire guard fails the run when an actor uses one (wireGuard.ts).
+ */
+import { currentActor } from './actorLink';
+import { bindToActors, isBound } from './connections';
+import { isHousekeeping, nodeRedisSelf } from './redisSteps';
+
+type Method = (this: unknown, ...args: unknown[]) => unknown;
+
+interface Hook {
+  readonly owner: Record<string, unknown>;
+  readonly method: string;
+  readonly original: Method;
+  readonly hooked: Method;
+}
+
+let installs = 0;
+let hooks: Hook[] = [];
+
+/** The object in `start`'s prototype chain (itself included) that owns `method`. */
+function ownerOf(start: object | null | undefined, method: string): Record<string, unknown> | undefined {
+  for (let o = start; o; o = Object.getPrototypeOf(o) as object | null) {
+    if (Object.prototype.hasOwnProperty.call(o, method)) return o as Record<string, unknown>;
+  }
+  return undefined;
+}
+
+function tryRequire(id: string): unknown {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(id);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The prototypes and methods to hook, for the libraries that are installed. */
+function targets(): Array<{ proto: object | undefined; methods: readonly string[]; skip?: (self: unknown) => boolean }> {
+  const out: Array<{ proto: object | undefined; methods: readonly string[]; skip?: (self: unknown) => boolean }> = [];
+  // ioredis: a client's own handshake (ready check, CLIENT SETNAME, SELECT) while it connects is not the actor's.
+  const connecting = (self: unknown) => (self as { status?: unknown } | null)?.status === 'connect';
+  const ioredis = tryRequire('ioredis') as { default?: { prototype: object }; Cluster?: { prototype: object } } | undefined;
+  if (ioredis?.default) out.push({ proto: ioredis.default.prototype, methods: ['sendCommand', 'pipeline', 'multi'], skip: connecting });
+  if (ioredis?.Cluster) out.push({ proto: ioredis.Cluster.prototype, methods: ['sendCommand', 'pipeline', 'multi'], skip: connecting });
+  const nodeRedis = tryRequire('@redis/client') as { createClient?: (o?: object) => object } | undefined;
+  if (typeof nodeRedis?.createClient === 'function') {
+    // The class is not exported: a client that never connects shows its prototype.
+    const probe = nodeRedisSelf(nodeRedis.createClient());
+    out.push({ proto: probe, methods: ['sendCommand', '_executeMulti', '_executePipeline'] });
+  }
+  const pg = tryRequire('pg') as { Pool?: { prototype: object }; Client?: { prototype: object } } | undefined;
+  if (pg?.Pool) out.push({ proto: pg.Pool.prototype, methods: ['query', 'connect'] });
+  if (pg?.Client) out.push({ proto: pg.Client.prototype, methods: ['query'] });
+  const mysql = tryRequire('mysql2/promise') as { PromisePool?: { prototype: object } } | undefined;
+  if (mysql?.PromisePool) out.push({ proto: mysql.PromisePool.prototype, methods: ['query', 'execute', 'getConnection'] });
+  const mysqlCallback = tryRequire('mysql2') as { Pool?: { prototype: object } } | undefined;
+  if (mysqlCallback?.Pool) out.push({ proto: mysqlCallback.Pool.prototype, methods: ['query', 'execute', 'getConnection'] });
+  return out;
+}
+
+/** Whether a call on `self` made now should bind `self` first. */
+function shouldBind(self: unknown): boolean {
+  if (typeof self !== 'object' || self === null || isBound(self)) return false;
+  const link = currentActor();
+  return link !== undefined && link.controller !== undefined && !link.closed && !isHousekeeping();
+}
+
+/**
+ * Hooks the reachable client libraries (counted: each race session or race() installs them once and removes
+ * them when it ends). Returns the function that removes them.
+ */
+export function installAutoBind(): () => void {
+  if (installs++ === 0) {
+    for (const { proto, methods, skip } of targets()) {
+      for (const method of methods) {
+        const owner = ownerOf(proto, method);
+        if (!owner || typeof owner[method] !== 'function') continue;
+        const original = owner[method] as Method;
+        const hooked: Method = function (this: unknown, ...args: unknown[]) {
+          if (shouldBind(this) && !skip?.(this)) {
+            let bound = false;
+            try {
+              bindToActors(this as object);
+              bound = true;
+            } catch {
+              // Not an object bindToActors takes (a pool connection, a handle of another shape): the wire guard
+              // sees what it sends.
+            }
+            const own = (this as Record<string, unknown>)[method];
+            if (bound && typeof own === 'function' && own !== hooked) return (own as Method).apply(this, args);
+          }
+          return original.apply(this, args);
+        };
+        owner[method] = hooked;
+        hooks.push({ owner, method, original, hooked });
+      }
+    }
+  }
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    if (--installs === 0) {
+      for (const { owner, method, original, hooked } of hooks.reverse()) if (owner[method] === hooked) owner[method] = original;
+      hooks = [];
+    }
+  };
+}
