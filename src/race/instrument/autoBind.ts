@@ -36,7 +36,25 @@ function ownerOf(start: object | null | undefined, method: string): Record<strin
   return undefined;
 }
 
-function tryRequire(id: string): unknown {
+const resolved = new Map<string, string | undefined>();
+
+/**
+ * The library `id` when the application has loaded it already (in Jest: into this test file's module registry),
+ * else undefined: loading a library nobody uses (node-redis is hundreds of modules) would cost every race.
+ */
+function loadedLibrary(id: string): unknown {
+  if (!resolved.has(id)) {
+    let path: string | undefined;
+    try {
+      path = require.resolve(id);
+    } catch {
+      path = undefined;
+    }
+    resolved.set(id, path);
+  }
+  const path = resolved.get(id);
+  const cache = require.cache as Record<string, unknown> | undefined;
+  if (path === undefined || cache?.[path] === undefined) return undefined;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require(id);
@@ -45,26 +63,26 @@ function tryRequire(id: string): unknown {
   }
 }
 
-/** The prototypes and methods to hook, for the libraries that are installed. */
+/** The prototypes and methods to hook, for the libraries that are loaded. */
 function targets(): Array<{ proto: object | undefined; methods: readonly string[]; skip?: (self: unknown) => boolean }> {
   const out: Array<{ proto: object | undefined; methods: readonly string[]; skip?: (self: unknown) => boolean }> = [];
   // ioredis: a client's own handshake (ready check, CLIENT SETNAME, SELECT) while it connects is not the actor's.
   const connecting = (self: unknown) => (self as { status?: unknown } | null)?.status === 'connect';
-  const ioredis = tryRequire('ioredis') as { default?: { prototype: object }; Cluster?: { prototype: object } } | undefined;
+  const ioredis = loadedLibrary('ioredis') as { default?: { prototype: object }; Cluster?: { prototype: object } } | undefined;
   if (ioredis?.default) out.push({ proto: ioredis.default.prototype, methods: ['sendCommand', 'pipeline', 'multi'], skip: connecting });
   if (ioredis?.Cluster) out.push({ proto: ioredis.Cluster.prototype, methods: ['sendCommand', 'pipeline', 'multi'], skip: connecting });
-  const nodeRedis = tryRequire('@redis/client') as { createClient?: (o?: object) => object } | undefined;
+  const nodeRedis = loadedLibrary('@redis/client') as { createClient?: (o?: object) => object } | undefined;
   if (typeof nodeRedis?.createClient === 'function') {
     // The class is not exported: a client that never connects shows its prototype.
     const probe = nodeRedisSelf(nodeRedis.createClient());
     out.push({ proto: probe, methods: ['sendCommand', '_executeMulti', '_executePipeline'] });
   }
-  const pg = tryRequire('pg') as { Pool?: { prototype: object }; Client?: { prototype: object } } | undefined;
+  const pg = loadedLibrary('pg') as { Pool?: { prototype: object }; Client?: { prototype: object } } | undefined;
   if (pg?.Pool) out.push({ proto: pg.Pool.prototype, methods: ['query', 'connect'] });
   if (pg?.Client) out.push({ proto: pg.Client.prototype, methods: ['query'] });
-  const mysql = tryRequire('mysql2/promise') as { PromisePool?: { prototype: object } } | undefined;
+  const mysql = loadedLibrary('mysql2/promise') as { PromisePool?: { prototype: object } } | undefined;
   if (mysql?.PromisePool) out.push({ proto: mysql.PromisePool.prototype, methods: ['query', 'execute', 'getConnection'] });
-  const mysqlCallback = tryRequire('mysql2') as { Pool?: { prototype: object } } | undefined;
+  const mysqlCallback = loadedLibrary('mysql2') as { Pool?: { prototype: object } } | undefined;
   if (mysqlCallback?.Pool) out.push({ proto: mysqlCallback.Pool.prototype, methods: ['query', 'execute', 'getConnection'] });
   return out;
 }
