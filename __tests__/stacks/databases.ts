@@ -1,0 +1,63 @@
+/**
+ * A real database of the test file's own for the stack tests: PostgreSQL 127.0.0.1:5432 and MariaDB 127.0.0.1:3306
+ * (the machine's; in CI the service containers). The name carries the stack and the Jest worker's pid, so parallel
+ * workers and other test files never share it; `drop()` removes it.
+ */
+import { Pool } from 'pg';
+import { createPool } from 'mysql2/promise';
+
+export const POSTGRES_ADMIN_URL = process.env.STACKS_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const MYSQL_ADMIN_URL = process.env.STACKS_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
+
+export interface StackDatabase {
+  readonly name: string;
+  readonly url: string;
+  drop(): Promise<void>;
+}
+
+function nameFor(stack: string): string {
+  return `jcc_stack_${stack.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${process.pid}`;
+}
+
+function withDatabase(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/** A PostgreSQL database `jcc_stack_<stack>_<pid>` with the `users` table. */
+export async function postgresDatabase(stack: string): Promise<StackDatabase> {
+  const name = nameFor(stack);
+  const admin = new Pool({ connectionString: POSTGRES_ADMIN_URL, max: 1 });
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = withDatabase(POSTGRES_ADMIN_URL, name);
+  const schema = new Pool({ connectionString: url, max: 1 });
+  await schema.query('CREATE TABLE users (id integer PRIMARY KEY, name text NOT NULL, email text)');
+  await schema.end();
+  return {
+    name,
+    url,
+    async drop() {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}
+
+/** A MySQL/MariaDB database `jcc_stack_<stack>_<pid>` with the `users` table. */
+export async function mysqlDatabase(stack: string): Promise<StackDatabase> {
+  const name = nameFor(stack);
+  const admin = createPool({ uri: MYSQL_ADMIN_URL, connectionLimit: 1 });
+  await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.query(`CREATE TABLE ${name}.users (id int PRIMARY KEY, name varchar(100) NOT NULL, email varchar(200))`);
+  return {
+    name,
+    url: withDatabase(MYSQL_ADMIN_URL, name),
+    async drop() {
+      await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+      await admin.end();
+    },
+  };
+}
