@@ -6,8 +6,9 @@
  * transaction. Connections are opened once per race (not per schedule) and closed when it ends.
  */
 import { InvalidRaceScenarioError, RaceActorOutlivedError } from '../../errors';
+import type { KnexLike } from '../../db/knex';
 import { currentActor, type ActorLink } from './actorLink';
-import { dbHandleKind, openActorDb, type ActorDbConnection } from './dbSteps';
+import { ACTOR_KNEX_CONNECTIONS, dbHandleKind, KNEX_ORIGINALS, openActorDb, type ActorDbConnection } from './dbSteps';
 import { instrumentIoredis, instrumentNodeRedis, isHousekeeping, openActorRedis, redisClientKind, type ActorRedisConnection } from './redisSteps';
 
 type Connection = ActorRedisConnection | ActorDbConnection;
@@ -36,6 +37,8 @@ export function actorRedis(link: ActorLink, base: object): ActorRedisConnection 
 
 /** `link`'s own handle (and connection, where the handle has them) for the database handle `base`. */
 export function actorDb(link: ActorLink, base: object): ActorDbConnection {
+  // An actor's handle for a Knex instance is the instance itself: it must follow the actor (bound) to reach its connection.
+  if (dbHandleKind(base) === 'knex') bindToActors(base);
   return connectionFor(link, base, openActorDb, 'a database statement (through a handle bound with bindToActors)');
 }
 
@@ -58,8 +61,9 @@ const BOUND = Symbol.for('jest-cache-consistency.race.bound');
  * that actor's own connection and is one of its steps; outside actors it behaves exactly as before.
  *
  * The object is patched in place and returned (ioredis and node-redis clients, node-postgres and pg-mem
- * pools and clients, the preset's `testDb().pool`, mysql2 pools, `testDb()`), in the drivers' promise and
- * callback forms. A plain query function cannot be patched: use the function this returns instead; a handle
+ * pools and clients, the preset's `testDb().pool`, mysql2 pools, `testDb()`, Knex instances on pg or mysql2), in
+ * the drivers' promise and callback forms. A Knex instance is a function, but not a query function: its
+ * client's `acquireConnection()` is what is patched, so its query builders, `raw` and transactions follow the actor. A plain query function cannot be patched: use the function this returns instead; a handle
  * whose methods cannot be replaced (a forwarding Proxy) is refused with INVALID_RACE_SCENARIO.
  *
  * @example
@@ -86,7 +90,12 @@ export function bindToActors<T extends object>(client: T): T {
   }
   const dbKind = dbHandleKind(client);
   if (!dbKind) {
-    throw new InvalidRaceScenarioError('bindToActors(client)', 'expected an ioredis client or Cluster or a node-redis client, or a database handle (testDb(), a pg Pool or Client, a mysql2 pool, a query function)');
+    throw new InvalidRaceScenarioError('bindToActors(client)', 'expected an ioredis client or Cluster or a node-redis client, or a database handle (testDb(), a pg Pool or Client, a mysql2 pool, a Knex instance on pg or mysql2, a query function)');
+  }
+  if (dbKind === 'knex') {
+    bindKnex(client as unknown as KnexLike);
+    mark(client);
+    return client;
   }
   const own = (link: ActorLink) => actorDb(link, client).handle as Record<string, (...a: unknown[]) => unknown> & ((...a: unknown[]) => unknown);
   if (dbKind === 'function') {
@@ -125,6 +134,31 @@ export function bindToActors<T extends object>(client: T): T {
   }
   mark(client);
   return client;
+}
+
+/**
+ * Knex runs every statement on a connection it takes with `client.acquireConnection()` and gives back with
+ * `client.releaseConnection()` (transactions take theirs the same way). Inside an actor the first hands out the
+ * actor's own connection (one of Knex's pool's, whose statements are steps) and the second keeps it.
+ */
+function bindKnex(knex: KnexLike): void {
+  const client = knex.client;
+  const acquire = client.acquireConnection;
+  const release = client.releaseConnection;
+  KNEX_ORIGINALS.set(client, { acquire, release });
+  client.acquireConnection = function (this: unknown) {
+    const link = currentActor();
+    if (!link || isHousekeeping()) return acquire.call(this);
+    try {
+      return Promise.resolve(actorDb(link, knex as unknown as object).connection);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
+  client.releaseConnection = function (this: unknown, connection: unknown) {
+    if (connection && typeof connection === 'object' && ACTOR_KNEX_CONNECTIONS.has(connection)) return Promise.resolve();
+    return release.call(this, connection);
+  };
 }
 
 function mark(o: object): void {

@@ -9,19 +9,21 @@
  * | node-postgres / pg-mem `Pool`     | Pool-like: `query`, `connect()` (same connection) | `pool.connect()`          |
  * | node-postgres `Client`            | Client-like: `query`                             | a new Client, same config |
  * | mysql2 pool (promise or callback) | promise pool: `query`, `execute`, `getConnection` | `pool.getConnection()`    |
+ * | a Knex instance                   | the same instance, bound (see connections.ts)    | one of Knex's pool's      |
  * | `{ query(sql, params) }`          | `{ query }`                                      | shared (no connections)   |
  * | `(sql, params) => rows`           | a function                                       | shared (no connections)   |
  *
  * The node-postgres and mysql2 handles also take their driver's callback form (a trailing callback):
  * `connect((err, client, release) => ...)`, `query(sql, values, (err, result) => ...)`, `getConnection(cb)`.
  */
+import type { KnexLike } from '../../db/knex';
 import { tryQueryable } from '../../db/toQueryable';
 import { realTestDbInfo } from '../../db/realTestDb';
 import type { ActorLink } from './actorLink';
 import { formatOutcome, formatRows, formatSql, sqlKeyword } from './labels';
 import type { StepInfo, StepOutcome, StepRequest } from '../step';
 
-export type DbHandleKind = 'testDb' | 'pg-pool' | 'pg-client' | 'mysql2-pool' | 'queryable' | 'function';
+export type DbHandleKind = 'testDb' | 'pg-pool' | 'pg-client' | 'mysql2-pool' | 'knex' | 'queryable' | 'function';
 
 type AnyFn = (...args: unknown[]) => unknown;
 type Obj = Record<string, unknown>;
@@ -39,6 +41,9 @@ export function dbHandleKind(handle: unknown): DbHandleKind | undefined {
   switch (known.kind) {
     case 'function':
       return 'function';
+    case 'knex':
+      // Only the drivers whose connections the race can drive: node-postgres, mysql2.
+      return known.dialect === 'unknown' || (handle as KnexLike).client.driverName === 'mysql' ? undefined : 'knex';
     case 'testDb':
       return realTestDbInfo(handle) ? undefined : 'testDb';
     case 'mysql2':
@@ -128,6 +133,8 @@ export interface ActorDbConnection {
   readonly kind: DbHandleKind;
   /** The actor's handle, shaped like the base handle. */
   readonly handle: unknown;
+  /** Knex: the actor's connection, handed to Knex's runner by the bound `client.acquireConnection()`. */
+  readonly connection?: unknown;
   ready(): Promise<void>;
   /** After a schedule: roll back a transaction a step left open. */
   tidy(): Promise<void>;
@@ -245,6 +252,8 @@ export function openActorDb(base: unknown, link: ActorLink): ActorDbConnection {
       const conn = lazy(() => pool.getConnection() as Promise<MysqlConnLike>);
       return mysqlConnection(kind, mysqlFacade(link, tx, conn), conn, tx);
     }
+    case 'knex':
+      return knexConnection(base as KnexLike, link, tx);
     case 'queryable': {
       const q = base as { query(sql: string, params?: readonly unknown[]): Promise<unknown> };
       const handle = {
@@ -347,4 +356,45 @@ function mysqlStep(link: ActorLink, tx: TxState, conn: () => Promise<MysqlConnLi
   const text = typeof sql === 'string' ? sql : String((sql as { sql?: string })?.sql ?? '');
   const params = Array.isArray(values) ? values : (sql as { values?: unknown[] })?.values;
   return step(link, tx, text, params, async () => (await conn())[method](sql, values));
+}
+
+/** The methods of a Knex client before bindToActors replaced them: the actors' own connections come from its pool. */
+export const KNEX_ORIGINALS = new WeakMap<object, { acquire: () => Promise<unknown>; release: (connection: unknown) => Promise<unknown> }>();
+/** Actors' Knex connections: the bound `releaseConnection` keeps them (they go back to the pool when the race ends). */
+export const ACTOR_KNEX_CONNECTIONS = new WeakSet<object>();
+
+/**
+ * An actor's connection for a Knex instance: one raw connection of Knex's own pool (a node-postgres Client, a mysql2
+ * connection), taken for the whole race and given back when it ends. Knex's runner sends each statement with
+ * `connection.query(config, callback)` (pg) or `connection.query(options, bindings, callback)` (mysql2): the facade
+ * makes each one a step. The handle is the Knex instance itself, bound to actors.
+ */
+function knexConnection(knex: KnexLike, link: ActorLink, tx: TxState): ActorDbConnection {
+  const client = knex.client;
+  const originals = KNEX_ORIGINALS.get(client);
+  const acquire = () => (originals ? originals.acquire.call(client) : client.acquireConnection());
+  const release = (c: unknown) => (originals ? originals.release.call(client, c) : client.releaseConnection(c));
+  const raw = lazy(acquire);
+  const mysql = tryQueryable(knex)?.dialect === 'mysql';
+  const conn = mysql ? lazy(async () => ((await raw()) as { promise(): MysqlConnLike }).promise()) : (raw as Lazy<PgClientLike>);
+  const facade = mysql ? mysqlFacade(link, tx, conn as Lazy<MysqlConnLike>) : pgFacade(link, conn as Lazy<PgClientLike>, tx);
+  ACTOR_KNEX_CONNECTIONS.add(facade);
+  return {
+    kind: 'knex',
+    handle: knex,
+    connection: facade,
+    ready: async () => {
+      await conn();
+    },
+    async tidy() {
+      if (!tx.open) return;
+      tx.open = false;
+      await ((await conn()) as { query(sql: string): Promise<unknown> }).query('ROLLBACK');
+    },
+    async close() {
+      if (!raw.started) return;
+      const c = await raw().catch(() => undefined);
+      if (c) await release(c);
+    },
+  };
 }
