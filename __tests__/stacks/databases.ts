@@ -15,6 +15,30 @@ export interface StackDatabase {
   drop(): Promise<void>;
 }
 
+const closed = new WeakMap<Pool, Promise<void>[]>();
+
+/**
+ * A node-postgres Pool whose `endPool` also waits until every connection it opened has closed: `pool.end()` resolves
+ * once the clients are told to end, and dropping the database WITH (FORCE) right after would kill a connection still
+ * closing (an unhandled "terminating connection due to administrator command").
+ */
+export function postgresPool(url: string, max = 6): Pool {
+  const pool = new Pool({ connectionString: url, max });
+  const ends: Promise<void>[] = [];
+  closed.set(pool, ends);
+  pool.on('connect', (client) => {
+    ends.push(new Promise((resolve) => client.once('end', () => resolve())));
+  });
+  return pool;
+}
+
+/** Ends a pool made by postgresPool and waits for each of its connections to close. */
+export async function endPool(pool: Pool | undefined): Promise<void> {
+  if (!pool) return;
+  if (!pool.ending) await pool.end(); // Kysely's destroy() may have ended it
+  await Promise.all(closed.get(pool) ?? []);
+}
+
 function nameFor(stack: string): string {
   return `jcc_stack_${stack.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${process.pid}`;
 }

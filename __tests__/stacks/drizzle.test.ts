@@ -3,22 +3,23 @@
  * at module level (`drizzle(pool)`): the pool is bound to actors, so each actor's statements go over its own
  * connection, as steps.
  */
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { bindToActors, everyInterleaving, toQueryable, UnsupportedDatabaseHandleError } from '../../src';
 import { DrizzleLeasedUserService, DrizzleUserService } from '../../examples/stacks/drizzle';
-import { postgresDatabase, type StackDatabase } from './databases';
+import { endPool, postgresDatabase, postgresPool, type StackDatabase } from './databases';
 import { caught, fixedToken, order, userScenario } from './harness';
 
 let database: StackDatabase;
 let pool: Pool;
 
+// #region docs
 beforeAll(async () => {
   database = await postgresDatabase('drizzle');
-  pool = bindToActors(new Pool({ connectionString: database.url, max: 6 }));
+  pool = bindToActors(postgresPool(database.url));
 });
 afterAll(async () => {
-  await pool?.end();
+  await endPool(pool);
   await database?.drop();
 });
 
@@ -32,6 +33,7 @@ const scenario = (Service: typeof DrizzleUserService) => {
     checkDb: pool,
   });
 };
+// #endregion docs
 
 describe('Drizzle (node-postgres)', () => {
   it('the classic "update, then delete" is caught, with the SQL Drizzle sends as steps', async () => {

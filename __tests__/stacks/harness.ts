@@ -26,6 +26,7 @@ export interface StackScenario<D> {
   readonly checkDb: unknown;
 }
 
+// #region docs
 export function userScenario<D>(s: StackScenario<D>): Scenario<Redis, D> {
   return {
     db: s.db,
@@ -40,6 +41,7 @@ export function userScenario<D>(s: StackScenario<D>): Scenario<Redis, D> {
     },
   };
 }
+// #endregion docs
 
 /** A fixed lease token: reports are byte-identical and final states compare by value (reduction: 'verify'). */
 export const fixedToken = (): string => 'reader';

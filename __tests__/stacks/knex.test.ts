@@ -39,6 +39,7 @@ describe.each(engines)('Knex ($name)', (engine) => {
     await database?.drop();
   });
 
+  // #region docs
   const scenario = (Service: typeof KnexUserService) =>
     userScenario<Knex>({
       db: knex,
@@ -47,6 +48,7 @@ describe.each(engines)('Knex ($name)', (engine) => {
       service: ({ db, redis }) => (Service === KnexLeasedUserService ? new KnexLeasedUserService(db, redis, fixedToken) : new Service(db, redis)),
       checkDb: knex,
     });
+  // #endregion docs
 
   it('the classic "update, then delete" is caught, with the SQL Knex sends as steps', async () => {
     const e = await caught(everyInterleaving(scenario(KnexUserService)));

@@ -2,24 +2,26 @@
  * docs/stacks.md#kysely: Kysely's PostgresDialect on the real PostgreSQL. The service keeps its Kysely instance at
  * module level over a pool bound to actors: Kysely's `pool.connect()` gives each actor its own connection.
  */
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import { Kysely, PostgresDialect } from 'kysely';
 import { bindToActors, everyInterleaving } from '../../src';
 import { KyselyLeasedUserService, KyselyUserService, type Database } from '../../examples/stacks/kysely';
-import { postgresDatabase, type StackDatabase } from './databases';
+import { endPool, postgresDatabase, postgresPool, type StackDatabase } from './databases';
 import { caught, fixedToken, order, userScenario } from './harness';
 
 let database: StackDatabase;
 let pool: Pool;
 let db: Kysely<Database>;
 
+// #region docs
 beforeAll(async () => {
   database = await postgresDatabase('kysely');
-  pool = bindToActors(new Pool({ connectionString: database.url, max: 6 }));
+  pool = bindToActors(postgresPool(database.url));
   db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 });
 afterAll(async () => {
   await db?.destroy(); // ends the pool
+  await endPool(pool); // and waits for its connections to close
   await database?.drop();
 });
 
@@ -31,6 +33,7 @@ const scenario = (Service: typeof KyselyUserService) =>
     service: ({ redis }) => (Service === KyselyLeasedUserService ? new KyselyLeasedUserService(db, redis, fixedToken) : new Service(db, redis)),
     checkDb: pool,
   });
+// #endregion docs
 
 describe('Kysely (PostgresDialect)', () => {
   it('the classic "update, then delete" is caught, with the SQL Kysely sends as steps', async () => {

@@ -17,6 +17,7 @@ afterAll(async () => {
   await database?.drop();
 });
 
+// #region docs
 const scenario = (Service: typeof MysqlUserService) =>
   userScenario<Pool>({
     db: pool,
@@ -25,6 +26,7 @@ const scenario = (Service: typeof MysqlUserService) =>
     service: ({ db, redis }) => (Service === MysqlLeasedUserService ? new MysqlLeasedUserService(db, redis, fixedToken) : new Service(db, redis)),
     checkDb: pool,
   });
+// #endregion docs
 
 describe('mysql2', () => {
   it('the classic "update, then delete" is caught, with its own SQL as steps', async () => {

@@ -1,8 +1,8 @@
 /** docs/stacks.md#node-postgres: pg directly, on the real PostgreSQL. */
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import { everyInterleaving } from '../../src';
 import { PgLeasedUserService, PgUserService } from '../../examples/stacks/node-postgres';
-import { postgresDatabase, type StackDatabase } from './databases';
+import { endPool, postgresDatabase, postgresPool, type StackDatabase } from './databases';
 import { caught, fixedToken, order, userScenario } from './harness';
 
 let database: StackDatabase;
@@ -10,13 +10,14 @@ let pool: Pool;
 
 beforeAll(async () => {
   database = await postgresDatabase('node_postgres');
-  pool = new Pool({ connectionString: database.url, max: 6 });
+  pool = postgresPool(database.url);
 });
 afterAll(async () => {
-  await pool?.end();
+  await endPool(pool);
   await database?.drop();
 });
 
+// #region docs
 const scenario = (Service: typeof PgUserService) =>
   userScenario<Pool>({
     db: pool,
@@ -25,6 +26,7 @@ const scenario = (Service: typeof PgUserService) =>
     service: ({ db, redis }) => (Service === PgLeasedUserService ? new PgLeasedUserService(db, redis, fixedToken) : new Service(db, redis)),
     checkDb: pool,
   });
+// #endregion docs
 
 describe('node-postgres', () => {
   it('the classic "update, then delete" is caught, with its own SQL as steps', async () => {
