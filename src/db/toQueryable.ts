@@ -1,6 +1,7 @@
 import { UnsupportedDatabaseHandleError } from '../errors';
 import { describeKnex, isKnex, knexDialect, knexQuery } from './knex';
 import { describeMysql2, isMysql2, mysql2Query } from './mysql';
+import { describeSequelize, isSequelize, sequelizeDialect, sequelizeQuery } from './sequelize';
 import { describeNodePostgres, isNodePostgres, rowsOfPgResult, type PgLike } from './postgres';
 import type { IMemoryDb } from 'pg-mem';
 import { createPgMemAdapter } from './pgMemPool';
@@ -8,7 +9,7 @@ import { realTestDbInfo } from './realTestDb';
 import { ACCEPTED_DATABASE_HANDLES, type Queryable, type Row } from './types';
 
 /** Which kind of handle a {@link DatabaseHandle} wraps. */
-export type DatabaseKind = 'testDb' | 'pg-mem' | 'node-postgres' | 'mysql2' | 'knex' | 'function' | 'queryable';
+export type DatabaseKind = 'testDb' | 'pg-mem' | 'node-postgres' | 'mysql2' | 'knex' | 'sequelize' | 'function' | 'queryable';
 
 /** The SQL dialect of a handle, where it is known: it decides how tables are listed and rows are batched. */
 export type SqlDialect = 'postgres' | 'mysql' | 'unknown';
@@ -93,6 +94,8 @@ function build(value: unknown): DatabaseHandle | undefined {
     const pool = new Pool();
     return make('pg-mem', 'postgres', value, 'pg-mem database', async (sql, params) => rowsOfPgResult(await pool.query(sql, [...params])) ?? []);
   }
+  // Before the generic `query` form: Sequelize's query(sql, options) takes options, not parameters.
+  if (isSequelize(value)) return make('sequelize', sequelizeDialect(value), value, describeSequelize(value), sequelizeQuery(value));
   if (isMysql2(value)) {
     return make('mysql2', 'mysql', value, describeMysql2(value), mysql2Query(value));
   }
@@ -128,7 +131,7 @@ export function tryQueryable(value: unknown): DatabaseHandle | undefined {
 
 /**
  * Normalises a database handle: `testDb()`, a pg-mem database, a node-postgres Pool/Client, a mysql2
- * pool/connection, a Knex instance, a Queryable or a `(sql, params) => rows` function. mysql2 handles accept PostgreSQL `$n`
+ * pool/connection, a Knex or Sequelize instance, a Queryable or a `(sql, params) => rows` function. mysql2 handles accept PostgreSQL `$n`
  * placeholders (rewritten to `?`), so one contract's SQL runs on both.
  * @throws UnsupportedDatabaseHandleError for anything else.
  */

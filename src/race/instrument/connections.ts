@@ -6,9 +6,8 @@
  * transaction. Connections are opened once per race (not per schedule) and closed when it ends.
  */
 import { InvalidRaceScenarioError, RaceActorOutlivedError } from '../../errors';
-import type { KnexLike } from '../../db/knex';
 import { currentActor, type ActorLink } from './actorLink';
-import { ACTOR_KNEX_CONNECTIONS, dbHandleKind, KNEX_ORIGINALS, openActorDb, type ActorDbConnection } from './dbSteps';
+import { ACTOR_LIBRARY_CONNECTIONS, dbHandleKind, LIBRARY_ORIGINALS, openActorDb, pooledLibrary, type ActorDbConnection } from './dbSteps';
 import { instrumentIoredis, instrumentNodeRedis, isHousekeeping, openActorRedis, redisClientKind, type ActorRedisConnection } from './redisSteps';
 
 type Connection = ActorRedisConnection | ActorDbConnection;
@@ -37,8 +36,8 @@ export function actorRedis(link: ActorLink, base: object): ActorRedisConnection 
 
 /** `link`'s own handle (and connection, where the handle has them) for the database handle `base`. */
 export function actorDb(link: ActorLink, base: object): ActorDbConnection {
-  // An actor's handle for a Knex instance is the instance itself: it must follow the actor (bound) to reach its connection.
-  if (dbHandleKind(base) === 'knex') bindToActors(base);
+  // An actor's handle for a Knex or Sequelize instance is the instance itself: it must follow the actor (bound) to reach its connection.
+  if (pooledLibrary(base)) bindToActors(base);
   return connectionFor(link, base, openActorDb, 'a database statement (through a handle bound with bindToActors)');
 }
 
@@ -61,9 +60,10 @@ const BOUND = Symbol.for('jest-cache-consistency.race.bound');
  * that actor's own connection and is one of its steps; outside actors it behaves exactly as before.
  *
  * The object is patched in place and returned (ioredis and node-redis clients, node-postgres and pg-mem
- * pools and clients, the preset's `testDb().pool`, mysql2 pools, `testDb()`, Knex instances on pg or mysql2), in
- * the drivers' promise and callback forms. A Knex instance is a function, but not a query function: its
- * client's `acquireConnection()` is what is patched, so its query builders, `raw` and transactions follow the actor. A plain query function cannot be patched: use the function this returns instead; a handle
+ * pools and clients, the preset's `testDb().pool`, mysql2 pools, `testDb()`, Knex instances on pg or mysql2,
+ * Sequelize instances on mysql), in the drivers' promise and callback forms. A Knex instance is a function, but not
+ * a query function: its client's `acquireConnection()` is what is patched (Sequelize: its connection manager's
+ * `getConnection()`), so query builders, raw queries and transactions follow the actor. A plain query function cannot be patched: use the function this returns instead; a handle
  * whose methods cannot be replaced (a forwarding Proxy) is refused with INVALID_RACE_SCENARIO.
  *
  * @example
@@ -90,10 +90,11 @@ export function bindToActors<T extends object>(client: T): T {
   }
   const dbKind = dbHandleKind(client);
   if (!dbKind) {
-    throw new InvalidRaceScenarioError('bindToActors(client)', 'expected an ioredis client or Cluster or a node-redis client, or a database handle (testDb(), a pg Pool or Client, a mysql2 pool, a Knex instance on pg or mysql2, a query function)');
+    throw new InvalidRaceScenarioError('bindToActors(client)', 'expected an ioredis client or Cluster or a node-redis client, or a database handle (testDb(), a pg Pool or Client, a mysql2 pool, a Knex instance on pg or mysql2, a Sequelize instance on mysql, a query function)');
   }
-  if (dbKind === 'knex') {
-    bindKnex(client as unknown as KnexLike);
+  const library = pooledLibrary(client);
+  if (library && (dbKind === 'knex' || dbKind === 'sequelize')) {
+    bindLibrary(client, library);
     mark(client);
     return client;
   }
@@ -138,25 +139,26 @@ export function bindToActors<T extends object>(client: T): T {
 
 /**
  * Knex runs every statement on a connection it takes with `client.acquireConnection()` and gives back with
- * `client.releaseConnection()` (transactions take theirs the same way). Inside an actor the first hands out the
- * actor's own connection (one of Knex's pool's, whose statements are steps) and the second keeps it.
+ * `client.releaseConnection()` (transactions take theirs the same way); Sequelize with its connection manager's
+ * `getConnection()` and `releaseConnection()`. Inside an actor the first hands out the actor's own connection (one
+ * of the library's pool's, whose statements are steps) and the second keeps it.
  */
-function bindKnex(knex: KnexLike): void {
-  const client = knex.client;
-  const acquire = client.acquireConnection;
-  const release = client.releaseConnection;
-  KNEX_ORIGINALS.set(client, { acquire, release });
-  client.acquireConnection = function (this: unknown) {
+function bindLibrary(base: object, library: ReturnType<typeof pooledLibrary> & object): void {
+  const { holder } = library;
+  const acquire = holder[library.acquire] as (...args: unknown[]) => Promise<unknown>;
+  const release = holder[library.release] as (connection: unknown) => unknown;
+  LIBRARY_ORIGINALS.set(holder, { acquire, release });
+  holder[library.acquire] = function (this: unknown, ...args: unknown[]) {
     const link = currentActor();
-    if (!link || isHousekeeping()) return acquire.call(this);
+    if (!link || isHousekeeping()) return acquire.apply(this, args);
     try {
-      return Promise.resolve(actorDb(link, knex as unknown as object).connection);
+      return Promise.resolve(actorDb(link, base).connection);
     } catch (error) {
       return Promise.reject(error);
     }
   };
-  client.releaseConnection = function (this: unknown, connection: unknown) {
-    if (connection && typeof connection === 'object' && ACTOR_KNEX_CONNECTIONS.has(connection)) return Promise.resolve();
+  holder[library.release] = function (this: unknown, connection: unknown) {
+    if (connection && typeof connection === 'object' && ACTOR_LIBRARY_CONNECTIONS.has(connection)) return Promise.resolve();
     return release.call(this, connection);
   };
 }

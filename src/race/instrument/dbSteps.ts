@@ -9,21 +9,23 @@
  * | node-postgres / pg-mem `Pool`     | Pool-like: `query`, `connect()` (same connection) | `pool.connect()`          |
  * | node-postgres `Client`            | Client-like: `query`                             | a new Client, same config |
  * | mysql2 pool (promise or callback) | promise pool: `query`, `execute`, `getConnection` | `pool.getConnection()`    |
- * | a Knex instance                   | the same instance, bound (see connections.ts)    | one of Knex's pool's      |
+ * | a Knex / Sequelize instance       | the same instance, bound (see connections.ts)    | one of its own pool's     |
  * | `{ query(sql, params) }`          | `{ query }`                                      | shared (no connections)   |
  * | `(sql, params) => rows`           | a function                                       | shared (no connections)   |
  *
  * The node-postgres and mysql2 handles also take their driver's callback form (a trailing callback):
  * `connect((err, client, release) => ...)`, `query(sql, values, (err, result) => ...)`, `getConnection(cb)`.
  */
-import type { KnexLike } from '../../db/knex';
+import { isKnex, type KnexLike } from '../../db/knex';
+import { isSequelize } from '../../db/sequelize';
+import { EventEmitter } from 'node:events';
 import { tryQueryable } from '../../db/toQueryable';
 import { realTestDbInfo } from '../../db/realTestDb';
 import type { ActorLink } from './actorLink';
 import { formatOutcome, formatRows, formatSql, sqlKeyword } from './labels';
 import type { StepInfo, StepOutcome, StepRequest } from '../step';
 
-export type DbHandleKind = 'testDb' | 'pg-pool' | 'pg-client' | 'mysql2-pool' | 'knex' | 'queryable' | 'function';
+export type DbHandleKind = 'testDb' | 'pg-pool' | 'pg-client' | 'mysql2-pool' | 'knex' | 'sequelize' | 'queryable' | 'function';
 
 type AnyFn = (...args: unknown[]) => unknown;
 type Obj = Record<string, unknown>;
@@ -44,6 +46,9 @@ export function dbHandleKind(handle: unknown): DbHandleKind | undefined {
     case 'knex':
       // Only the drivers whose connections the race can drive: node-postgres, mysql2.
       return known.dialect === 'unknown' || (handle as KnexLike).client.driverName === 'mysql' ? undefined : 'knex';
+    case 'sequelize':
+      // Only its mysql dialect (mysql2 connections) is driven so far.
+      return (handle as { getDialect(): string }).getDialect() === 'mysql' ? 'sequelize' : undefined;
     case 'testDb':
       return realTestDbInfo(handle) ? undefined : 'testDb';
     case 'mysql2':
@@ -133,7 +138,7 @@ export interface ActorDbConnection {
   readonly kind: DbHandleKind;
   /** The actor's handle, shaped like the base handle. */
   readonly handle: unknown;
-  /** Knex: the actor's connection, handed to Knex's runner by the bound `client.acquireConnection()`. */
+  /** Knex, Sequelize: the actor's connection, handed out by the library's bound acquire method. */
   readonly connection?: unknown;
   ready(): Promise<void>;
   /** After a schedule: roll back a transaction a step left open. */
@@ -253,7 +258,8 @@ export function openActorDb(base: unknown, link: ActorLink): ActorDbConnection {
       return mysqlConnection(kind, mysqlFacade(link, tx, conn), conn, tx);
     }
     case 'knex':
-      return knexConnection(base as KnexLike, link, tx);
+    case 'sequelize':
+      return libraryConnection(base as object, kind, link, tx);
     case 'queryable': {
       const q = base as { query(sql: string, params?: readonly unknown[]): Promise<unknown> };
       const handle = {
@@ -307,19 +313,24 @@ function pgConnection(kind: DbHandleKind, handle: unknown, conn: Lazy<PgClientLi
 function mysqlFacade(link: ActorLink, tx: TxState, conn: () => Promise<MysqlConnLike>): Obj {
   /** `method` in both forms: a promise, or with a trailing callback getting `success(value)`. */
   const either =
-    <T>(run: (args: unknown[]) => Promise<T>, success: (value: T) => unknown[]) =>
+    <T>(run: (args: unknown[]) => Promise<T>, success: (value: T) => unknown[], returns?: () => unknown) =>
     (...args: unknown[]) => {
       const callback = takeCallback(args);
       const p = run(args);
-      return callback ? settle(p, callback, success) : p;
+      if (!callback) return p;
+      settle(p, callback, success);
+      return returns?.();
     };
+  // mysql2's callback-form query()/execute() return the Query, an EventEmitter (Sequelize calls setMaxListeners on
+  // it): an emitter is returned too, which emits nothing (results come through the callback).
+  const query = () => new EventEmitter();
   const rowsAndFields = (result: unknown) => (Array.isArray(result) ? result : [result]);
   const none = () => [];
   const txStep = (sql: string, method: 'beginTransaction' | 'commit' | 'rollback') =>
     either(() => step(link, tx, sql, undefined, async () => (await conn())[method]()), none);
   const facade: Obj = {
-    query: either((args) => mysqlStep(link, tx, conn, 'query', args[0], args[1]), rowsAndFields),
-    execute: either((args) => mysqlStep(link, tx, conn, 'execute', args[0], args[1]), rowsAndFields),
+    query: either((args) => mysqlStep(link, tx, conn, 'query', args[0], args[1]), rowsAndFields, query),
+    execute: either((args) => mysqlStep(link, tx, conn, 'execute', args[0], args[1]), rowsAndFields, query),
     beginTransaction: txStep('BEGIN', 'beginTransaction'),
     commit: txStep('COMMIT', 'commit'),
     rollback: txStep('ROLLBACK', 'rollback'),
@@ -358,30 +369,51 @@ function mysqlStep(link: ActorLink, tx: TxState, conn: () => Promise<MysqlConnLi
   return step(link, tx, text, params, async () => (await conn())[method](sql, values));
 }
 
-/** The methods of a Knex client before bindToActors replaced them: the actors' own connections come from its pool. */
-export const KNEX_ORIGINALS = new WeakMap<object, { acquire: () => Promise<unknown>; release: (connection: unknown) => Promise<unknown> }>();
-/** Actors' Knex connections: the bound `releaseConnection` keeps them (they go back to the pool when the race ends). */
-export const ACTOR_KNEX_CONNECTIONS = new WeakSet<object>();
+/**
+ * Libraries that take a connection from a pool of their own for each statement or transaction, and give it back:
+ * where the methods that do it live, and the SQL dialect of their connections.
+ */
+export interface PooledLibrary {
+  readonly holder: Record<string, unknown>;
+  readonly acquire: string;
+  readonly release: string;
+  readonly dialect: 'postgres' | 'mysql';
+}
+
+export function pooledLibrary(base: unknown): PooledLibrary | undefined {
+  const dialect = tryQueryable(base)?.dialect;
+  if (dialect !== 'postgres' && dialect !== 'mysql') return undefined;
+  if (isKnex(base)) return { holder: base.client as unknown as Record<string, unknown>, acquire: 'acquireConnection', release: 'releaseConnection', dialect };
+  if (isSequelize(base)) return { holder: base.connectionManager as unknown as Record<string, unknown>, acquire: 'getConnection', release: 'releaseConnection', dialect };
+  return undefined;
+}
+
+type AcquireFn = (...args: unknown[]) => Promise<unknown>;
+type ReleaseFn = (connection: unknown) => unknown;
+
+/** A library's acquire and release methods before bindToActors replaced them: the actors' own connections come from its pool. */
+export const LIBRARY_ORIGINALS = new WeakMap<object, { acquire: AcquireFn; release: ReleaseFn }>();
+/** Actors' connections handed to a library: its bound release method keeps them (they go back to the pool when the race ends). */
+export const ACTOR_LIBRARY_CONNECTIONS = new WeakSet<object>();
 
 /**
- * An actor's connection for a Knex instance: one raw connection of Knex's own pool (a node-postgres Client, a mysql2
- * connection), taken for the whole race and given back when it ends. Knex's runner sends each statement with
- * `connection.query(config, callback)` (pg) or `connection.query(options, bindings, callback)` (mysql2): the facade
- * makes each one a step. The handle is the Knex instance itself, bound to actors.
+ * An actor's connection for a Knex or Sequelize instance: one raw connection of the library's own pool (a
+ * node-postgres Client, a mysql2 connection), taken for the whole race and given back when it ends. The library
+ * sends each statement with `connection.query(config, callback)` (pg) or mysql2's `query` / `execute` with a
+ * callback: the facade makes each one a step. The handle is the instance itself, bound to actors.
  */
-function knexConnection(knex: KnexLike, link: ActorLink, tx: TxState): ActorDbConnection {
-  const client = knex.client;
-  const originals = KNEX_ORIGINALS.get(client);
-  const acquire = () => (originals ? originals.acquire.call(client) : client.acquireConnection());
-  const release = (c: unknown) => (originals ? originals.release.call(client, c) : client.releaseConnection(c));
-  const raw = lazy(acquire);
-  const mysql = tryQueryable(knex)?.dialect === 'mysql';
+function libraryConnection(base: object, kind: DbHandleKind, link: ActorLink, tx: TxState): ActorDbConnection {
+  const lib = pooledLibrary(base)!;
+  const { holder } = lib;
+  const originals = LIBRARY_ORIGINALS.get(holder) ?? { acquire: holder[lib.acquire] as AcquireFn, release: holder[lib.release] as ReleaseFn };
+  const raw = lazy(() => originals.acquire.call(holder));
+  const mysql = lib.dialect === 'mysql';
   const conn = mysql ? lazy(async () => ((await raw()) as { promise(): MysqlConnLike }).promise()) : (raw as Lazy<PgClientLike>);
   const facade = mysql ? mysqlFacade(link, tx, conn as Lazy<MysqlConnLike>) : pgFacade(link, conn as Lazy<PgClientLike>, tx);
-  ACTOR_KNEX_CONNECTIONS.add(facade);
+  ACTOR_LIBRARY_CONNECTIONS.add(facade);
   return {
-    kind: 'knex',
-    handle: knex,
+    kind,
+    handle: base,
     connection: facade,
     ready: async () => {
       await conn();
@@ -394,7 +426,7 @@ function knexConnection(knex: KnexLike, link: ActorLink, tx: TxState): ActorDbCo
     async close() {
       if (!raw.started) return;
       const c = await raw().catch(() => undefined);
-      if (c) await release(c);
+      if (c) await originals.release.call(holder, c);
     },
   };
 }
