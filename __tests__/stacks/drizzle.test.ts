@@ -51,6 +51,6 @@ describe('Drizzle (node-postgres)', () => {
 
   it('a Drizzle database is not a database handle: docs/errors.md#unsupported_database_handle, pass its pool', () => {
     expect(() => toQueryable(drizzle(pool))).toThrow(UnsupportedDatabaseHandleError);
-    expect(() => toQueryable(drizzle(pool))).toThrow(/a Knex or Sequelize instance, a Queryable .* Received: an instance of NodePgDatabase\.$/);
+    expect(() => toQueryable(drizzle(pool))).toThrow(/a Knex or Sequelize instance, a postgres.js sql, a Queryable .* Received: an instance of NodePgDatabase\.$/);
   });
 });

@@ -1,6 +1,7 @@
 import { UnsupportedDatabaseHandleError } from '../errors';
 import { describeKnex, isKnex, knexDialect, knexQuery } from './knex';
 import { describeMysql2, isMysql2, mysql2Query } from './mysql';
+import { isPostgresJs, postgresJsQuery } from './postgresjs';
 import { describeSequelize, isSequelize, sequelizeDialect, sequelizeQuery } from './sequelize';
 import { describeNodePostgres, isNodePostgres, rowsOfPgResult, type PgLike } from './postgres';
 import type { IMemoryDb } from 'pg-mem';
@@ -9,7 +10,7 @@ import { realTestDbInfo } from './realTestDb';
 import { ACCEPTED_DATABASE_HANDLES, type Queryable, type Row } from './types';
 
 /** Which kind of handle a {@link DatabaseHandle} wraps. */
-export type DatabaseKind = 'testDb' | 'pg-mem' | 'node-postgres' | 'mysql2' | 'knex' | 'sequelize' | 'function' | 'queryable';
+export type DatabaseKind = 'testDb' | 'pg-mem' | 'node-postgres' | 'mysql2' | 'knex' | 'sequelize' | 'postgres.js' | 'function' | 'queryable';
 
 /** The SQL dialect of a handle, where it is known: it decides how tables are listed and rows are batched. */
 export type SqlDialect = 'postgres' | 'mysql' | 'unknown';
@@ -73,6 +74,8 @@ function make(kind: DatabaseKind, dialect: SqlDialect, handle: unknown, descript
 function build(value: unknown): DatabaseHandle | undefined {
   // A Knex instance is a function too: told apart by its client before the query-function form.
   if (isKnex(value)) return make('knex', knexDialect(value), value, describeKnex(value), knexQuery(value));
+  // postgres.js' sql`...` is a function too: sql(text, params) would be its identifier / helper form.
+  if (isPostgresJs(value)) return make('postgres.js', 'postgres', value, 'postgres.js sql', postgresJsQuery(value));
   if (typeof value === 'function') {
     const fn = value as QueryFunction;
     const what = `the query function ${fn.name || '(anonymous)'}`;
@@ -131,7 +134,7 @@ export function tryQueryable(value: unknown): DatabaseHandle | undefined {
 
 /**
  * Normalises a database handle: `testDb()`, a pg-mem database, a node-postgres Pool/Client, a mysql2
- * pool/connection, a Knex or Sequelize instance, a Queryable or a `(sql, params) => rows` function. mysql2 handles accept PostgreSQL `$n`
+ * pool/connection, a Knex or Sequelize instance, a postgres.js sql, a Queryable or a `(sql, params) => rows` function. mysql2 handles accept PostgreSQL `$n`
  * placeholders (rewritten to `?`), so one contract's SQL runs on both.
  * @throws UnsupportedDatabaseHandleError for anything else.
  */

@@ -92,6 +92,12 @@ export function bindToActors<T extends object>(client: T): T {
   if (!dbKind) {
     throw new InvalidRaceScenarioError('bindToActors(client)', 'expected an ioredis client or Cluster or a node-redis client, or a database handle (testDb(), a pg Pool or Client, a mysql2 pool, a Knex instance on pg or mysql2, a Sequelize instance on mysql, a query function)');
   }
+  if (dbKind === 'postgres.js') {
+    throw new InvalidRaceScenarioError(
+      'bindToActors(client)',
+      "a postgres.js sql is a function: its calls cannot be redirected in place. Pass it as the race's `db` and give the service the actor's `db` (docs/stacks.md#postgresjs)",
+    );
+  }
   const library = pooledLibrary(client);
   if (library && (dbKind === 'knex' || dbKind === 'sequelize')) {
     bindLibrary(client, library);

@@ -10,6 +10,7 @@
  * | node-postgres `Client`            | Client-like: `query`                             | a new Client, same config |
  * | mysql2 pool (promise or callback) | promise pool: `query`, `execute`, `getConnection` | `pool.getConnection()`    |
  * | a Knex / Sequelize instance       | the same instance, bound (see connections.ts)    | one of its own pool's     |
+ * | a postgres.js `sql`               | an `sql` tagged template (and `unsafe`)          | `sql.reserve()`           |
  * | `{ query(sql, params) }`          | `{ query }`                                      | shared (no connections)   |
  * | `(sql, params) => rows`           | a function                                       | shared (no connections)   |
  *
@@ -18,6 +19,8 @@
  */
 import { isKnex, type KnexLike } from '../../db/knex';
 import { isSequelize } from '../../db/sequelize';
+import type { PostgresJsLike } from '../../db/postgresjs';
+import { RaceUninstrumentedIoError } from '../../errors';
 import { EventEmitter } from 'node:events';
 import { tryQueryable } from '../../db/toQueryable';
 import { realTestDbInfo } from '../../db/realTestDb';
@@ -25,7 +28,7 @@ import type { ActorLink } from './actorLink';
 import { formatOutcome, formatRows, formatSql, sqlKeyword } from './labels';
 import type { StepInfo, StepOutcome, StepRequest } from '../step';
 
-export type DbHandleKind = 'testDb' | 'pg-pool' | 'pg-client' | 'mysql2-pool' | 'knex' | 'sequelize' | 'queryable' | 'function';
+export type DbHandleKind = 'testDb' | 'pg-pool' | 'pg-client' | 'mysql2-pool' | 'knex' | 'sequelize' | 'postgres.js' | 'queryable' | 'function';
 
 type AnyFn = (...args: unknown[]) => unknown;
 type Obj = Record<string, unknown>;
@@ -46,6 +49,8 @@ export function dbHandleKind(handle: unknown): DbHandleKind | undefined {
     case 'knex':
       // Only the drivers whose connections the race can drive: node-postgres, mysql2.
       return known.dialect === 'unknown' || (handle as KnexLike).client.driverName === 'mysql' ? undefined : 'knex';
+    case 'postgres.js':
+      return 'postgres.js';
     case 'sequelize':
       // Only its mysql dialect (mysql2 connections) is driven so far.
       return (handle as { getDialect(): string }).getDialect() === 'mysql' ? 'sequelize' : undefined;
@@ -84,6 +89,10 @@ export function dbStepInfo(actor: string, sql: string, params: readonly unknown[
 function describeDbResult(keyword: string) {
   return (outcome: StepOutcome) =>
     formatOutcome(outcome, (value) => {
+      if (Array.isArray(value) && typeof (value as { count?: unknown }).count === 'number' && 'command' in value) {
+        // postgres.js: an array of rows carrying the statement's count.
+        return formatRows(value, (value as unknown as { count: number }).count, keyword);
+      }
       if (Array.isArray(value)) {
         // mysql2: [rows | ResultSetHeader, fields]; plain: rows.
         if (value.length === 2 && (Array.isArray(value[0]) || (value[0] && typeof value[0] === 'object' && 'affectedRows' in (value[0] as Obj)))) {
@@ -260,6 +269,8 @@ export function openActorDb(base: unknown, link: ActorLink): ActorDbConnection {
     case 'knex':
     case 'sequelize':
       return libraryConnection(base as object, kind, link, tx);
+    case 'postgres.js':
+      return postgresJsConnection(base as PostgresJsLike, link, tx);
     case 'queryable': {
       const q = base as { query(sql: string, params?: readonly unknown[]): Promise<unknown> };
       const handle = {
@@ -427,6 +438,97 @@ function libraryConnection(base: object, kind: DbHandleKind, link: ActorLink, tx
       if (!raw.started) return;
       const c = await raw().catch(() => undefined);
       if (c) await originals.release.call(holder, c);
+    },
+  };
+}
+
+/** A postgres.js query's text for the label: `$n` for each parameter, `${...}` for a fragment or helper. */
+function postgresJsText(strings: readonly string[], args: readonly unknown[]): { sql: string; params: unknown[] } {
+  const params: unknown[] = [];
+  let sql = strings[0] ?? '';
+  args.forEach((arg, i) => {
+    const fragment = arg !== null && typeof arg === 'object' && !Array.isArray(arg) && !(arg instanceof Date) && !Buffer.isBuffer(arg);
+    if (fragment) sql += '${...}';
+    else {
+      params.push(arg);
+      sql += `$${params.length}`;
+    }
+    sql += strings[i + 1] ?? '';
+  });
+  return { sql, params };
+}
+
+const POSTGRES_JS_UNSUPPORTED = ['begin', 'reserve', 'listen', 'subscribe', 'notify', 'file', 'largeObject', 'end', 'close'] as const;
+
+/**
+ * An actor's postgres.js handle: an `sql` tagged template whose queries run on the actor's own connection
+ * (`sql.reserve()`, taken for the race and released when it ends). A query is lazy in postgres.js (it runs when
+ * awaited): it is built as usual (so it can be a fragment of another query, which is never awaited and no step of its
+ * own), and awaiting it issues the step, whose execution sends the same query (its strings, arguments and modifiers:
+ * `.values()`, `.raw()`, `.simple()`, `.describe()`) on the reserved connection. `sql.unsafe(text, params)` is the
+ * same; helpers (`sql(name)`, `sql(object)`, `sql.json`, ...) pass through. What the race cannot order on one
+ * connection (`begin`, `reserve`, `listen`, `cursor`, `forEach`, ...) throws RACE_UNINSTRUMENTED_IO.
+ */
+function postgresJsConnection(base: PostgresJsLike, link: ActorLink, tx: TxState): ActorDbConnection {
+  const reserved = lazy(() => base.reserve());
+  type QueryLike = PromiseLike<unknown> & Record<string, unknown>;
+  interface QueryState {
+    strings: readonly string[];
+    args: unknown[];
+    tagged: boolean;
+    options: { simple?: boolean; prepare?: boolean };
+    isRaw?: unknown;
+    onlyDescribe?: boolean;
+  }
+  const refuse = (what: string) => () => {
+    throw new RaceUninstrumentedIoError(link.name, `called postgres.js ${what} through the race's sql, which runs each awaited query as a step on the actor's one connection and cannot order ${what}`);
+  };
+  /** The same query, built on the reserved connection, with the modifiers the actor set. */
+  const onReserved = async (q: QueryState): Promise<unknown> => {
+    const own = (await reserved()) as unknown as ((...a: unknown[]) => QueryLike) & { unsafe(...a: unknown[]): QueryLike };
+    const real = (q.tagged ? own(q.strings, ...q.args) : own.unsafe(q.strings[0], q.args, { ...q.options })) as unknown as QueryState & QueryLike;
+    Object.assign(real.options, q.options);
+    real.isRaw = q.isRaw;
+    real.onlyDescribe = q.onlyDescribe;
+    return await real;
+  };
+  const instrument = (q: QueryLike, sql: string, params: unknown[]): QueryLike => {
+    let issued: Promise<unknown> | undefined;
+    const run = () => (issued ??= step(link, tx, sql, params, () => onReserved(q as unknown as QueryState)));
+    q.then = ((onFulfilled?: (v: unknown) => unknown, onRejected?: (e: unknown) => unknown) => run().then(onFulfilled, onRejected)) as never;
+    q.catch = ((onRejected?: (e: unknown) => unknown) => run().catch(onRejected)) as never;
+    q.finally = ((onFinally?: () => void) => run().finally(onFinally)) as never;
+    q.execute = () => (void run().catch(() => undefined), q);
+    for (const m of ['cursor', 'forEach']) q[m] = refuse(`query.${m}()`);
+    return q;
+  };
+  const handle = function (strings: unknown, ...args: unknown[]) {
+    const made = base(strings as TemplateStringsArray, ...args);
+    if (!Array.isArray((strings as { raw?: unknown })?.raw)) return made; // sql(identifier) / sql(object): a helper
+    const text = postgresJsText(strings as readonly string[], args);
+    return instrument(made as QueryLike, text.sql, text.params);
+  } as unknown as Record<string, unknown>;
+  handle.unsafe = (text: string, params: unknown[] = [], options?: object) =>
+    instrument(base.unsafe(text, params, options) as unknown as QueryLike, text, Array.isArray(params) ? params : []);
+  for (const helper of ['json', 'array', 'typed', 'types', 'options', 'parameters', 'CLOSE', 'END', 'PostgresError']) {
+    Object.defineProperty(handle, helper, { get: () => (base as unknown as Record<string, unknown>)[helper], enumerable: true });
+  }
+  for (const m of POSTGRES_JS_UNSUPPORTED) handle[m] = refuse(`sql.${m}()`);
+  return {
+    kind: 'postgres.js',
+    handle,
+    ready: async () => {
+      await reserved();
+    },
+    async tidy() {
+      if (!tx.open) return;
+      tx.open = false;
+      await (await reserved()).unsafe('ROLLBACK');
+    },
+    async close() {
+      if (!reserved.started) return;
+      const c = await reserved().catch(() => undefined);
+      c?.release();
     },
   };
 }
