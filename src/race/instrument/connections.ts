@@ -63,8 +63,9 @@ const BOUND = Symbol.for('jest-cache-consistency.race.bound');
  * pools and clients, the preset's `testDb().pool`, mysql2 pools, `testDb()`, Knex instances on pg or mysql2,
  * Sequelize instances on mysql), in the drivers' promise and callback forms. A Knex instance is a function, but not
  * a query function: its client's `acquireConnection()` is what is patched (Sequelize: its connection manager's
- * `getConnection()`), so query builders, raw queries and transactions follow the actor. A plain query function cannot be patched: use the function this returns instead; a handle
- * whose methods cannot be replaced (a forwarding Proxy) is refused with INVALID_RACE_SCENARIO.
+ * `getConnection()`), so query builders, raw queries and transactions follow the actor. A plain query function
+ * cannot be patched: use the function this returns instead. A postgres.js `sql` is refused (pass it as a race's
+ * `db`), and so is a handle whose methods cannot be replaced (a forwarding Proxy), with INVALID_RACE_SCENARIO.
  *
  * @example
  * // services/userCache.ts keeps `export const redis = new Redis(url)` and `export const pool = new Pool()`
