@@ -68,6 +68,8 @@ describe.each(engines)('Knex ($name)', (engine) => {
     const handle = toQueryable(knex);
     expect(handle.kind).toBe('knex');
     expect(await handle.query('SELECT name FROM users WHERE id = $1 AND name <> $2', [7, 'Tom'])).toEqual([{ name: 'Spike' }]);
+    // A `?` of the SQL itself is not taken for a binding; `$2` before `$1` reorders the bindings.
+    expect(await handle.query(`SELECT 'who?' AS q, name FROM users WHERE name = $2 AND id = $1`, [7, 'Spike'])).toEqual([{ q: 'who?', name: 'Spike' }]);
     await knex('users').del();
   });
 
