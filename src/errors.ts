@@ -182,7 +182,7 @@ export class UnsupportedDatabaseHandleError extends CacheConsistencyError {
     super(
       'UNSUPPORTED_DATABASE_HANDLE',
       `${what} must be testDb(), a pg-mem database (newDb()), a node-postgres Pool or Client, a mysql2 pool or ` +
-        `connection, a Queryable ({ query(sql, params) => rows }) or a function (sql, params) => rows. ` +
+        `connection, a Knex or Sequelize instance, a postgres.js sql, a Queryable ({ query(sql, params) => rows }) or a function (sql, params) => rows. ` +
         `Received: ${received}.`,
     );
     this.received = received;

@@ -1,5 +1,8 @@
 import { UnsupportedDatabaseHandleError } from '../errors';
+import { describeKnex, isKnex, knexDialect, knexQuery } from './knex';
 import { describeMysql2, isMysql2, mysql2Query } from './mysql';
+import { isPostgresJs, postgresJsQuery } from './postgresjs';
+import { describeSequelize, isSequelize, sequelizeDialect, sequelizeQuery } from './sequelize';
 import { describeNodePostgres, isNodePostgres, rowsOfPgResult, type PgLike } from './postgres';
 import type { IMemoryDb } from 'pg-mem';
 import { createPgMemAdapter } from './pgMemPool';
@@ -7,7 +10,7 @@ import { realTestDbInfo } from './realTestDb';
 import { ACCEPTED_DATABASE_HANDLES, type Queryable, type Row } from './types';
 
 /** Which kind of handle a {@link DatabaseHandle} wraps. */
-export type DatabaseKind = 'testDb' | 'pg-mem' | 'node-postgres' | 'mysql2' | 'function' | 'queryable';
+export type DatabaseKind = 'testDb' | 'pg-mem' | 'node-postgres' | 'mysql2' | 'knex' | 'sequelize' | 'postgres.js' | 'function' | 'queryable';
 
 /** The SQL dialect of a handle, where it is known: it decides how tables are listed and rows are batched. */
 export type SqlDialect = 'postgres' | 'mysql' | 'unknown';
@@ -69,6 +72,10 @@ function make(kind: DatabaseKind, dialect: SqlDialect, handle: unknown, descript
 }
 
 function build(value: unknown): DatabaseHandle | undefined {
+  // A Knex instance is a function too: told apart by its client before the query-function form.
+  if (isKnex(value)) return make('knex', knexDialect(value), value, describeKnex(value), knexQuery(value));
+  // postgres.js' sql`...` is a function too: sql(text, params) would be its identifier / helper form.
+  if (isPostgresJs(value)) return make('postgres.js', 'postgres', value, 'postgres.js sql', postgresJsQuery(value));
   if (typeof value === 'function') {
     const fn = value as QueryFunction;
     const what = `the query function ${fn.name || '(anonymous)'}`;
@@ -90,6 +97,8 @@ function build(value: unknown): DatabaseHandle | undefined {
     const pool = new Pool();
     return make('pg-mem', 'postgres', value, 'pg-mem database', async (sql, params) => rowsOfPgResult(await pool.query(sql, [...params])) ?? []);
   }
+  // Before the generic `query` form: Sequelize's query(sql, options) takes options, not parameters.
+  if (isSequelize(value)) return make('sequelize', sequelizeDialect(value), value, describeSequelize(value), sequelizeQuery(value));
   if (isMysql2(value)) {
     return make('mysql2', 'mysql', value, describeMysql2(value), mysql2Query(value));
   }
@@ -125,7 +134,7 @@ export function tryQueryable(value: unknown): DatabaseHandle | undefined {
 
 /**
  * Normalises a database handle: `testDb()`, a pg-mem database, a node-postgres Pool/Client, a mysql2
- * pool/connection, a Queryable or a `(sql, params) => rows` function. mysql2 handles accept PostgreSQL `$n`
+ * pool/connection, a Knex or Sequelize instance, a postgres.js sql, a Queryable or a `(sql, params) => rows` function. mysql2 handles accept PostgreSQL `$n`
  * placeholders (rewritten to `?`), so one contract's SQL runs on both.
  * @throws UnsupportedDatabaseHandleError for anything else.
  */

@@ -12,4 +12,4 @@ export interface Queryable {
 /** What every "not a database handle" message lists. Here, not in toQueryable: the entry point exports it eagerly. */
 export const ACCEPTED_DATABASE_HANDLES =
   'testDb(), a pg-mem database (newDb()), a node-postgres Pool or Client, a mysql2 pool or connection ' +
-  '(callback or promise API), a Queryable ({ query(sql, params) => rows }), or a function (sql, params) => rows';
+  '(callback or promise API), a Knex or Sequelize instance, a postgres.js sql, a Queryable ({ query(sql, params) => rows }), or a function (sql, params) => rows';

@@ -7,7 +7,7 @@
  */
 import { InvalidRaceScenarioError, RaceActorOutlivedError } from '../../errors';
 import { currentActor, type ActorLink } from './actorLink';
-import { dbHandleKind, openActorDb, type ActorDbConnection } from './dbSteps';
+import { ACTOR_LIBRARY_CONNECTIONS, dbHandleKind, LIBRARY_ORIGINALS, openActorDb, pooledLibrary, type ActorDbConnection } from './dbSteps';
 import { instrumentIoredis, instrumentNodeRedis, isHousekeeping, openActorRedis, redisClientKind, type ActorRedisConnection } from './redisSteps';
 
 type Connection = ActorRedisConnection | ActorDbConnection;
@@ -36,6 +36,8 @@ export function actorRedis(link: ActorLink, base: object): ActorRedisConnection 
 
 /** `link`'s own handle (and connection, where the handle has them) for the database handle `base`. */
 export function actorDb(link: ActorLink, base: object): ActorDbConnection {
+  // An actor's handle for a Knex or Sequelize instance is the instance itself: it must follow the actor (bound) to reach its connection.
+  if (pooledLibrary(base)) bindToActors(base);
   return connectionFor(link, base, openActorDb, 'a database statement (through a handle bound with bindToActors)');
 }
 
@@ -58,9 +60,12 @@ const BOUND = Symbol.for('jest-cache-consistency.race.bound');
  * that actor's own connection and is one of its steps; outside actors it behaves exactly as before.
  *
  * The object is patched in place and returned (ioredis and node-redis clients, node-postgres and pg-mem
- * pools and clients, the preset's `testDb().pool`, mysql2 pools, `testDb()`), in the drivers' promise and
- * callback forms. A plain query function cannot be patched: use the function this returns instead; a handle
- * whose methods cannot be replaced (a forwarding Proxy) is refused with INVALID_RACE_SCENARIO.
+ * pools and clients, the preset's `testDb().pool`, mysql2 pools, `testDb()`, Knex instances on pg or mysql2,
+ * Sequelize instances on mysql), in the drivers' promise and callback forms. A Knex instance is a function, but not
+ * a query function: its client's `acquireConnection()` is what is patched (Sequelize: its connection manager's
+ * `getConnection()`), so query builders, raw queries and transactions follow the actor. A plain query function
+ * cannot be patched: use the function this returns instead. A postgres.js `sql` is refused (pass it as a race's
+ * `db`), and so is a handle whose methods cannot be replaced (a forwarding Proxy), with INVALID_RACE_SCENARIO.
  *
  * @example
  * // services/userCache.ts keeps `export const redis = new Redis(url)` and `export const pool = new Pool()`
@@ -86,7 +91,19 @@ export function bindToActors<T extends object>(client: T): T {
   }
   const dbKind = dbHandleKind(client);
   if (!dbKind) {
-    throw new InvalidRaceScenarioError('bindToActors(client)', 'expected an ioredis client or Cluster or a node-redis client, or a database handle (testDb(), a pg Pool or Client, a mysql2 pool, a query function)');
+    throw new InvalidRaceScenarioError('bindToActors(client)', 'expected an ioredis client or Cluster or a node-redis client, or a database handle (testDb(), a pg Pool or Client, a mysql2 pool, a Knex instance on pg or mysql2, a Sequelize instance on mysql, a query function)');
+  }
+  if (dbKind === 'postgres.js') {
+    throw new InvalidRaceScenarioError(
+      'bindToActors(client)',
+      "a postgres.js sql is a function: its calls cannot be redirected in place. Pass it as the race's `db` and give the service the actor's `db` (docs/stacks.md#postgresjs)",
+    );
+  }
+  const library = pooledLibrary(client);
+  if (library && (dbKind === 'knex' || dbKind === 'sequelize')) {
+    bindLibrary(client, library);
+    mark(client);
+    return client;
   }
   const own = (link: ActorLink) => actorDb(link, client).handle as Record<string, (...a: unknown[]) => unknown> & ((...a: unknown[]) => unknown);
   if (dbKind === 'function') {
@@ -130,6 +147,32 @@ export function bindToActors<T extends object>(client: T): T {
 /** True for a client or handle bindToActors has bound. */
 export function isBound(o: object): boolean {
   return (o as { [BOUND]?: boolean })[BOUND] === true;
+}
+
+/**
+ * Knex runs every statement on a connection it takes with `client.acquireConnection()` and gives back with
+ * `client.releaseConnection()` (transactions take theirs the same way); Sequelize with its connection manager's
+ * `getConnection()` and `releaseConnection()`. Inside an actor the first hands out the actor's own connection (one
+ * of the library's pool's, whose statements are steps) and the second keeps it.
+ */
+function bindLibrary(base: object, library: ReturnType<typeof pooledLibrary> & object): void {
+  const { holder } = library;
+  const acquire = holder[library.acquire] as (...args: unknown[]) => Promise<unknown>;
+  const release = holder[library.release] as (connection: unknown) => unknown;
+  LIBRARY_ORIGINALS.set(holder, { acquire, release });
+  holder[library.acquire] = function (this: unknown, ...args: unknown[]) {
+    const link = currentActor();
+    if (!link || isHousekeeping()) return acquire.apply(this, args);
+    try {
+      return Promise.resolve(actorDb(link, base).connection);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
+  holder[library.release] = function (this: unknown, connection: unknown) {
+    if (connection && typeof connection === 'object' && ACTOR_LIBRARY_CONNECTIONS.has(connection)) return Promise.resolve();
+    return release.call(this, connection);
+  };
 }
 
 function mark(o: object): void {

@@ -9,19 +9,26 @@
  * | node-postgres / pg-mem `Pool`     | Pool-like: `query`, `connect()` (same connection) | `pool.connect()`          |
  * | node-postgres `Client`            | Client-like: `query`                             | a new Client, same config |
  * | mysql2 pool (promise or callback) | promise pool: `query`, `execute`, `getConnection` | `pool.getConnection()`    |
+ * | a Knex / Sequelize instance       | the same instance, bound (see connections.ts)    | one of its own pool's     |
+ * | a postgres.js `sql`               | an `sql` tagged template (and `unsafe`)          | `sql.reserve()`           |
  * | `{ query(sql, params) }`          | `{ query }`                                      | shared (no connections)   |
  * | `(sql, params) => rows`           | a function                                       | shared (no connections)   |
  *
  * The node-postgres and mysql2 handles also take their driver's callback form (a trailing callback):
  * `connect((err, client, release) => ...)`, `query(sql, values, (err, result) => ...)`, `getConnection(cb)`.
  */
+import { isKnex, type KnexLike } from '../../db/knex';
+import { isSequelize } from '../../db/sequelize';
+import type { PostgresJsLike } from '../../db/postgresjs';
+import { RaceUninstrumentedIoError } from '../../errors';
+import { EventEmitter } from 'node:events';
 import { tryQueryable } from '../../db/toQueryable';
 import { realTestDbInfo } from '../../db/realTestDb';
 import type { ActorLink } from './actorLink';
 import { formatOutcome, formatRows, formatSql, sqlKeyword } from './labels';
 import type { StepInfo, StepOutcome, StepRequest } from '../step';
 
-export type DbHandleKind = 'testDb' | 'pg-pool' | 'pg-client' | 'mysql2-pool' | 'queryable' | 'function';
+export type DbHandleKind = 'testDb' | 'pg-pool' | 'pg-client' | 'mysql2-pool' | 'knex' | 'sequelize' | 'postgres.js' | 'queryable' | 'function';
 
 type AnyFn = (...args: unknown[]) => unknown;
 type Obj = Record<string, unknown>;
@@ -39,6 +46,14 @@ export function dbHandleKind(handle: unknown): DbHandleKind | undefined {
   switch (known.kind) {
     case 'function':
       return 'function';
+    case 'knex':
+      // Only the drivers whose connections the race can drive: node-postgres, mysql2.
+      return known.dialect === 'unknown' || (handle as KnexLike).client.driverName === 'mysql' ? undefined : 'knex';
+    case 'postgres.js':
+      return 'postgres.js';
+    case 'sequelize':
+      // Only its mysql dialect (mysql2 connections) is driven so far.
+      return (handle as { getDialect(): string }).getDialect() === 'mysql' ? 'sequelize' : undefined;
     case 'testDb':
       return realTestDbInfo(handle) ? undefined : 'testDb';
     case 'mysql2':
@@ -74,6 +89,10 @@ export function dbStepInfo(actor: string, sql: string, params: readonly unknown[
 function describeDbResult(keyword: string) {
   return (outcome: StepOutcome) =>
     formatOutcome(outcome, (value) => {
+      if (Array.isArray(value) && typeof (value as { count?: unknown }).count === 'number' && 'command' in value) {
+        // postgres.js: an array of rows carrying the statement's count.
+        return formatRows(value, (value as unknown as { count: number }).count, keyword);
+      }
       if (Array.isArray(value)) {
         // mysql2: [rows | ResultSetHeader, fields]; plain: rows.
         if (value.length === 2 && (Array.isArray(value[0]) || (value[0] && typeof value[0] === 'object' && 'affectedRows' in (value[0] as Obj)))) {
@@ -128,6 +147,8 @@ export interface ActorDbConnection {
   readonly kind: DbHandleKind;
   /** The actor's handle, shaped like the base handle. */
   readonly handle: unknown;
+  /** Knex, Sequelize: the actor's connection, handed out by the library's bound acquire method. */
+  readonly connection?: unknown;
   ready(): Promise<void>;
   /** After a schedule: roll back a transaction a step left open. */
   tidy(): Promise<void>;
@@ -245,6 +266,11 @@ export function openActorDb(base: unknown, link: ActorLink): ActorDbConnection {
       const conn = lazy(() => pool.getConnection() as Promise<MysqlConnLike>);
       return mysqlConnection(kind, mysqlFacade(link, tx, conn), conn, tx);
     }
+    case 'knex':
+    case 'sequelize':
+      return libraryConnection(base as object, kind, link, tx);
+    case 'postgres.js':
+      return postgresJsConnection(base as PostgresJsLike, link, tx);
     case 'queryable': {
       const q = base as { query(sql: string, params?: readonly unknown[]): Promise<unknown> };
       const handle = {
@@ -298,19 +324,24 @@ function pgConnection(kind: DbHandleKind, handle: unknown, conn: Lazy<PgClientLi
 function mysqlFacade(link: ActorLink, tx: TxState, conn: () => Promise<MysqlConnLike>): Obj {
   /** `method` in both forms: a promise, or with a trailing callback getting `success(value)`. */
   const either =
-    <T>(run: (args: unknown[]) => Promise<T>, success: (value: T) => unknown[]) =>
+    <T>(run: (args: unknown[]) => Promise<T>, success: (value: T) => unknown[], returns?: () => unknown) =>
     (...args: unknown[]) => {
       const callback = takeCallback(args);
       const p = run(args);
-      return callback ? settle(p, callback, success) : p;
+      if (!callback) return p;
+      settle(p, callback, success);
+      return returns?.();
     };
+  // mysql2's callback-form query()/execute() return the Query, an EventEmitter (Sequelize calls setMaxListeners on
+  // it): an emitter is returned too, which emits nothing (results come through the callback).
+  const query = () => new EventEmitter();
   const rowsAndFields = (result: unknown) => (Array.isArray(result) ? result : [result]);
   const none = () => [];
   const txStep = (sql: string, method: 'beginTransaction' | 'commit' | 'rollback') =>
     either(() => step(link, tx, sql, undefined, async () => (await conn())[method]()), none);
   const facade: Obj = {
-    query: either((args) => mysqlStep(link, tx, conn, 'query', args[0], args[1]), rowsAndFields),
-    execute: either((args) => mysqlStep(link, tx, conn, 'execute', args[0], args[1]), rowsAndFields),
+    query: either((args) => mysqlStep(link, tx, conn, 'query', args[0], args[1]), rowsAndFields, query),
+    execute: either((args) => mysqlStep(link, tx, conn, 'execute', args[0], args[1]), rowsAndFields, query),
     beginTransaction: txStep('BEGIN', 'beginTransaction'),
     commit: txStep('COMMIT', 'commit'),
     rollback: txStep('ROLLBACK', 'rollback'),
@@ -347,4 +378,157 @@ function mysqlStep(link: ActorLink, tx: TxState, conn: () => Promise<MysqlConnLi
   const text = typeof sql === 'string' ? sql : String((sql as { sql?: string })?.sql ?? '');
   const params = Array.isArray(values) ? values : (sql as { values?: unknown[] })?.values;
   return step(link, tx, text, params, async () => (await conn())[method](sql, values));
+}
+
+/**
+ * Libraries that take a connection from a pool of their own for each statement or transaction, and give it back:
+ * where the methods that do it live, and the SQL dialect of their connections.
+ */
+export interface PooledLibrary {
+  readonly holder: Record<string, unknown>;
+  readonly acquire: string;
+  readonly release: string;
+  readonly dialect: 'postgres' | 'mysql';
+}
+
+export function pooledLibrary(base: unknown): PooledLibrary | undefined {
+  const dialect = tryQueryable(base)?.dialect;
+  if (dialect !== 'postgres' && dialect !== 'mysql') return undefined;
+  if (isKnex(base)) return { holder: base.client as unknown as Record<string, unknown>, acquire: 'acquireConnection', release: 'releaseConnection', dialect };
+  if (isSequelize(base)) return { holder: base.connectionManager as unknown as Record<string, unknown>, acquire: 'getConnection', release: 'releaseConnection', dialect };
+  return undefined;
+}
+
+type AcquireFn = (...args: unknown[]) => Promise<unknown>;
+type ReleaseFn = (connection: unknown) => unknown;
+
+/** A library's acquire and release methods before bindToActors replaced them: the actors' own connections come from its pool. */
+export const LIBRARY_ORIGINALS = new WeakMap<object, { acquire: AcquireFn; release: ReleaseFn }>();
+/** Actors' connections handed to a library: its bound release method keeps them (they go back to the pool when the race ends). */
+export const ACTOR_LIBRARY_CONNECTIONS = new WeakSet<object>();
+
+/**
+ * An actor's connection for a Knex or Sequelize instance: one raw connection of the library's own pool (a
+ * node-postgres Client, a mysql2 connection), taken for the whole race and given back when it ends. The library
+ * sends each statement with `connection.query(config, callback)` (pg) or mysql2's `query` / `execute` with a
+ * callback: the facade makes each one a step. The handle is the instance itself, bound to actors.
+ */
+function libraryConnection(base: object, kind: DbHandleKind, link: ActorLink, tx: TxState): ActorDbConnection {
+  const lib = pooledLibrary(base)!;
+  const { holder } = lib;
+  const originals = LIBRARY_ORIGINALS.get(holder) ?? { acquire: holder[lib.acquire] as AcquireFn, release: holder[lib.release] as ReleaseFn };
+  const raw = lazy(() => originals.acquire.call(holder));
+  const mysql = lib.dialect === 'mysql';
+  const conn = mysql ? lazy(async () => ((await raw()) as { promise(): MysqlConnLike }).promise()) : (raw as Lazy<PgClientLike>);
+  const facade = mysql ? mysqlFacade(link, tx, conn as Lazy<MysqlConnLike>) : pgFacade(link, conn as Lazy<PgClientLike>, tx);
+  ACTOR_LIBRARY_CONNECTIONS.add(facade);
+  return {
+    kind,
+    handle: base,
+    connection: facade,
+    ready: async () => {
+      await conn();
+    },
+    async tidy() {
+      if (!tx.open) return;
+      tx.open = false;
+      await ((await conn()) as { query(sql: string): Promise<unknown> }).query('ROLLBACK');
+    },
+    async close() {
+      if (!raw.started) return;
+      const c = await raw().catch(() => undefined);
+      if (c) await originals.release.call(holder, c);
+    },
+  };
+}
+
+/** A postgres.js query's text for the label: `$n` for each parameter, `${...}` for a fragment or helper. */
+function postgresJsText(strings: readonly string[], args: readonly unknown[]): { sql: string; params: unknown[] } {
+  const params: unknown[] = [];
+  let sql = strings[0] ?? '';
+  args.forEach((arg, i) => {
+    const fragment = arg !== null && typeof arg === 'object' && !Array.isArray(arg) && !(arg instanceof Date) && !Buffer.isBuffer(arg);
+    if (fragment) sql += '${...}';
+    else {
+      params.push(arg);
+      sql += `$${params.length}`;
+    }
+    sql += strings[i + 1] ?? '';
+  });
+  return { sql, params };
+}
+
+const POSTGRES_JS_UNSUPPORTED = ['begin', 'reserve', 'listen', 'subscribe', 'notify', 'file', 'largeObject', 'end', 'close'] as const;
+
+/**
+ * An actor's postgres.js handle: an `sql` tagged template whose queries run on the actor's own connection
+ * (`sql.reserve()`, taken for the race and released when it ends). A query is lazy in postgres.js (it runs when
+ * awaited): it is built as usual (so it can be a fragment of another query, which is never awaited and no step of its
+ * own), and awaiting it issues the step, whose execution sends the same query (its strings, arguments and modifiers:
+ * `.values()`, `.raw()`, `.simple()`, `.describe()`) on the reserved connection. `sql.unsafe(text, params)` is the
+ * same; helpers (`sql(name)`, `sql(object)`, `sql.json`, ...) pass through. What the race cannot order on one
+ * connection (`begin`, `reserve`, `listen`, `cursor`, `forEach`, ...) throws RACE_UNINSTRUMENTED_IO.
+ */
+function postgresJsConnection(base: PostgresJsLike, link: ActorLink, tx: TxState): ActorDbConnection {
+  const reserved = lazy(() => base.reserve());
+  type QueryLike = PromiseLike<unknown> & Record<string, unknown>;
+  interface QueryState {
+    strings: readonly string[];
+    args: unknown[];
+    tagged: boolean;
+    options: { simple?: boolean; prepare?: boolean };
+    isRaw?: unknown;
+    onlyDescribe?: boolean;
+  }
+  const refuse = (what: string) => () => {
+    throw new RaceUninstrumentedIoError(link.name, `called postgres.js ${what} through the race's sql, which runs each awaited query as a step on the actor's one connection and cannot order ${what}`);
+  };
+  /** The same query, built on the reserved connection, with the modifiers the actor set. */
+  const onReserved = async (q: QueryState): Promise<unknown> => {
+    const own = (await reserved()) as unknown as ((...a: unknown[]) => QueryLike) & { unsafe(...a: unknown[]): QueryLike };
+    const real = (q.tagged ? own(q.strings, ...q.args) : own.unsafe(q.strings[0], q.args, { ...q.options })) as unknown as QueryState & QueryLike;
+    Object.assign(real.options, q.options);
+    real.isRaw = q.isRaw;
+    real.onlyDescribe = q.onlyDescribe;
+    return await real;
+  };
+  const instrument = (q: QueryLike, sql: string, params: unknown[]): QueryLike => {
+    let issued: Promise<unknown> | undefined;
+    const run = () => (issued ??= step(link, tx, sql, params, () => onReserved(q as unknown as QueryState)));
+    q.then = ((onFulfilled?: (v: unknown) => unknown, onRejected?: (e: unknown) => unknown) => run().then(onFulfilled, onRejected)) as never;
+    q.catch = ((onRejected?: (e: unknown) => unknown) => run().catch(onRejected)) as never;
+    q.finally = ((onFinally?: () => void) => run().finally(onFinally)) as never;
+    q.execute = () => (void run().catch(() => undefined), q);
+    for (const m of ['cursor', 'forEach']) q[m] = refuse(`query.${m}()`);
+    return q;
+  };
+  const handle = function (strings: unknown, ...args: unknown[]) {
+    const made = base(strings as TemplateStringsArray, ...args);
+    if (!Array.isArray((strings as { raw?: unknown })?.raw)) return made; // sql(identifier) / sql(object): a helper
+    const text = postgresJsText(strings as readonly string[], args);
+    return instrument(made as QueryLike, text.sql, text.params);
+  } as unknown as Record<string, unknown>;
+  handle.unsafe = (text: string, params: unknown[] = [], options?: object) =>
+    instrument(base.unsafe(text, params, options) as unknown as QueryLike, text, Array.isArray(params) ? params : []);
+  for (const helper of ['json', 'array', 'typed', 'types', 'options', 'parameters', 'CLOSE', 'END', 'PostgresError']) {
+    Object.defineProperty(handle, helper, { get: () => (base as unknown as Record<string, unknown>)[helper], enumerable: true });
+  }
+  for (const m of POSTGRES_JS_UNSUPPORTED) handle[m] = refuse(`sql.${m}()`);
+  return {
+    kind: 'postgres.js',
+    handle,
+    ready: async () => {
+      await reserved();
+    },
+    async tidy() {
+      if (!tx.open) return;
+      tx.open = false;
+      await (await reserved()).unsafe('ROLLBACK');
+    },
+    async close() {
+      if (!reserved.started) return;
+      const c = await reserved().catch(() => undefined);
+      c?.release();
+    },
+  };
 }

@@ -40,7 +40,7 @@ export function resolveRaceClients(options: { readonly redis?: unknown; readonly
     throw new DatabaseKindMismatchError('A race on testDb() itself (a snapshot of the database)', kind);
   }
   if (db !== undefined && !dbHandleKind(db)) {
-    throw new InvalidRaceScenarioError('db', 'testDb(), a node-postgres or pg-mem Pool or Client, a mysql2 pool, a { query(sql, params) } object or a function (sql, params) => rows');
+    throw new InvalidRaceScenarioError('db', 'testDb(), a node-postgres or pg-mem Pool or Client, a mysql2 pool, a Knex instance on pg or mysql2, a Sequelize instance on mysql, a postgres.js sql, a { query(sql, params) } object or a function (sql, params) => rows');
   }
   return { redis: redis as object, db, ...(presetReset && { presetReset }) };
 }
