@@ -11,6 +11,7 @@ const userById = defineCache({
   notFound: 'null',
 });
 
+// #region docs
 let users: ReturnType<typeof createUserCache>;
 beforeAll(async () => {
   users = createUserCache(redisUrl());
@@ -20,6 +21,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await users.cache.disconnect();
 });
+// #endregion docs
 
 const scenario = (service: (db: never) => { getUser(id: number): Promise<unknown>; updateUser(id: number, name: string): Promise<void> }) => ({
   setup: () => testDb().query(`INSERT INTO users (id, name) VALUES (1, 'Tom')`),

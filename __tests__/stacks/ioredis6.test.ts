@@ -26,6 +26,7 @@ describe('ioredis 6', () => {
     expect(steps[4]).toBe(FILL);
   });
 
+  // #region docs
   it('the lease + compare-and-set fill passes every interleaving', async () => {
     await expect(everyInterleaving(userScenario(({ db, redis }) => new LeaseUserService(db, redis, () => 'reader'), { redis: client }))).resolves.toMatchObject({ complete: true });
   });
@@ -40,4 +41,5 @@ describe('ioredis 6', () => {
       await moduleRedis.quit();
     }
   });
+  // #endregion docs
 });

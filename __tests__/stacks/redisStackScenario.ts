@@ -11,6 +11,7 @@ export interface UserServiceLike {
   updateUser(id: number, name: string): Promise<void>;
 }
 
+// #region docs
 /** reader: getUser(1); writer: updateUser(1, 'Jerry'); the users row 1 is 'Tom' before each schedule. */
 export function userScenario<R extends object = object>(service: (args: { redis: never; db: never }) => UserServiceLike, options: Partial<Scenario<R, unknown>> = {}): Scenario<R, unknown> {
   return {
@@ -25,6 +26,7 @@ export function userScenario<R extends object = object>(service: (args: { redis:
     ...options,
   };
 }
+// #endregion docs
 
 /** The classic race's failing schedule: R:GET(miss) R:SELECT(Tom) W:UPDATE W:DEL R:SET(Tom); its step labels. */
 export async function expectClassicRaceCaught<R extends object>(scenario: Scenario<R, unknown>): Promise<readonly string[]> {

@@ -38,7 +38,9 @@ export class UserService {
     await this.bento.delete({ key: `user:${id}` });
   }
 }
+// #endregion docs
 
+// #region docs
 // The fix (L2). BentoCache has no compare-and-set: the miss path takes a lease on BentoCache's Redis key
 // (SET NX PX) and fills it, in BentoCache's own entry format, with a script that writes only while the lease is
 // there. The writer's UNLINK kills the lease. A lease is not a BentoCache entry: BentoCache's own get() on it

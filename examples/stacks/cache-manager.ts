@@ -47,7 +47,9 @@ export class UserService {
     await this.users.cache.del(`user:${id}`);
   }
 }
+// #endregion docs
 
+// #region docs
 // The fix. cache-manager has no compare-and-set, so the miss path goes to the store's Redis client: a lease
 // (SET NX PX) on Keyv's key, and a fill in Keyv's own format that a script writes only while the lease is
 // there. The writer is unchanged: its del() kills the lease. A lease is not valid Keyv data, so a cache.get()

@@ -47,7 +47,9 @@ export class UserService {
     await this.redis.del(`user:${id}`);
   }
 }
+// #endregion docs
 
+// #region docs
 // The fix: a reader that misses takes a lease (SET NX), reads the database, and fills only while its lease is
 // still there (compare-and-set in Lua). The writer's DEL kills the lease, so a fill from the old row is refused.
 const FILL_IF_LEASED = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3]) else return false end`;

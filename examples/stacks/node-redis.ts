@@ -41,7 +41,9 @@ export class UserService {
     await this.redis.del(`user:${id}`);
   }
 }
+// #endregion docs
 
+// #region docs
 // The fix: lease (SET NX PX) on a miss, fill with a compare-and-set script only while the lease is still there.
 const FILL_IF_LEASED = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3]) else return false end`;
 
