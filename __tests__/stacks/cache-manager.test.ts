@@ -58,5 +58,5 @@ describe('cache-manager 7 + keyv + @keyv/redis', () => {
       },
     });
     expect(summary).toMatchObject({ complete: true });
-  });
+  }, 60_000); // three actors: 210 orders without the reduction (JEST_CACHE_CONSISTENCY_REDUCTION=verify runs them all)
 });
