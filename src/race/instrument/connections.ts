@@ -130,3 +130,50 @@ export function bindToActors<T extends object>(client: T): T {
 function mark(o: object): void {
   Object.defineProperty(o, BOUND, { value: true, configurable: true });
 }
+
+const DB_METHODS = ['query', 'execute', 'connect', 'getConnection'] as const;
+
+/**
+ * While a race runs: the scenario's own database handle (`testDb()` or its `pool`, a pool passed as `db`) called
+ * from inside an actor, neither through the actor's `db` nor bound with bindToActors, would run its statement
+ * outside the scheduler, unseen and unordered (pg-mem runs in the process: no socket a network guard could see).
+ * Such a call fails at once instead (its promise rejects, or its callback gets the error) with what `onUse`
+ * returns. A handle already bound is left alone. Returns the function that undoes the patch.
+ */
+export function guardUnboundDb(db: unknown, onUse: (link: ActorLink, what: string) => unknown): () => void {
+  if (typeof db !== 'object' || db === null) return () => {};
+  const targets: object[] = [db];
+  const pool = (db as { pool?: unknown }).pool;
+  if (dbHandleKind(db) === 'testDb' && typeof pool === 'object' && pool !== null) targets.push(pool);
+  const undo: Array<() => void> = [];
+  for (const target of targets) {
+    if ((target as { [BOUND]?: boolean })[BOUND]) continue;
+    const t = target as Record<string, unknown>;
+    for (const m of DB_METHODS) {
+      const original = t[m];
+      if (typeof original !== 'function') continue;
+      const own = Object.prototype.hasOwnProperty.call(t, m);
+      const guarded = function (this: unknown, ...args: unknown[]) {
+        const link = currentActor();
+        if (!link || isHousekeeping()) return (original as (...a: unknown[]) => unknown).apply(this, args);
+        const error = onUse(link, `called ${m}() on the race's database handle directly (neither the db it was given nor bound with bindToActors)`);
+        const callback = args[args.length - 1];
+        if (typeof callback === 'function') {
+          queueMicrotask(() => (callback as (e: unknown) => void)(error));
+          return undefined;
+        }
+        return Promise.reject(error);
+      };
+      t[m] = guarded;
+      if (t[m] !== guarded) continue; // a handle whose methods cannot be replaced: nothing to undo
+      undo.push(() => {
+        if (t[m] !== guarded) return; // replaced since (bound during the race): keep that
+        if (own) t[m] = original;
+        else delete t[m];
+      });
+    }
+  }
+  return () => {
+    for (const u of undo.reverse()) u();
+  };
+}

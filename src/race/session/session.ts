@@ -11,7 +11,7 @@ import { printKeyspace } from '../../keyspace/serializer';
 import type { TestDb } from '../../db/embedded';
 import type { Scenario } from '../explore';
 import { ActorLink } from '../instrument/actorLink';
-import { actorDb, actorRedis, closeConnections, tidyConnections } from '../instrument/connections';
+import { actorDb, actorRedis, closeConnections, guardUnboundDb, tidyConnections } from '../instrument/connections';
 import { dbHandleKind } from '../instrument/dbSteps';
 import { guardUninstrumented } from '../instrument/redisSteps';
 import { ResourceTracker } from '../instrument/resourceTracker';
@@ -85,11 +85,20 @@ export class RaceSession {
     // Observed only while a schedule's actors run (run() resumes it).
     session.tracker.pause();
     session.#restoreTimers = installVirtualTimers(globalThis, { onRealTimerCleared: (id) => session.tracker.forgetId(id) });
-    session.#unguard = guardUninstrumented(redis, (link, command) => {
+    const unguardRedis = guardUninstrumented(redis, (link, command) => {
       const error = new RaceUninstrumentedIoError(link.name, `sent ${command} over a Redis client that is neither its own nor bound with bindToActors`);
       session.#current?.fail(error);
       return error;
     });
+    const unguardDb = guardUnboundDb(db, (link, what) => {
+      const error = new RaceUninstrumentedIoError(link.name, what);
+      session.#current?.fail(error);
+      return error;
+    });
+    session.#unguard = () => {
+      unguardDb();
+      unguardRedis();
+    };
     return session;
   }
 
