@@ -71,3 +71,21 @@ export class LeaseUserService extends UserService {
   }
 }
 // #endregion docs
+
+// #region docs
+// L1 + L2 in one process. Hits are read through BentoCache (L1, then L2; an L2 hit fills L1); a miss takes the
+// lease path above (with an L1, BentoCache reads a lease in L2 as a miss). bento.delete() clears L1 *before*
+// its UNLINK: a read in between refills L1 from the old L2 entry, so the writer deletes once more after it.
+export class L1LeaseUserService extends LeaseUserService {
+  async getUser(id) {
+    const hit = await this.bento.get({ key: `user:${id}` });
+    if (hit !== undefined) return hit;
+    return super.getUser(id);
+  }
+
+  async updateUser(id, name) {
+    await super.updateUser(id, name);
+    await this.bento.delete({ key: `user:${id}` }); // clears an L1 refilled before the first delete's UNLINK
+  }
+}
+// #endregion docs
