@@ -9,6 +9,8 @@ import { promisify } from 'node:util';
 import { redisUrl } from '../../src';
 
 const RUNNER = join(__dirname, '..', 'fixtures', 'stacks', 'bentocache-race.mjs');
+// Each test starts one to three Node processes (~0.5 s each when idle): room for a loaded machine.
+jest.setTimeout(60_000);
 
 interface Outcome {
   ok: boolean;
