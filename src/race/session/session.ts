@@ -91,9 +91,13 @@ export class RaceSession {
     session.#restoreTimers = installVirtualTimers(globalThis, { onRealTimerCleared: (id) => session.tracker.forgetId(id) });
     session.#unguardWire = installWireGuard();
     session.#unguard = installAutoBind();
-    // The preset's embedded database's pool, as a service keeps it at module level (`testDb().pool`, or an ORM
-    // built on it): bound like the client libraries' objects are on first use.
-    if (db !== undefined && dbHandleKind(db) === 'testDb') bindToActors((db as TestDb).pool);
+    // The preset's embedded database, as a service keeps it at module level (`testDb()`, `testDb().pool`, or an
+    // ORM built on the pool): bound like the client libraries' objects are on first use. pg-mem runs in the
+    // process, so no socket would show a statement that bypassed the race (the embedded guard still would).
+    if (db !== undefined && dbHandleKind(db) === 'testDb') {
+      bindToActors(db as TestDb);
+      bindToActors((db as TestDb).pool);
+    }
     return session;
   }
 
