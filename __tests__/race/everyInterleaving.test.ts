@@ -73,7 +73,8 @@ describe('everyInterleaving on the seed scenario (docs/races.md #1)', () => {
       },
     });
     // The default search is reduced: 5 classes (the reader's GET and the writer's UPDATE commute, ...), 1 failing.
-    expect(summary).toEqual({ schedules: 5, classes: 5, complete: true, strategy: 'exhaustive (partial-order reduced)' });
+    // Then 3 trace checks: one order per class equivalent to it (two commuting steps swapped), also consistent.
+    expect(summary).toEqual({ schedules: 5, classes: 5, traceChecks: 3, complete: true, strategy: 'exhaustive (partial-order reduced)' });
     expect(inconsistent).toBe(1);
     inconsistent = 0;
     const brute = await everyInterleaving({ ...seed('cache-aside'), strategy: { kind: 'exhaustive', reduction: 'none' }, check: async ({ redis, db }) => {
@@ -85,7 +86,7 @@ describe('everyInterleaving on the seed scenario (docs/races.md #1)', () => {
 
   it('passes every interleaving with the lease fix (4 reader steps + 2 writer steps: 15 orders)', async () => {
     const summary = await everyInterleaving(seed('lease'));
-    expect(summary).toEqual({ schedules: 6, classes: 6, complete: true, strategy: 'exhaustive (partial-order reduced)' });
+    expect(summary).toEqual({ schedules: 6, classes: 6, traceChecks: 4, complete: true, strategy: 'exhaustive (partial-order reduced)' });
     await expect(everyInterleaving({ ...seed('lease'), strategy: { kind: 'exhaustive', reduction: 'none' } })).resolves.toEqual({ schedules: 15, complete: true, strategy: 'exhaustive' });
   });
 
@@ -116,7 +117,8 @@ describe('everyInterleaving on the seed scenario (docs/races.md #1)', () => {
       lists.push(seen.join('\n\n'));
     }
     expect(new Set(lists).size).toBe(1);
-    expect(lists[0]!.split('\n\n')).toHaveLength(6);
+    // 6 classes, then 4 trace checks.
+    expect(lists[0]!.split('\n\n')).toHaveLength(10);
   });
 
   it('replay(token) reruns exactly that order and reports the same failure', async () => {
@@ -204,8 +206,9 @@ describe('everyInterleaving on the seed scenario (docs/races.md #1)', () => {
       },
     });
     expect([...new Set(seen)].sort()).toEqual(['a A', 'a Before', 'before A', 'before Before']);
-    // 4 of the 6 orders are distinct (a's SET and b's SELECT commute, so do a's UPDATE and b's GET).
-    expect(seen).toHaveLength(4);
+    // 4 of the 6 orders are distinct (a's SET and b's SELECT commute, so do a's UPDATE and b's GET); then 2 trace
+    // checks, orders equivalent to two of them, reach the same states.
+    expect(seen).toHaveLength(6);
   });
 
   it('works with a node-redis client', async () => {

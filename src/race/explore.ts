@@ -5,7 +5,7 @@
 import type Redis from 'ioredis';
 import type { TestDb } from '../db/embedded';
 import { callSite } from '../callSite';
-import { indent, InvalidRaceScenarioError, RaceFailureError, RaceReductionMismatchError } from '../errors';
+import { indent, InvalidRaceScenarioError, RaceFailureError, RaceReductionMismatchError, ScheduleReplayMismatchError } from '../errors';
 import type { RedactRule } from '../keyspace/redact';
 import { findUnknownKey, optionKeys } from '../optionKeys';
 import { raceFailure } from './report/failure';
@@ -15,7 +15,7 @@ import { shrink } from './schedule/shrink';
 import { patternFromArgs, type StepPattern } from './schedule/stepPattern';
 import { DfsExplorer, explorerFor, reductionOf, ReplayExplorer, validateStrategy, type Explorer, type Strategy } from './schedule/strategies';
 import { DporExplorer, ScheduleCut } from './schedule/strategies/dpor';
-import { decodeToken } from './schedule/token';
+import { decodeToken, encodeToken } from './schedule/token';
 import { stopIfAbandoned, trackExploration, type ExplorationSignal } from './session/openRaces';
 import { RaceSession, type Verdict } from './session/session';
 import { trimStack } from './report/stack';
@@ -106,6 +106,12 @@ export interface RaceSummary {
    * commute), each run once to its end. With `complete`, every order of the steps is equivalent to one of them.
    */
   readonly classes?: number;
+  /**
+   * The reduced search only, when it passed: how many orders it held equivalent to ones it ran (one per class, two
+   * commuting steps swapped; at most 64) were run after it, to test that the actors share no state it cannot see.
+   * Not counted in `schedules`.
+   */
+  readonly traceChecks?: number;
   /** reduction: 'verify' only: the brute-force search it was checked against (its schedules, its distinct final states). */
   readonly verified?: { readonly schedules: number; readonly states: number };
 }
@@ -210,22 +216,72 @@ async function search(
     if (kind === 'replay') {
       throw raceFailure(session, verdict, `replay: the schedule ${verdict.token} fails.`, 1);
     }
-    const budget = scenario.shrinkBudget ?? 500;
-    const { verdict: best, runs } = await shrink((chooser) => session.run(chooser), verdict, budget, () => stopIfAbandoned(signal, kind));
-    const final = best;
-    const shrunk =
-      best === verdict
-        ? `It has ${best.result.switches} context switch${best.result.switches === 1 ? '' : 'es'}; no failing schedule with fewer preemptions was found${runs ? ` (${runs} more schedule${runs === 1 ? '' : 's'} tried)` : ''}.`
-        : `Shrunk from ${verdict.result.switches} to ${best.result.switches} context switch${best.result.switches === 1 ? '' : 'es'} (${runs} more schedule${runs === 1 ? '' : 's'} tried).`;
-    const headline = `everyInterleaving found a failing schedule: schedule ${count} of the ${explorer.name} search failed. ${shrunk}`;
-    throw raceFailure(session, final, headline, count);
+    throw await failureOf(session, scenario, verdict, count, kind, signal, `schedule ${count} of the ${explorer.name} search failed.`);
+  }
+  let traceChecks: number | undefined;
+  // The reduced search passed: run the orders it held equivalent to those it ran (unless `verify` compares them all).
+  if (explorer instanceof DporExplorer && explorer.complete && onState === undefined) {
+    const siblings = explorer.siblings.slice(0, MAX_TRACE_CHECKS);
+    for (const [n, choices] of siblings.entries()) {
+      stopIfAbandoned(signal, kind);
+      const token = encodeToken(choices);
+      const replayer = new ReplayExplorer(token, choices);
+      let verdict: Verdict;
+      try {
+        verdict = await session.run(replayer.next()!);
+        replayer.done(verdict.result);
+      } catch (error) {
+        if (error instanceof ScheduleReplayMismatchError) {
+          await session.tidyAll();
+          throw new RaceReductionMismatchError(
+            `the order ${token}, which the reduced search holds equivalent to one it ran (two steps it treats as commuting, swapped), made the actors take different steps: ${error.message.split('\n')[0]}`,
+          );
+        }
+        throw error;
+      }
+      if (verdict.failed) {
+        throw await failureOf(
+          session,
+          scenario,
+          verdict,
+          count + n + 1,
+          kind,
+          signal,
+          `the reduced search passed, but schedule ${verdict.token}, an order it held equivalent to one it ran (two steps that commute by their footprints, swapped), fails: the actors share state the reduction cannot see (in the process: an in-memory cache layer, a module-level variable). Search this scenario with strategy: { kind: 'exhaustive', reduction: 'none' } (docs/race.md#reduction).`,
+        );
+      }
+    }
+    traceChecks = siblings.length;
   }
   return {
     schedules: count,
     complete: explorer.complete,
     strategy: explorer.name,
     ...(explorer instanceof DporExplorer ? { classes: explorer.classes } : {}),
+    ...(traceChecks !== undefined ? { traceChecks } : {}),
   };
+}
+
+/** At most this many trace checks per call (one per class of the reduced search). */
+const MAX_TRACE_CHECKS = 64;
+
+/** The RACE_FAILED error for a failing schedule: shrunk to the fewest context switches, then reported. */
+async function failureOf(
+  session: RaceSession,
+  scenario: Scenario<object, unknown>,
+  verdict: Verdict,
+  count: number,
+  kind: 'everyInterleaving' | 'replay',
+  signal: ExplorationSignal,
+  what: string,
+): Promise<RaceFailureError> {
+  const budget = scenario.shrinkBudget ?? 500;
+  const { verdict: best, runs } = await shrink((chooser) => session.run(chooser), verdict, budget, () => stopIfAbandoned(signal, kind));
+  const shrunk =
+    best === verdict
+      ? `It has ${best.result.switches} context switch${best.result.switches === 1 ? '' : 'es'}; no failing schedule with fewer preemptions was found${runs ? ` (${runs} more schedule${runs === 1 ? '' : 's'} tried)` : ''}.`
+      : `Shrunk from ${verdict.result.switches} to ${best.result.switches} context switch${best.result.switches === 1 ? '' : 'es'} (${runs} more schedule${runs === 1 ? '' : 's'} tried).`;
+  return raceFailure(session, best, `everyInterleaving found a failing schedule: ${what} ${shrunk}`, count);
 }
 
 /**

@@ -7,6 +7,9 @@
  */
 import { InvalidRaceScenarioError, RaceActorOutlivedError } from '../../errors';
 import { currentActor, type ActorLink } from './actorLink';
+import { isBound, markBound } from './bound';
+
+export { isBound };
 import { ACTOR_LIBRARY_CONNECTIONS, dbHandleKind, LIBRARY_ORIGINALS, openActorDb, pooledLibrary, type ActorDbConnection } from './dbSteps';
 import { instrumentIoredis, instrumentNodeRedis, isHousekeeping, openActorRedis, redisClientKind, type ActorRedisConnection } from './redisSteps';
 
@@ -52,7 +55,6 @@ export async function closeConnections(link: ActorLink): Promise<void> {
   await Promise.allSettled(all.map((c) => c.close()));
 }
 
-const BOUND = Symbol.for('jest-cache-consistency.race.bound');
 
 /**
  * Makes a client or database handle that a service keeps at module level follow the actor it is called
@@ -73,7 +75,7 @@ const BOUND = Symbol.for('jest-cache-consistency.race.bound');
  * bindToActors(userCacheModule.pool);
  */
 export function bindToActors<T extends object>(client: T): T {
-  if ((client as { [BOUND]?: boolean })[BOUND]) return client;
+  if (isBound(client)) return client;
   const redisKind = redisClientKind(client);
   if (redisKind) {
     const route = () => {
@@ -86,7 +88,7 @@ export function bindToActors<T extends object>(client: T): T {
     };
     if (redisKind === 'ioredis' || redisKind === 'ioredis-cluster') instrumentIoredis(client, route);
     else instrumentNodeRedis(client, route);
-    mark(client);
+    markBound(client);
     return client;
   }
   const dbKind = dbHandleKind(client);
@@ -102,7 +104,7 @@ export function bindToActors<T extends object>(client: T): T {
   const library = pooledLibrary(client);
   if (library && (dbKind === 'knex' || dbKind === 'sequelize')) {
     bindLibrary(client, library);
-    mark(client);
+    markBound(client);
     return client;
   }
   const own = (link: ActorLink) => actorDb(link, client).handle as Record<string, (...a: unknown[]) => unknown> & ((...a: unknown[]) => unknown);
@@ -112,7 +114,7 @@ export function bindToActors<T extends object>(client: T): T {
       const link = currentActor();
       return link ? own(link)(...args) : fn.apply(this, args);
     };
-    mark(wrapped);
+    markBound(wrapped);
     return wrapped as unknown as T;
   }
   const target = client as Record<string, unknown>;
@@ -140,13 +142,8 @@ export function bindToActors<T extends object>(client: T): T {
       );
     }
   }
-  mark(client);
+  markBound(client);
   return client;
-}
-
-/** True for a client or handle bindToActors has bound. */
-export function isBound(o: object): boolean {
-  return (o as { [BOUND]?: boolean })[BOUND] === true;
 }
 
 /**
@@ -175,6 +172,3 @@ function bindLibrary(base: object, library: ReturnType<typeof pooledLibrary> & o
   };
 }
 
-function mark(o: object): void {
-  Object.defineProperty(o, BOUND, { value: true, configurable: true });
-}

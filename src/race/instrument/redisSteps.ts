@@ -9,6 +9,7 @@ import { getKeyIndexes, hasFlag } from '@ioredis/commands';
 import type { RedisClientKind } from '../../redis/adapter';
 import { redisClientKind } from '../../redis/toRedisAdapter';
 import { currentActor, type ActorLink } from './actorLink';
+import { markBound } from './bound';
 import { formatOutcome, formatRedisCommand, formatRedisReply, redisText } from './labels';
 import type { StepInfo, StepOutcome, StepRequest } from '../step';
 
@@ -324,6 +325,7 @@ export function openActorRedis(base: object, link: ActorLink): ActorRedisConnect
       nodes?(role: string): Array<{ status: string; call(...args: unknown[]): Promise<unknown> }>;
     };
     dup = io;
+    markBound(io);
     io.on('error', () => {});
     let connecting: Promise<void> | undefined;
     const ready = () => (connecting ??= housekeep(() => io.connect()));
@@ -364,6 +366,8 @@ export function openActorRedis(base: object, link: ActorLink): ActorRedisConnect
       on(event: string, fn: (...a: unknown[]) => void): void;
     };
     dup = nr;
+    markBound(nr);
+    markBound(nodeRedisSelf(nr));
     nr.on('error', () => {});
     let connecting: Promise<void> | undefined;
     const ready = () => (connecting ??= housekeep(() => nr.connect()).then(() => undefined));

@@ -18,7 +18,8 @@
  * actor has in flight at once are not ordered), and two dependent steps of different actors.
  */
 import { dependent } from '../footprint';
-import type { Choice, Chooser, DecisionContext } from '../run';
+import type { Choice, Chooser, DecisionContext, ScheduleResult } from '../run';
+import type { TokenChoice } from '../token';
 import { assertSameDecision, explorationOrder } from './decision';
 import type { Explorer } from './index';
 
@@ -54,6 +55,13 @@ export class DporExplorer implements Explorer {
   #schedules = 0;
   /** Completed schedules: each a different trace. */
   classes = 0;
+  /**
+   * One order per completed schedule that the reduction holds equivalent to it: two adjacent steps of different
+   * actors, both pending at that point and commuting by their footprints, swapped (a different pair each time). The
+   * search runs them after it passes, to test what the reduction assumes (that actors share state only through
+   * Redis and the database): see trace checks in ../../explore.ts.
+   */
+  readonly siblings: TokenChoice[][] = [];
 
   constructor(options: { maxSchedules?: number } = {}) {
     this.#max = options.maxSchedules ?? 100_000;
@@ -80,9 +88,32 @@ export class DporExplorer implements Explorer {
     return { choose: (options, ctx) => this.#choose(options, ctx) };
   }
 
-  done(): void {
+  done(result?: ScheduleResult): void {
     this.classes++;
+    if (result) this.#noteSibling(result);
     this.#analyse();
+  }
+
+  #noteSibling(result: ScheduleResult): void {
+    const nodes = this.#stack;
+    const events = nodes.map((n) => n.options[n.chosen]!);
+    if (!Array.isArray(result.choices) || events.length !== result.choices.length) return;
+    const swappable: Array<{ i: number; second: Choice }> = [];
+    for (let i = 0; i + 1 < events.length; i++) {
+      const first = events[i]!;
+      const next = events[i + 1]!;
+      if (first.actor === next.actor || dependent(first.footprint, next.footprint)) continue;
+      // The second must have been pending where the first ran: then either could have gone first.
+      const second = nodes[i]!.options.find((o) => sameStep(o, next));
+      if (second) swappable.push({ i, second });
+    }
+    if (swappable.length === 0) return;
+    const { i, second } = swappable[(this.classes - 1) % swappable.length]!;
+    const first = events[i]!;
+    const choices = result.choices.map((c) => ({ actor: c.actor, ordinal: c.ordinal }));
+    // Neither step changes what the other actor has pending, so each keeps its ordinal among its actor's steps.
+    choices.splice(i, 2, { actor: second.actor, ordinal: second.ordinal }, { actor: first.actor, ordinal: first.ordinal });
+    this.siblings.push(choices);
   }
 
   /** Moves to the deepest point with a backtrack option neither explored nor asleep; false when none is left. */
