@@ -4,7 +4,7 @@
  * downloads the schema engine from binaries.prisma.sh first, which it does not use to generate (the stub it is given
  * instead records any call, and the test fails if there was one).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
@@ -97,6 +97,22 @@ describe('Prisma 7 (@prisma/adapter-pg)', () => {
   it('generated the client offline, without calling the schema engine', () => {
     expect(existsSync(join(OUT, 'client', 'client.ts'))).toBe(true);
     expect(existsSync(ENGINE_CALLS) ? readFileSync(ENGINE_CALLS, 'utf8') : '').toBe('');
+  });
+
+  it("the generated PrismaClient is a PrismaUsers, the services' type (tsc on the generated client.ts)", () => {
+    const example = relative(OUT, join(ROOT, 'examples/stacks/prisma')).split('\\').join('/');
+    const source = [
+      `import type { PrismaClient } from './client/client';`,
+      `import type { PrismaUsers } from '${example}';`,
+      `export const fits = (client: PrismaClient): PrismaUsers => client;`,
+      `// The check can fail: a wrong id type is refused (else tsc reports the directive as unused).`,
+      `// @ts-expect-error`,
+      `export const wrong = (client: PrismaClient): { user: { findUnique(args: { where: { id: string } }): PromiseLike<unknown> } } => client;`,
+    ];
+    writeFileSync(join(OUT, 'fits.ts'), source.join('\n') + '\n');
+    const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
+    const args = [tsc, '--ignoreConfig', '--noEmit', '--strict', '--module', 'node16', '--target', 'es2022', '--skipLibCheck', '--types', 'node', join(OUT, 'fits.ts')];
+    expect(spawnSync(process.execPath, args, { encoding: 'utf8' })).toMatchObject({ status: 0, stdout: '' });
   });
 
   it('the classic "update, then delete" is caught, with the SQL Prisma sends as steps', async () => {
