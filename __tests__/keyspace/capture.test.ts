@@ -238,6 +238,34 @@ describe('captureKeyspace of a server with keys that have a TTL', () => {
     expect(named).toEqual([]);
   });
 
+  it.each(['with', 'without'])('reads every key that exists throughout while another client grows the hash table (%s TTLs)', async (ttl) => {
+    const r = testRedis();
+    const pipeline = r.pipeline();
+    for (let i = 0; i < 1000; i++) {
+      if (ttl === 'with') pipeline.set(`k${i}`, String(i), 'EX', 3600);
+      else pipeline.set(`k${i}`, String(i));
+    }
+    await pipeline.exec();
+    const writer = new Redis(redisUrl());
+    try {
+      // Keys added while the capture runs: the table is resized (rehashed) between SCAN calls.
+      const growing = (async () => {
+        for (let i = 0; i < 4000; i += 200) {
+          const more = writer.pipeline();
+          for (let j = i; j < i + 200; j++) more.set(`new${j}`, 'x');
+          await more.exec();
+        }
+      })();
+      const snap = await captureKeyspace(r, { batchSize: 20 });
+      await growing;
+      const keys = new Set(snap.entries.map((e) => e.key));
+      expect(Array.from({ length: 1000 }, (_, i) => `k${i}`).filter((k) => !keys.has(k))).toEqual([]);
+      expect(keys.size).toBe(snap.entries.length); // one entry per key
+    } finally {
+      await writer.quit();
+    }
+  });
+
   it.each(clients)('keeps keys and values that are not UTF-8 exact, with their TTLs (%s)', async (_name, client) => {
     const r = testRedis();
     const badKey = Buffer.from([0x6b, 0xff]);
