@@ -17,6 +17,14 @@ import { decodeRequest } from '../../src/race/instrument/wireGuard';
 
 const RUNS = 20;
 
+interface RedisLike {
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string): Promise<unknown>;
+  del(key: string): Promise<number>;
+  ping(): Promise<string>;
+  quit(): Promise<unknown>;
+}
+
 type Actor = (clients: { redis: unknown; db: TestDb }) => Promise<unknown>;
 
 /**
@@ -69,6 +77,25 @@ describe('Redis clients of libraries the race does not instrument, connected bef
       expect([...messages]).toEqual([
         `[RACE_UNINSTRUMENTED_IO] Actor "reader" sent \`GET user:1\` to the Redis server at 127.0.0.1:${port} over a connection the race does not control (a client, pool or library that is neither the actor's own nor bound with bindToActors): the race cannot see or order what goes over it, so schedules would not be reproducible.`,
       ]);
+    } finally {
+      await client.quit();
+    }
+  });
+
+  it.each([
+    ['ioredis 6 beside the package’s ioredis 5', 'ioredis6'],
+    ['iovalkey (a fork of ioredis)', 'iovalkey'],
+  ])('%s: every run fails with RACE_UNINSTRUMENTED_IO naming the actor, the server and the command', async (_name, library) => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const mod = require(library) as { default?: new (url: string) => RedisLike } & (new (url: string) => RedisLike);
+    const Client = mod.default ?? mod;
+    const client = new Client(redisUrl());
+    await client.ping();
+    try {
+      const { reader, writer } = cacheAside({ get: (k) => client.get(k), set: (k, v) => client.set(k, v), del: (k) => client.del(k) });
+      const { passed, messages } = await everyRunFails(reader, writer);
+      expect(passed).toBe(0);
+      expect([...messages]).toEqual([expect.stringMatching(/^\[RACE_UNINSTRUMENTED_IO\] Actor "reader" sent `GET user:1` to the Redis server at 127\.0\.0\.1:\d+ over a connection the race does not control/)]);
     } finally {
       await client.quit();
     }
