@@ -19,5 +19,9 @@ it('lease: every interleaving of getUser(1) and updateUser(1, "Jerry") leaves Re
   });
   expect(summary.complete).toBe(true);
   // Each distinct order once (orders that differ only by swapping steps that commute are one): docs/race.md#reduction.
-  console.log(`every interleaving consistent: ${summary.classes} distinct orders checked, which cover all 15 orders of 4 + 2 steps (${summary.strategy})`);
+  // Then one equivalent order per class (two commuting steps swapped) tests that nothing in the process tells them apart.
+  console.log(
+    `every interleaving consistent: ${summary.classes} distinct orders checked, which cover all 15 orders of 4 + 2 steps (${summary.strategy}), ` +
+      `and ${summary.traceChecks ?? 0} equivalent orders as trace checks`,
+  );
 });
