@@ -99,8 +99,14 @@ function shouldBind(self: unknown): boolean {
  * them when it ends). Returns the function that removes them.
  */
 export function installAutoBind(): () => void {
-  if (installs++ === 0) {
-    for (const { proto, methods, skip } of targets()) {
+  if (installs === 0) {
+    let found: ReturnType<typeof targets> = [];
+    try {
+      found = targets();
+    } catch {
+      // A library that cannot be inspected is not hooked: the wire guard still sees what an actor sends through it.
+    }
+    for (const { proto, methods, skip } of found) {
       for (const method of methods) {
         const owner = ownerOf(proto, method);
         if (!owner || typeof owner[method] !== 'function') continue;
@@ -125,6 +131,7 @@ export function installAutoBind(): () => void {
       }
     }
   }
+  installs++;
   let done = false;
   return () => {
     if (done) return;

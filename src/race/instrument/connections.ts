@@ -22,14 +22,25 @@ function connections(link: ActorLink): Map<object, Connection> {
 /** `link`'s connection for `base`, opened with `open` on first use; `what` names the call refused once its race ended. */
 function connectionFor<C extends Connection>(link: ActorLink, base: object, open: (base: object, link: ActorLink) => C, what: string): C {
   const map = connections(link);
-  let conn = map.get(base) as C | undefined;
+  const key = connectionKey(base);
+  let conn = map.get(key) as C | undefined;
   if (!conn) {
     // A bound module-level client used by an actor whose race has ended (its code went on after a failure).
     if (link.closed) throw new RaceActorOutlivedError(link.name, what);
     conn = open(base, link);
-    map.set(base, conn);
+    map.set(key, conn);
   }
   return conn;
+}
+
+/**
+ * What one actor connection stands for: the pool itself for a mysql2 promise wrapper (`pool.promise()` makes a new
+ * wrapper on every call; each must not take a connection of its own), else the handle.
+ */
+function connectionKey(base: object): object {
+  const inner = (base as { pool?: { promise?: unknown; getConnection?: unknown } }).pool;
+  if (inner && typeof inner === 'object' && typeof inner.promise === 'function' && typeof inner.getConnection === 'function') return inner;
+  return base;
 }
 
 /** `link`'s own connection to the Redis server `base` talks to (opened on first use). */

@@ -27,6 +27,8 @@ type End = (this: net.Socket, ...args: unknown[]) => net.Socket;
 let installs = 0;
 let originalWrite: Write | undefined;
 let originalEnd: End | undefined;
+let patchedWrite: Write | undefined;
+let patchedEnd: End | undefined;
 
 /** The actor whose context this is, when a race controls it (under control, outside connection set-up). */
 function controlledActor(): ActorLink | undefined {
@@ -47,17 +49,30 @@ function check(socket: net.Socket, chunk: unknown): void {
   if (error) link.controller!.fail?.(error, answered(socket));
 }
 
-/** Settles when `socket` next receives data (the answer to what was just written) or ends. */
+/** Sockets whose answer a failed run already waits for. */
+const awaited = new WeakMap<net.Socket, Promise<void>>();
+
+/**
+ * Settles when `socket` next receives data (the answer to what was just written) or closes; at once when it is
+ * closed already or nothing reads it (a listener of ours would switch it to flowing and lose its data).
+ */
 function answered(socket: net.Socket): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const done = () => {
-      socket.off('data', done);
-      socket.off('close', done);
-      resolve();
-    };
-    socket.on('data', done);
-    socket.on('close', done);
-  });
+  if (socket.destroyed || socket.listenerCount('data') === 0) return Promise.resolve();
+  let waiting = awaited.get(socket);
+  if (!waiting) {
+    waiting = new Promise<void>((resolve) => {
+      const done = () => {
+        socket.off('data', done);
+        socket.off('close', done);
+        awaited.delete(socket);
+        resolve();
+      };
+      socket.on('data', done);
+      socket.on('close', done);
+    });
+    awaited.set(socket, waiting);
+  }
+  return waiting;
 }
 
 /**
@@ -71,14 +86,16 @@ export function installWireGuard(): () => void {
     originalEnd = proto.end;
     const write = originalWrite;
     const end = originalEnd;
-    proto.write = function (this: net.Socket, chunk: unknown, ...rest: unknown[]): boolean {
+    patchedWrite = function (this: net.Socket, chunk: unknown, ...rest: unknown[]): boolean {
       check(this, chunk);
       return write.call(this, chunk, ...rest);
     };
-    proto.end = function (this: net.Socket, ...args: unknown[]): net.Socket {
-      if (args.length > 0 && typeof args[0] !== 'function') check(this, args[0]);
+    patchedEnd = function (this: net.Socket, ...args: unknown[]): net.Socket {
+      if (args.length > 0 && args[0] !== undefined && args[0] !== null && typeof args[0] !== 'function') check(this, args[0]);
       return end.apply(this, args);
     };
+    proto.write = patchedWrite;
+    proto.end = patchedEnd;
   }
   let done = false;
   return () => {
@@ -86,11 +103,14 @@ export function installWireGuard(): () => void {
     done = true;
     if (--installs === 0) {
       const proto = net.Socket.prototype as unknown as { write: Write; end: End };
-      // Only when nobody patched over us meanwhile; else leave theirs (it calls ours, which calls the original).
-      proto.write = originalWrite!;
-      proto.end = originalEnd!;
+      // Only where ours is still the one installed; where something patched over it meanwhile, ours stays in
+      // its chain (it passes everything through when no actor runs).
+      if (proto.write === patchedWrite) proto.write = originalWrite!;
+      if (proto.end === patchedEnd) proto.end = originalEnd!;
       originalWrite = undefined;
       originalEnd = undefined;
+      patchedWrite = undefined;
+      patchedEnd = undefined;
     }
   };
 }
@@ -100,13 +120,15 @@ export function uninstrumentedWrite(link: ActorLink, socket: net.Socket, chunk: 
   if ((socket as { _isStdio?: boolean })._isStdio) return undefined;
   const bytes = toBytes(chunk);
   const decoded = bytes ? decodeRequest(bytes, prepared.get(socket)) : undefined;
+  // Only the stores' protocols: a log shipper's, a tracer's or an HTTP client's socket is not the race's business
+  // (a connection an actor opens is, whatever it carries: resourceTracker.ts).
+  if (decoded === undefined) return undefined;
   const remote = socket.remoteAddress;
-  // A pipe that does not carry one of the three protocols (a child process' stdin) is not a channel to a store.
-  if (remote === undefined && decoded === undefined) return undefined;
   const where = remote !== undefined ? `${remote.includes(':') ? `[${remote}]` : remote}:${socket.remotePort}` : 'a Unix socket';
-  const server = decoded ? `the ${decoded.protocol} server at ${where}` : where;
-  const what = decoded ? `sent ${decoded.what}` : `wrote ${bytes ? `${bytes.length} bytes` : 'to a socket'}`;
-  return new RaceUninstrumentedIoError(link.name, `${what} to ${server} over a connection the race does not control (a client, pool or library that is neither the actor's own nor bound with bindToActors)`);
+  return new RaceUninstrumentedIoError(
+    link.name,
+    `sent ${decoded.what} to the ${decoded.protocol} server at ${where} over a connection the race does not control (a client, pool or library that is neither the actor's own nor bound with bindToActors)`,
+  );
 }
 
 /* ------------------------------------------------------------------------------------------------ pg-mem */
@@ -216,11 +238,16 @@ function decodePostgres(bytes: Buffer, statements?: ReadonlyMap<string, string>)
   if (bytes.length < 5) return undefined;
   const type = String.fromCharCode(bytes[0]!);
   const length = bytes.readInt32BE(1);
-  if (!'QPBEDSHCXFfdc'.includes(type) || length < 4 || length > 1 << 30) return undefined;
-  if (type === 'Q') return { protocol: 'PostgreSQL', what: `the query \`${oneLine(cString(bytes, 5))}\`` };
+  // A client writes whole messages: the first one lies within the write.
+  if (!'QPBEDSHCXFfdc'.includes(type) || length < 4 || length + 1 > bytes.length) return undefined;
+  if (type === 'Q') {
+    // Query: the text, NUL-terminated, ends the message.
+    if (bytes[length] !== 0) return undefined;
+    return { protocol: 'PostgreSQL', what: `the query \`${oneLine(bytes.toString('utf8', 5, length))}\`` };
+  }
   if (type === 'P') {
     const nameEnd = bytes.indexOf(0, 5);
-    if (nameEnd < 0) return undefined;
+    if (nameEnd < 0 || nameEnd > length) return undefined;
     return { protocol: 'PostgreSQL', what: `the statement \`${oneLine(cString(bytes, nameEnd + 1))}\`` };
   }
   if (type === 'B') {
@@ -231,7 +258,6 @@ function decodePostgres(bytes: Buffer, statements?: ReadonlyMap<string, string>)
     if (sql !== undefined) return { protocol: 'PostgreSQL', what: `the statement \`${oneLine(sql)}\` (prepared earlier)` };
   }
   // A message without text (Bind, Execute, Sync of a statement prepared earlier): the type is what is known.
-  if (length + 1 > bytes.length) return undefined;
   const names: Record<string, string> = { B: 'Bind', E: 'Execute', D: 'Describe', S: 'Sync', H: 'Flush', C: 'Close', X: 'Terminate', F: 'FunctionCall', f: 'CopyFail', d: 'CopyData', c: 'CopyDone' };
   return { protocol: 'PostgreSQL', what: `a ${names[type]} message (a statement prepared earlier)` };
 }
@@ -245,7 +271,8 @@ function cString(bytes: Buffer, from: number): string {
 function decodeMysql(bytes: Buffer): DecodedRequest | undefined {
   if (bytes.length < 5 || bytes[3] !== 0) return undefined;
   const length = bytes.readUIntLE(0, 3);
-  if (length < 1) return undefined;
+  // A client writes a command as one whole packet.
+  if (length < 1 || length + 4 !== bytes.length) return undefined;
   const command = bytes[4]!;
   const text = () => oneLine(bytes.toString('utf8', 5, Math.min(bytes.length, 4 + length)));
   switch (command) {

@@ -16,7 +16,7 @@
  * If no step is pending and an actor has not finished, nothing can ever settle it: that is reported.
  */
 import { setImmediate as realSetImmediate, setTimeout as realSetTimeout, clearTimeout as realClearTimeout } from 'node:timers';
-import { RaceActorOutlivedError, RaceActorStuckError, RaceStepStalledError, RaceUninstrumentedIoError } from '../../errors';
+import { RaceActorStuckError, RaceStepStalledError, RaceUninstrumentedIoError } from '../../errors';
 import { runActor, type ActorLink, type StepController } from '../instrument/actorLink';
 import { formatError, formatValue } from '../instrument/labels';
 import type { StepRedactor } from '../report/redactSteps';
@@ -219,25 +219,23 @@ export class ScheduleRun implements StepController {
   }
 
   /**
-   * After an actor's uninstrumented I/O failed the run: its parked steps are refused (RACE_ACTOR_OUTLIVED, as
-   * any later step is, the controller having let go), and the run waits, at most `stallTimeoutMs`, for that I/O's
-   * answers and for the actors to finish, so that nothing of this run is still holding a connection when the
-   * next one (or the next test) starts.
+   * After an actor's uninstrumented I/O failed the run: the run waits, at most `stallTimeoutMs`, for that I/O's
+   * answers and for the actors' code after them, so that nothing of this run still holds a connection (a pool's
+   * client) when the next run (or the next test) starts. Parked steps stay parked (abandoned, never settled); a
+   * step an actor issues now is refused, its controller having let go (RACE_ACTOR_OUTLIVED).
    */
   async #drain(): Promise<void> {
-    for (const p of this.#pending.splice(0)) p.reject(new RaceActorOutlivedError(p.link.name, `\`${p.request.info.description}\``));
     let timer: ReturnType<typeof realSetTimeout> | undefined;
     const limit = new Promise<void>((resolve) => {
       timer = realSetTimeout(resolve, this.#options.stallTimeoutMs);
     });
     const finished = (async () => {
       for (let seen = 0; seen < this.#inFlight.length; seen = this.#inFlight.length) await Promise.allSettled(this.#inFlight.slice(seen));
-      // The answers' callbacks and the actors' code after them.
-      for (let i = 0; i < 20 && [...this.#state.values()].some((s) => !s.done); i++) await turn();
+      // The answers' callbacks (a pool taking its client back) and the actors' code after them.
+      for (let i = 0; i < 20; i++) await turn();
     })();
     await Promise.race([finished, limit]);
     realClearTimeout(timer);
-    for (const p of this.#pending.splice(0)) p.reject(new RaceActorOutlivedError(p.link.name, `\`${p.request.info.description}\``));
   }
 
   #start(starts: readonly ActorStart[]): void {

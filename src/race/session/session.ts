@@ -85,18 +85,23 @@ export class RaceSession {
       await session.close();
       throw e;
     }
-    session.tracker.watch(session.links);
-    // Observed only while a schedule's actors run (run() resumes it).
-    session.tracker.pause();
-    session.#restoreTimers = installVirtualTimers(globalThis, { onRealTimerCleared: (id) => session.tracker.forgetId(id) });
-    session.#unguardWire = installWireGuard();
-    session.#unguard = installAutoBind();
-    // The preset's embedded database, as a service keeps it at module level (`testDb()`, `testDb().pool`, or an
-    // ORM built on the pool): bound like the client libraries' objects are on first use. pg-mem runs in the
-    // process, so no socket would show a statement that bypassed the race (the embedded guard still would).
-    if (db !== undefined && dbHandleKind(db) === 'testDb') {
-      bindToActors(db as TestDb);
-      bindToActors((db as TestDb).pool);
+    try {
+      session.tracker.watch(session.links);
+      // Observed only while a schedule's actors run (run() resumes it).
+      session.tracker.pause();
+      session.#restoreTimers = installVirtualTimers(globalThis, { onRealTimerCleared: (id) => session.tracker.forgetId(id) });
+      session.#unguardWire = installWireGuard();
+      session.#unguard = installAutoBind();
+      // The preset's embedded database, as a service keeps it at module level (`testDb()`, `testDb().pool`, or an
+      // ORM built on the pool): bound like the client libraries' objects are on first use. pg-mem runs in the
+      // process, so no socket would show a statement that bypassed the race (the embedded guard still would).
+      if (db !== undefined && dbHandleKind(db) === 'testDb') {
+        bindToActors(db as TestDb);
+        bindToActors((db as TestDb).pool);
+      }
+    } catch (e) {
+      await session.close();
+      throw e;
     }
     return session;
   }

@@ -43,6 +43,9 @@ interface Node {
   readonly sleep: Map<number, Choice>;
 }
 
+/** The most orders kept for trace checks per search. */
+export const MAX_SIBLINGS = 64;
+
 const sameStep = (a: Choice, b: Choice) => a.issued === b.issued && a.actor === b.actor && a.shape === b.shape;
 
 export class DporExplorer implements Explorer {
@@ -113,8 +116,19 @@ export class DporExplorer implements Explorer {
     const choices = result.choices.map((c) => ({ actor: c.actor, ordinal: c.ordinal }));
     // Neither step changes what the other actor has pending, so each keeps its ordinal among its actor's steps.
     choices.splice(i, 2, { actor: second.actor, ordinal: second.ordinal }, { actor: first.actor, ordinal: first.ordinal });
-    this.siblings.push(choices);
+    // At most MAX_SIBLINGS kept, spread over every class (reservoir sampling, seeded: the same ones every run).
+    this.#offered++;
+    if (this.siblings.length < MAX_SIBLINGS) {
+      this.siblings.push(choices);
+      return;
+    }
+    this.#seed = (Math.imul(this.#seed, 1103515245) + 12345) >>> 0;
+    const slot = this.#seed % this.#offered;
+    if (slot < MAX_SIBLINGS) this.siblings[slot] = choices;
   }
+
+  #offered = 0;
+  #seed = 20261204;
 
   /** Moves to the deepest point with a backtrack option neither explored nor asleep; false when none is left. */
   #advance(): boolean {
