@@ -16,7 +16,7 @@
  * If no step is pending and an actor has not finished, nothing can ever settle it: that is reported.
  */
 import { setImmediate as realSetImmediate, setTimeout as realSetTimeout, clearTimeout as realClearTimeout } from 'node:timers';
-import { RaceActorStuckError, RaceStepStalledError, RaceUninstrumentedIoError } from '../../errors';
+import { RaceActorOutlivedError, RaceActorStuckError, RaceStepStalledError, RaceUninstrumentedIoError } from '../../errors';
 import { runActor, type ActorLink, type StepController } from '../instrument/actorLink';
 import { formatError, formatValue } from '../instrument/labels';
 import type { StepRedactor } from '../report/redactSteps';
@@ -79,6 +79,8 @@ interface Pending {
   readonly request: StepRequest;
   resolve(value: unknown): void;
   reject(error: unknown): void;
+  /** What the actor's call got (set right after creation). */
+  promise?: Promise<unknown>;
 }
 
 interface ActorState {
@@ -131,10 +133,14 @@ export class ScheduleRun implements StepController {
 
   issue(link: ActorLink, request: StepRequest): Promise<unknown> {
     if (!this.#state.has(link)) return Promise.reject(new Error(`actor ${link.name} is not part of this schedule`));
-    return new Promise<unknown>((resolve, reject) => {
-      this.#pending.push({ seq: this.#seq++, link, request, resolve, reject });
-      this.#poke();
+    let pending!: Pending;
+    const promise = new Promise<unknown>((resolve, reject) => {
+      pending = { seq: this.#seq++, link, request, resolve, reject };
     });
+    pending.promise = promise;
+    this.#pending.push(pending);
+    this.#poke();
+    return promise;
   }
 
   cancel(_link: ActorLink, request: StepRequest): void {
@@ -219,12 +225,21 @@ export class ScheduleRun implements StepController {
   }
 
   /**
-   * After an actor's uninstrumented I/O failed the run: the run waits, at most `stallTimeoutMs`, for that I/O's
-   * answers and for the actors' code after them, so that nothing of this run still holds a connection (a pool's
-   * client) when the next run (or the next test) starts. Parked steps stay parked (abandoned, never settled); a
-   * step an actor issues now is refused, its controller having let go (RACE_ACTOR_OUTLIVED).
+   * After an actor's uninstrumented I/O failed the run: the actors' parked steps are refused (RACE_ACTOR_OUTLIVED),
+   * as any step they issue from now on is, their controller having let go. A library waiting on one (a query
+   * holding its pool's connection) then ends instead of holding it for good. The run waits, at most
+   * `stallTimeoutMs`, for the uninstrumented I/O's answers and the actors' code after them, so that nothing of this
+   * run still holds a connection when the next run (or the next test) starts. A refused step nobody awaited (a
+   * fire-and-forget call) raises no unhandled rejection.
    */
   async #drain(): Promise<void> {
+    const refuse = () => {
+      for (const p of this.#pending.splice(0)) {
+        p.promise?.catch(() => {});
+        p.reject(new RaceActorOutlivedError(p.link.name, `\`${p.request.info.description}\``));
+      }
+    };
+    refuse();
     let timer: ReturnType<typeof realSetTimeout> | undefined;
     const limit = new Promise<void>((resolve) => {
       timer = realSetTimeout(resolve, this.#options.stallTimeoutMs);
@@ -236,6 +251,7 @@ export class ScheduleRun implements StepController {
     })();
     await Promise.race([finished, limit]);
     realClearTimeout(timer);
+    refuse();
   }
 
   #start(starts: readonly ActorStart[]): void {
