@@ -2,8 +2,8 @@
  * ORMs on their own pools, as a service module builds them (no bindToActors, no `db` option for the service): the
  * pools' node-postgres clients are bound on first use inside an actor (docs/race.md#module-level-clients), so the
  * classic race is caught with the ORM's own SQL as steps, and the lease + compare-and-set variant passes (Drizzle,
- * Kysely). The Redis side is a module-level ioredis client too. Knex's own pool (tarn) is not reached this way: it
- * opens a connection inside an actor, which fails the race (RACE_UNINSTRUMENTED_IO); bind Knex by hand
+ * Kysely, Knex with connections already open). The Redis side is a module-level ioredis client too. A Knex pool
+ * that has to open a connection inside an actor fails the race instead (RACE_UNINSTRUMENTED_IO): bind Knex by hand
  * (docs/stacks.md#knex).
  */
 import Redis from 'ioredis';
@@ -11,7 +11,9 @@ import { Pool } from 'pg';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { Kysely, PostgresDialect } from 'kysely';
 import { everyInterleaving, redisUrl } from '../../src';
+import knexFactory from 'knex';
 import { DrizzleLeasedUserService, DrizzleUserService } from '../../examples/stacks/drizzle';
+import { KnexLeasedUserService, KnexUserService } from '../../examples/stacks/knex';
 import { KyselyLeasedUserService, KyselyUserService, type Database } from '../../examples/stacks/kysely';
 import { endPool, postgresDatabase, postgresPool, type StackDatabase } from './databases';
 import { caught, fixedToken, order, userScenario } from './harness';
@@ -62,14 +64,21 @@ const orms = [
       return { plain: () => new KyselyUserService(db, redis), leased: () => new KyselyLeasedUserService(db, redis, fixedToken), end: () => db.destroy() };
     },
   },
+  {
+    name: 'Knex with its own pool of pg clients, warm (a connection per actor already open)',
+    build: (url: string) => {
+      const knex = knexFactory({ client: 'pg', connection: url, pool: { min: 0, max: 4 } });
+      return { plain: () => new KnexUserService(knex, redis), leased: () => new KnexLeasedUserService(knex, redis, fixedToken), end: () => knex.destroy() };
+    },
+  },
 ];
 
 describe.each(orms)('$name, never bound by hand', ({ build }) => {
   let orm: ReturnType<typeof build>;
   beforeAll(async () => {
     orm = build(database.url);
-    // Warm, as a running service is.
-    await orm.plain().getUser(1);
+    // Warm, as a running service is: two requests at once leave two connections open in its pool.
+    await Promise.all([orm.plain().getUser(1), orm.plain().getUser(1)]);
     await redis.del('user:1');
   });
   afterAll(async () => {
