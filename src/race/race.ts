@@ -9,7 +9,7 @@ import type { TestDb } from '../db/embedded';
 import { GateNeverReachedError, GateNotReleasedError, InvalidRaceScenarioError } from '../errors';
 import { findUnknownKey, optionKeys } from '../optionKeys';
 import { ActorLink, runActor, type StepController } from './instrument/actorLink';
-import { actorDb, actorRedis, bindToActors, closeConnections } from './instrument/connections';
+import { actorDb, actorRedis, closeConnections } from './instrument/connections';
 import { KeyWriterRegistry } from './report/keyWriters';
 import { raceRedactor, type StepRedactor } from './report/redactSteps';
 import type { RedactRule } from '../keyspace/redact';
@@ -19,9 +19,7 @@ import { FaultPlan, type FaultRule } from './schedule/faults';
 import { deliverStep, runStep } from './schedule/runStep';
 import { formatTimeline } from './report/report';
 import { ResourceTracker } from './instrument/resourceTracker';
-import { guardEmbeddedDb, installWireGuard } from './instrument/wireGuard';
-import { dbHandleKind } from './instrument/dbSteps';
-import { installAutoBind } from './instrument/autoBind';
+import { RaceGuards } from './instrument/guards';
 import type { StepInfo, StepRecord, StepRequest } from './step';
 import { describePattern, patternFromArgs, stepMatches, type StepPattern, type StepPatternArgs } from './schedule/stepPattern';
 
@@ -277,9 +275,7 @@ class RaceImpl<R extends object, D> implements Race<R, D>, StepController {
   #closed = false;
   /** The first channel an actor used that the race cannot see: the race fails with it (run(), gates, close()). */
   #violation: Error | undefined;
-  readonly #unguard = installWireGuard();
-  readonly #unbind = installAutoBind();
-  readonly #unguardMem: () => void = () => {};
+  readonly #guards: RaceGuards;
 
   readonly redactor: StepRedactor;
   readonly writers: KeyWriterRegistry;
@@ -291,13 +287,7 @@ class RaceImpl<R extends object, D> implements Race<R, D>, StepController {
     readonly db: D,
     redactor: StepRedactor,
   ) {
-    // As everyInterleaving does: the preset's embedded database, used directly by actor code, follows the actor,
-    // and any other statement on it from inside an actor (a pg-mem adapter) fails the race.
-    if (db !== undefined && dbHandleKind(db) === 'testDb') {
-      bindToActors(db as unknown as TestDb);
-      bindToActors((db as unknown as TestDb).pool);
-      this.#unguardMem = guardEmbeddedDb((db as unknown as TestDb).mem);
-    }
+    this.#guards = new RaceGuards(db);
     this.redactor = redactor;
     this.writers = new KeyWriterRegistry([], redactor.redaction.rules);
     this.writers.activate();
@@ -418,9 +408,7 @@ class RaceImpl<R extends object, D> implements Race<R, D>, StepController {
       }
     }
     this.tracker.stop();
-    this.#unguard();
-    this.#unbind();
-    this.#unguardMem();
+    this.#guards.close();
     this.writers.deactivate();
     await Promise.allSettled([...this.#actors.values()].map(({ state }) => {
       state.link.controller = undefined;

@@ -12,9 +12,10 @@
  * second major installed beside the hoisted one, a fork such as iovalkey, a driver of its own such as
  * postgres.js) are not bound automatically: the wire guard fails the run when an actor uses one (wireGuard.ts).
  */
-import { currentActor } from './actorLink';
-import { bindToActors, isBound } from './connections';
-import { isHousekeeping, nodeRedisSelf } from './redisSteps';
+import { isBound } from './bound';
+import { bindToActors } from './connections';
+import { nodeRedisSelf } from './redisSteps';
+import { controlledActor } from './wireGuard';
 
 type Method = (this: unknown, ...args: unknown[]) => unknown;
 
@@ -90,8 +91,7 @@ function targets(): Array<{ proto: object | undefined; methods: readonly string[
 /** Whether a call on `self` made now should bind `self` first. */
 function shouldBind(self: unknown): boolean {
   if (typeof self !== 'object' || self === null || isBound(self)) return false;
-  const link = currentActor();
-  return link !== undefined && link.controller !== undefined && !link.closed && !isHousekeeping();
+  return controlledActor() !== undefined;
 }
 
 /**

@@ -8,8 +8,6 @@
 import { InvalidRaceScenarioError, RaceActorOutlivedError } from '../../errors';
 import { currentActor, type ActorLink } from './actorLink';
 import { isBound, markBound } from './bound';
-
-export { isBound };
 import { ACTOR_LIBRARY_CONNECTIONS, dbHandleKind, LIBRARY_ORIGINALS, openActorDb, pooledLibrary, type ActorDbConnection } from './dbSteps';
 import { instrumentIoredis, instrumentNodeRedis, isHousekeeping, openActorRedis, redisClientKind, type ActorRedisConnection } from './redisSteps';
 

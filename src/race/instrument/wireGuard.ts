@@ -30,8 +30,11 @@ let originalEnd: End | undefined;
 let patchedWrite: Write | undefined;
 let patchedEnd: End | undefined;
 
-/** The actor whose context this is, when a race controls it (under control, outside connection set-up). */
-function controlledActor(): ActorLink | undefined {
+/**
+ * The actor whose context this is, when a race controls it (under control, outside connection set-up): what runs
+ * here and reaches a store must be one of its steps.
+ */
+export function controlledActor(): ActorLink | undefined {
   const link = actorStorage.getStore();
   if (link === undefined || link.controller === undefined || link.closed) return undefined;
   if (isHousekeeping()) return undefined;

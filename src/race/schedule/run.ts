@@ -233,13 +233,11 @@ export class ScheduleRun implements StepController {
    * fire-and-forget call) raises no unhandled rejection.
    */
   async #drain(): Promise<void> {
-    const refuse = () => {
-      for (const p of this.#pending.splice(0)) {
-        p.promise?.catch(() => {});
-        p.reject(new RaceActorOutlivedError(p.link.name, `\`${p.request.info.description}\``));
-      }
-    };
-    refuse();
+    // The controller has let go, so no step is added from here on (link.issue refuses it).
+    for (const p of this.#pending.splice(0)) {
+      p.promise?.catch(() => {});
+      p.reject(new RaceActorOutlivedError(p.link.name, `\`${p.request.info.description}\``));
+    }
     let timer: ReturnType<typeof realSetTimeout> | undefined;
     const limit = new Promise<void>((resolve) => {
       timer = realSetTimeout(resolve, this.#options.stallTimeoutMs);
@@ -251,7 +249,6 @@ export class ScheduleRun implements StepController {
     })();
     await Promise.race([finished, limit]);
     realClearTimeout(timer);
-    refuse();
   }
 
   #start(starts: readonly ActorStart[]): void {

@@ -11,12 +11,11 @@ import { printKeyspace } from '../../keyspace/serializer';
 import type { TestDb } from '../../db/embedded';
 import type { Scenario } from '../explore';
 import { ActorLink } from '../instrument/actorLink';
-import { actorDb, actorRedis, bindToActors, closeConnections, tidyConnections } from '../instrument/connections';
+import { actorDb, actorRedis, closeConnections, tidyConnections } from '../instrument/connections';
 import { dbHandleKind } from '../instrument/dbSteps';
-import { installAutoBind } from '../instrument/autoBind';
 import { ResourceTracker } from '../instrument/resourceTracker';
 import { installVirtualTimers } from '../instrument/virtualTimers';
-import { guardEmbeddedDb, installWireGuard } from '../instrument/wireGuard';
+import { RaceGuards } from '../instrument/guards';
 import { KeyWriterRegistry } from '../report/keyWriters';
 import { raceRedactor, type StepRedactor } from '../report/redactSteps';
 import { formatTimeline } from '../report/report';
@@ -49,10 +48,7 @@ export class RaceSession {
   readonly faults: FaultRule[];
   readonly redactor: StepRedactor;
   #restoreTimers: (() => void) | undefined;
-  #unguard: (() => void) | undefined;
-  #unguardWire: (() => void) | undefined;
-  #unguardMem: (() => void) | undefined;
-  #guardedMem: unknown;
+  #guards: RaceGuards | undefined;
   #current: ScheduleRun | undefined;
   #redisStart!: RedisStart;
   #resetDb: () => Promise<void> = async () => {};
@@ -90,15 +86,7 @@ export class RaceSession {
       // Observed only while a schedule's actors run (run() resumes it).
       session.tracker.pause();
       session.#restoreTimers = installVirtualTimers(globalThis, { onRealTimerCleared: (id) => session.tracker.forgetId(id) });
-      session.#unguardWire = installWireGuard();
-      session.#unguard = installAutoBind();
-      // The preset's embedded database, as a service keeps it at module level (`testDb()`, `testDb().pool`, or an
-      // ORM built on the pool): bound like the client libraries' objects are on first use. pg-mem runs in the
-      // process, so no socket would show a statement that bypassed the race (the embedded guard still would).
-      if (db !== undefined && dbHandleKind(db) === 'testDb') {
-        bindToActors(db as TestDb);
-        bindToActors((db as TestDb).pool);
-      }
+      session.#guards = new RaceGuards(db);
     } catch (e) {
       await session.close();
       throw e;
@@ -114,7 +102,7 @@ export class RaceSession {
     const matchersBefore = matchersRunning();
     await this.#redisStart.restore();
     await this.#resetDb();
-    this.#guardEmbedded();
+    this.#guards?.followEmbedded();
     await this.scenario.setup?.({ redis: this.redis, db: this.db });
     // Checked here too: a matcher the setup left running would otherwise often finish before the check.
     await assertMatchersAwaitedSince(matchersBefore, "the scenario's setup");
@@ -195,16 +183,6 @@ export class RaceSession {
     };
   }
 
-  /** Guards the embedded database the actors use (the preset's may be rebuilt by a reset: follow it). */
-  #guardEmbedded(): void {
-    if (this.db === undefined || dbHandleKind(this.db) !== 'testDb') return;
-    const mem = (this.db as TestDb).mem;
-    if (mem === this.#guardedMem) return;
-    this.#unguardMem?.();
-    this.#guardedMem = mem;
-    this.#unguardMem = guardEmbeddedDb(mem);
-  }
-
   /** The state a schedule ends in, as text: equal exactly when two schedules end in the same state. */
   async #finalState(result: ScheduleResult): Promise<string> {
     const keyspace = printKeyspace(await captureKeyspace(this.redis), { min: true });
@@ -237,12 +215,8 @@ export class RaceSession {
   }
 
   async close(): Promise<void> {
-    this.#unguard?.();
-    this.#unguard = undefined;
-    this.#unguardWire?.();
-    this.#unguardWire = undefined;
-    this.#unguardMem?.();
-    this.#unguardMem = undefined;
+    this.#guards?.close();
+    this.#guards = undefined;
     this.#restoreTimers?.();
     this.#restoreTimers = undefined;
     this.tracker.stop();
