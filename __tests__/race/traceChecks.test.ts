@@ -87,3 +87,25 @@ it('without shared state the trace checks pass: at most one per class, reported 
   // commute and were both pending there, so one trace check runs.
   expect(summary).toEqual({ schedules: 2, classes: 2, traceChecks: 1, complete: true, strategy: 'exhaustive (partial-order reduced)' });
 });
+
+it('actors that share harmless state in the process (a memo) take other steps in a swapped order: the call searches every order instead, and says so', async () => {
+  // Whichever actor gets past its SET first takes the memo; the other reads the shared key instead.
+  let taken = false;
+  const actor = (key: string) => async ({ redis }: { redis: Redis }) => {
+    await redis.set(key, '1');
+    if (!taken) {
+      taken = true;
+      return;
+    }
+    await redis.get('shared');
+  };
+  const summary = await everyInterleaving({
+    setup: () => {
+      taken = false;
+    },
+    actors: { a: actor('a'), b: actor('b') },
+  });
+  // The reduced search runs a SET, b SET, b GET (the SETs commute); its trace check, b SET, a SET, makes a read
+  // instead of b. Brute force: a's SET first (then b's SET and GET), or b's first (then a's SET and GET).
+  expect(summary).toEqual({ schedules: 2, complete: true, strategy: 'exhaustive', traceChecks: 1, fellBackToBruteForce: true });
+});
