@@ -165,6 +165,7 @@ export type {
   CheckArgs,
   FaultSpec,
   RaceSummary,
+  VirtualTimeOptions,
   ActorOutcome,
   Strategy,
   StepInfo,

@@ -1,15 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { everyInterleaving, RaceFailureError } from '../../src';
+import { Pool } from 'tarn';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { delay } = require('tarn/dist/utils') as { delay(ms: number): Promise<void> };
+import { everyInterleaving, InvalidRaceScenarioError, RaceActorOutlivedError, RaceFailureError } from '../../src';
 
 describe('timers inside actors are steps (virtual time)', () => {
-  it('an hour-long sleep costs nothing and is ordered like any step', async () => {
+  it('a sleep costs nothing and is ordered like any step: time is not a lock', async () => {
     const seen: string[] = [];
     const summary = await everyInterleaving({
       strategy: { kind: 'exhaustive', reduction: 'none' }, // counts every order: brute force
       actors: {
         sleeper: async ({ redis }) => {
           await redis.set('k', 'before');
-          await new Promise((resolve) => setTimeout(resolve, 3_600_000));
+          await new Promise((resolve) => setTimeout(resolve, 3_000));
           await redis.set('k', 'after');
         },
         other: async ({ redis }) => redis.get('k'),
@@ -18,7 +21,174 @@ describe('timers inside actors are steps (virtual time)', () => {
     });
     // sleeper: SET, timer, SET (3 steps) against other's 1 step: 4 orders.
     expect(summary.schedules).toBe(4);
-    expect(seen[0]).toBe(['sleeper: redis SET k before -> OK', 'sleeper: timer sleep 3600000ms -> fired', 'sleeper: redis SET k after -> OK', 'other: redis GET k -> after'].join('\n'));
+    expect(seen[0]).toBe(['sleeper: redis SET k before -> OK', 'sleeper: timer sleep 3000ms -> fired', 'sleeper: redis SET k after -> OK', 'other: redis GET k -> after'].join('\n'));
+    expect(seen).toContain(['sleeper: redis SET k before -> OK', 'other: redis GET k -> before', 'sleeper: timer sleep 3000ms -> fired', 'sleeper: redis SET k after -> OK'].join('\n'));
+  });
+
+  it("the service's own sleep is a step however long it is: time is not a lock", async () => {
+    const summary = await everyInterleaving({
+      strategy: { kind: 'exhaustive', reduction: 'none' },
+      actors: {
+        sleeper: async ({ redis }) => {
+          await redis.set('k', 'before');
+          await new Promise((resolve) => setTimeout(resolve, 3_600_000));
+          await redis.set('k', 'after');
+        },
+        other: async ({ redis }) => redis.get('k'),
+      },
+    });
+    expect(summary.schedules).toBe(4);
+  });
+
+  describe("a pool's acquire timeout (tarn, Knex's pool): a timer of at least virtualTime.timeoutFromMs started by a library", () => {
+    // A one-resource pool: the second actor's acquire waits for the first's release, under tarn's own 60 s timeout.
+    const scenario = (options: { release: boolean; timeoutFromMs?: number }) => {
+      const outcomes: string[] = [];
+      let pool: Pool<object> | undefined;
+      const actor = (name: string) => async ({ redis }: { redis: import('ioredis').Redis }) => {
+        const resource = await pool!.acquire().promise;
+        await redis.get('k');
+        await redis.set('k', name);
+        if (options.release) pool!.release(resource);
+      };
+      return {
+        outcomes,
+        run: everyInterleaving({
+          strategy: { kind: 'exhaustive', reduction: 'none' },
+          ...(options.timeoutFromMs !== undefined ? { virtualTime: { timeoutFromMs: options.timeoutFromMs } } : {}),
+          actors: { a: actor('a'), b: actor('b') },
+          setup: async () => {
+            // A pool whose resource was never released would wait for it: let that one go.
+            if (options.release) await pool?.destroy();
+            else void pool?.destroy().catch(() => undefined);
+            pool = new Pool({ create: async () => ({}), destroy: () => undefined, min: 0, max: 1, acquireTimeoutMillis: 60_000 });
+          },
+          check: ({ outcomes: o }) => void outcomes.push(['a', 'b'].map((n) => (o[n]!.ok ? 'ok' : (o[n] as { error: Error }).error.constructor.name)).join('/')),
+        }).finally(() => (options.release ? pool?.destroy() : void pool?.destroy().catch(() => undefined))),
+      };
+    };
+
+    it('never fires while the holder still has steps to take', async () => {
+      const healthy = scenario({ release: true });
+      await healthy.run;
+      expect(new Set(healthy.outcomes)).toEqual(new Set(['ok/ok']));
+    });
+
+    it('fires once nothing else can run (the holder never releases): the waiter gets its TimeoutError, not RACE_ACTOR_STUCK', async () => {
+      const stuck = scenario({ release: false });
+      const e = await stuck.run.catch((err: unknown) => err);
+      expect(e).toBeInstanceOf(RaceFailureError);
+      expect(stuck.outcomes.length).toBeGreaterThan(0);
+      for (const o of stuck.outcomes) expect(o.split('/').sort()).toEqual(['TimeoutError', 'ok']);
+    });
+
+    it('with timeoutFromMs: Infinity it is an ordinary step, and some order fires it before the holder is done', async () => {
+      const eager = scenario({ release: true, timeoutFromMs: Infinity });
+      await eager.run.catch(() => undefined);
+      expect(eager.outcomes.some((o) => o.includes('TimeoutError'))).toBe(true);
+    });
+  });
+
+  it('Date.now(), new Date() and Date() inside actors read the schedule clock, which moves to each timer as it fires', async () => {
+    const start = Date.UTC(2030, 0, 1);
+    const seen: string[] = [];
+    const before = Date.now();
+    await everyInterleaving({
+      strategy: { kind: 'exhaustive', reduction: 'none' },
+      virtualTime: { start: new Date(start) },
+      actors: {
+        a: async ({ redis }) => {
+          const t0 = Date.now();
+          await sleep(500);
+          const t1 = new Date().getTime();
+          await new Promise((resolve) => setTimeout(resolve, 250));
+          await redis.set('t', `${t0 - start} ${t1 - start} ${Date.now() - start} ${Date() === new Date(start + 750).toString()}`);
+        },
+        b: async ({ redis }) => {
+          await redis.get('x');
+          await redis.set('b', String(Date.now() - start)); // read when its GET's reply arrives
+        },
+      },
+      check: async ({ redis }) => void seen.push(`${await redis.get('t')} / ${await redis.get('b')}`),
+    });
+    expect(new Set(seen)).toEqual(new Set(['0 500 750 true / 0', '0 500 750 true / 500', '0 500 750 true / 750']));
+    // Outside actors, time is real.
+    expect(Date.now()).toBeGreaterThanOrEqual(before);
+  });
+
+  it("an actor's own timers fire in the order of their deadlines", async () => {
+    const seen: string[] = [];
+    const summary = await everyInterleaving({
+      strategy: { kind: 'exhaustive', reduction: 'none' },
+      actors: {
+        a: async ({ redis }) => {
+          const fired: string[] = [];
+          await Promise.all([sleep(300).then(() => fired.push('late')), sleep(100).then(() => fired.push('early'))]);
+          await redis.set('order', fired.join(','));
+        },
+        b: async ({ redis }) => redis.set('b', 'b'),
+      },
+      check: async ({ redis, steps }) => void seen.push(`${await redis.get('order')} ${steps.map((s) => s.actor + ':' + s.command).join(' ')}`),
+    });
+    expect(seen.length).toBe(summary.schedules);
+    expect(summary.schedules).toBe(4); // a: two timers, one at a time, then SET; b: SET
+    for (const order of seen) expect(order).toMatch(/^early,late /);
+  });
+
+  it("a timer that re-arms itself (a pool's reaper) is a timeout: it ticks once the actors are done, then runs for real outside the race", async () => {
+    let reaper: ReturnType<typeof setTimeout> | undefined;
+    const ticks: Array<{ real: boolean }> = [];
+    let secondTick!: () => void;
+    const realTick = new Promise<void>((resolve) => (secondTick = resolve));
+    let refused: unknown;
+    const labels: string[] = [];
+    await everyInterleaving({
+      virtualTime: { start: 0 },
+      actors: {
+        a: async ({ redis }) => {
+          if (reaper === undefined) {
+            const reap = () => {
+              ticks.push({ real: Date.now() > 1e12 });
+              if (ticks.length >= 2) {
+                redis.get('k').catch((e: unknown) => (refused = e));
+                return secondTick();
+              }
+              reaper = setTimeout(reap, 10);
+            };
+            reaper = setTimeout(reap, 10);
+          }
+          await redis.set('k', 'v');
+        },
+      },
+      check: ({ steps }) => void labels.push(steps.map((s) => s.label).join(' | ')),
+    });
+    // The first tick was started by the actor: a step. Its re-arm is a timeout, detached once the actor finished.
+    expect(labels).toEqual(['timer sleep 10ms -> fired | redis SET k v -> OK']);
+    await realTick;
+    expect(ticks).toEqual([{ real: false }, { real: true }]);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(refused).toBeInstanceOf(RaceActorOutlivedError);
+  });
+
+  it('a timeout still pending when every actor has finished leaves the schedule and fires for real', async () => {
+    let started = false;
+    let fired!: () => void;
+    const firedForReal = new Promise<void>((resolve) => (fired = resolve));
+    const labels: string[] = [];
+    await everyInterleaving({
+      virtualTime: { timeoutFromMs: 20 },
+      actors: {
+        a: async ({ redis }) => {
+          // A library's timer (tarn's delay helper: code under node_modules), an idle timer say.
+          if (!started) void delay(20).then(() => fired());
+          started = true;
+          await redis.set('k', 'v');
+        },
+      },
+      check: ({ steps }) => void labels.push(steps.map((s) => s.label).join(' | ')),
+    });
+    expect(labels).toEqual(['redis SET k v -> OK']);
+    await firedForReal;
   });
 
   it("timers/promises' setTimeout is virtual too, and a cleared timer never fires", async () => {
@@ -66,5 +236,13 @@ describe('timers inside actors are steps (virtual time)', () => {
     }).catch((err: unknown) => err);
     expect(e).toBeInstanceOf(RaceFailureError);
     expect((e as Error).message).toContain('A timer callback of "a" threw (timer sleep 5ms -> !late failure):\n  late failure');
+  });
+
+  it('virtualTime options are checked', async () => {
+    const actors = { a: async () => undefined };
+    await expect(everyInterleaving({ actors, virtualTime: { timeoutFromMS: 10 } as never })).rejects.toThrow(InvalidRaceScenarioError);
+    await expect(everyInterleaving({ actors, virtualTime: { timeoutFromMS: 10 } as never })).rejects.toThrow(/virtualTime\.timeoutFromMS.*timeoutFromMs/);
+    await expect(everyInterleaving({ actors, virtualTime: { timeoutFromMs: 0 } })).rejects.toThrow(/virtualTime\.timeoutFromMs/);
+    await expect(everyInterleaving({ actors, virtualTime: { start: new Date('nope') } })).rejects.toThrow(/virtualTime\.start/);
   });
 });

@@ -86,6 +86,8 @@ export interface Scenario<R extends object = Redis, D = TestDb> {
   readonly allowFlush?: boolean;
   /** A step (or an actor's own uninstrumented work) that takes longer fails with RACE_STEP_STALLED. Default 2000. */
   readonly stallTimeoutMs?: number;
+  /** Time inside the actors (docs/race.md#time). */
+  readonly virtualTime?: VirtualTimeOptions;
   /** Schedules the shrinking may run to find a failure with fewer context switches. Default 500. */
   readonly shrinkBudget?: number;
   /**
@@ -93,6 +95,18 @@ export interface Scenario<R extends object = Redis, D = TestDb> {
    * the rules of captureKeyspace's `redact`, added to the preset's (docs/configuration.md#redact).
    */
   readonly redact?: RedactRule | readonly RedactRule[];
+}
+
+/** Time inside the actors of everyInterleaving and replay (docs/race.md#time). */
+export interface VirtualTimeOptions {
+  /**
+   * Timers started inside an actor with at least this delay (ms) are timeouts (a pool's acquire or idle timeout):
+   * they fire only when no other step can run, and become real timers once every actor has finished. Shorter
+   * timers are steps in any order against the other actors' steps. Default 5000; `Infinity`: no timer is a timeout.
+   */
+  readonly timeoutFromMs?: number;
+  /** `Date.now()` inside the actors when each schedule starts. Default: the real time when the call started. */
+  readonly start?: number | Date;
 }
 
 export interface RaceSummary {
@@ -130,8 +144,9 @@ function invalid(option: string, problem: string): never {
 /** The known keys of a scenario, and of its nested options (the types keep them complete). */
 const SCENARIO_KEYS = optionKeys<Scenario>({
   actors: true, setup: true, check: true, strategy: true, redis: true, db: true, faults: true, resetDb: true, allowFlush: true,
-  stallTimeoutMs: true, shrinkBudget: true, redact: true,
+  stallTimeoutMs: true, shrinkBudget: true, redact: true, virtualTime: true,
 });
+const VIRTUAL_TIME_KEYS = optionKeys<VirtualTimeOptions>({ timeoutFromMs: true, start: true });
 const FAULT_KEYS = optionKeys<FaultSpec>({ actor: true, at: true, nth: true, when: true, error: true });
 /** Throws INVALID_RACE_SCENARIO for the first key of `options` not in `known`, with a "did you mean". */
 function refuseUnknownKeys(options: object, known: readonly string[], path?: string): void {
@@ -149,6 +164,14 @@ function validate(scenario: unknown): asserts scenario is Scenario<object, unkno
   for (const n of names) if (typeof (s.actors as Record<string, unknown>)[n] !== 'function') invalid(`actors.${n}`, 'must be a function ({ redis, db, actor }) => ...');
   for (const k of ['setup', 'check', 'resetDb'] as const) if (s[k] !== undefined && typeof s[k] !== 'function') invalid(k, 'must be a function');
   if (s.stallTimeoutMs !== undefined && !(typeof s.stallTimeoutMs === 'number' && s.stallTimeoutMs > 0)) invalid('stallTimeoutMs', 'a positive number of ms');
+  if (s.virtualTime !== undefined) {
+    const v = s.virtualTime as Record<string, unknown>;
+    if (v === null || typeof v !== 'object') invalid('virtualTime', 'an object { timeoutFromMs?, start? }');
+    refuseUnknownKeys(v, VIRTUAL_TIME_KEYS, 'virtualTime');
+    if (v.timeoutFromMs !== undefined && !(typeof v.timeoutFromMs === 'number' && v.timeoutFromMs > 0)) invalid('virtualTime.timeoutFromMs', 'a positive number of ms (Infinity: no timer is a timeout)');
+    const start = v.start;
+    if (start !== undefined && !((typeof start === 'number' && Number.isFinite(start)) || (start instanceof Date && !Number.isNaN(start.getTime())))) invalid('virtualTime.start', 'a time in ms since the epoch, or a valid Date');
+  }
   if (s.redact !== undefined) raceRedactor(s.redact as RedactRule[]); // a bad rule: INVALID_RACE_SCENARIO naming it
   if (s.shrinkBudget !== undefined && !(Number.isInteger(s.shrinkBudget) && (s.shrinkBudget as number) >= 0)) invalid('shrinkBudget', 'a non-negative integer');
   validateStrategy(s.strategy, invalid);

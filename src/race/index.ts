@@ -14,7 +14,7 @@
  *   (reset.ts), ownership of the Redis it empties (ownership.ts), open races and explorations (openRaces.ts).
  * - report/: the timeline and failure report, last writers, redaction of step labels, stack trimming.
  */
-export { everyInterleaving, replay, type Scenario, type ActorArgs, type SetupArgs, type CheckArgs, type FaultSpec, type RaceSummary } from './explore';
+export { everyInterleaving, replay, type Scenario, type ActorArgs, type SetupArgs, type CheckArgs, type FaultSpec, type RaceSummary, type VirtualTimeOptions } from './explore';
 export { race, closeOpenRaces, type Race, type RaceActor, type RaceOptions, type Gate, type Fault, type FailAtOptions } from './race';
 export { bindToActors } from './instrument/connections';
 export { activeKeyWriters, type KeyWriter, type KeyWriterLookup } from './report/keyWriters';

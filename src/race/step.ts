@@ -25,6 +25,13 @@ export interface StepInfo {
   readonly sql?: string;
   /** timer: the delay asked for, in ms. */
   readonly ms?: number;
+  /** timer: when it fires on the schedule's clock (virtual time: the clock when it was started, plus `ms`). */
+  readonly deadline?: number;
+  /**
+   * timer: a timeout (at least `virtualTime.timeoutFromMs`, or re-armed from its own callback): it fires only when
+   * no other step can run, and leaves the schedule (becomes a real timer) once every actor has finished.
+   */
+  readonly timeout?: boolean;
   /** For a pipeline or transaction: its commands, as `[COMMAND, ...args]`. */
   readonly batch?: ReadonlyArray<readonly [string, ...unknown[]]>;
   /** The step without its result: `redis GET user:1`, `db UPDATE users SET name = $1 ... ['Jerry', 1]`. */
@@ -61,4 +68,6 @@ export interface StepRequest {
    * outcome (ioredis: the command's promise, which may chain a NOSCRIPT retry as a further step).
    */
   deliver?(outcome: StepOutcome): unknown;
+  /** A timeout still pending when every actor has finished: leaves the schedule and runs as a real timer. */
+  detach?(): void;
 }

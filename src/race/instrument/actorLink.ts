@@ -20,6 +20,10 @@ export interface StepController {
   fail?(error: unknown, inFlight?: Promise<void>): void;
   /** True when timers started inside this actor become steps (virtual time). */
   readonly virtualTimers?: boolean;
+  /** Virtual time: what `Date.now()` returns inside the actors it controls. */
+  now?(): number;
+  /** Virtual time: timers of at least this delay are timeouts (they fire only when no other step can run). */
+  readonly timeoutFromMs?: number;
 }
 
 export class ActorLink {
@@ -76,6 +80,18 @@ export const runStorage = new AsyncLocalStorage<StepController>();
 /** Runs an actor's code on behalf of `controller`: its steps are accepted only while that controller runs it. */
 export function runActor<T>(controller: StepController, link: ActorLink, fn: () => T): T {
   return runStorage.run(controller, () => actorStorage.run(link, fn));
+}
+
+/**
+ * The actor whose code is running now, when that code was started by the controller in charge of the actor
+ * now: not code a finished schedule left behind, nor a detached timer's callback (see virtualTimers.ts).
+ */
+export function liveActor(): ActorLink | undefined {
+  const link = actorStorage.getStore();
+  const controller = link?.controller;
+  if (controller === undefined) return undefined;
+  const owner = runStorage.getStore();
+  return owner === undefined || owner === controller ? link : undefined;
 }
 
 /** The actor whose code is running now, if any. */

@@ -1,16 +1,30 @@
 /**
- * Virtual time for actors. While `everyInterleaving` runs, `setTimeout` (the global one and
- * `timers/promises`' one) called inside an actor does not start a real timer: it issues a timer step
- * (`timer sleep 500ms`). The scheduler orders that step like any other, and when it is granted the callback
- * runs at once, in the actor. So a service that sleeps 500 ms between two deletes ("delayed double delete")
- * costs no real time, and every order of its sleep against the other actors' steps is explored: time is not a
- * lock, and the race treats it as one more step.
+ * Virtual time for actors. While `everyInterleaving` runs, time inside an actor is the schedule's clock
+ * (docs/race.md#time):
+ * - `setTimeout` (the global one and `timers/promises`' one) starts no real timer: it issues a timer step
+ *   (`timer sleep 500ms`), which the scheduler orders like any other; when it is granted, the clock moves to the
+ *   timer's deadline and the callback runs at once, in the actor. A sleep between two deletes ("delayed double
+ *   delete") costs no real time, and every order of it against the other actors' steps is explored: time is not a
+ *   lock.
+ * - An actor's own timers fire in the order of their deadlines.
+ * - A timer of at least `timeoutFromMs` started by library code (under node_modules: a pool's acquire timeout, an
+ *   idle timer), and a timer that re-arms itself from its own callback (a pool's reaper), is a *timeout*: it fires
+ *   only when no other step can run, as a real timeout fires only when what it guards has not happened. The
+ *   service's own timers, however long, are ordinary steps. Once every actor has finished, the timeouts still
+ *   pending leave the schedule: they become real timers (detached), and their callbacks run as the pool's own
+ *   housekeeping, outside the race.
+ * - `setInterval` starts a real, detached interval (a pool's reaper): it is never a step.
+ * - `Date.now()`, `new Date()` and `Date()` read the schedule's clock.
+ * A detached callback runs in its actor's context but not under any schedule: a step it issues is refused
+ * (RACE_ACTOR_OUTLIVED), what it writes to a store over a connection the race does not control fails the run that
+ * is in charge (the wire guard), its `Date.now()` and timers are real.
  *
- * Outside actors, and in `race()` (manual gates), timers are real and untouched.
+ * Outside actors, and in `race()` (manual gates), timers and dates are real and untouched.
  */
 import timersPromises = require('node:timers/promises');
-import { RaceUninstrumentedIoError } from '../../errors';
-import { actorStorage, type ActorLink } from './actorLink';
+import { setTimeout as realSetTimeoutFn, clearTimeout as realClearTimeoutFn } from 'node:timers';
+import { RaceActorOutlivedError } from '../../errors';
+import { actorStorage, liveActor, runStorage, type ActorLink, type StepController } from './actorLink';
 import { formatOutcome } from './labels';
 import type { StepRequest } from '../step';
 
@@ -24,6 +38,14 @@ const TIMER_ASYNC_ID = (handle: object): number | undefined => {
   return undefined;
 };
 
+/**
+ * The owner of detached callbacks: never the controller of an actor, so their steps are refused and their time is
+ * real (liveActor() is undefined for them).
+ */
+const DETACHED: StepController = {
+  issue: (link, request) => Promise.reject(new RaceActorOutlivedError(link.name, `\`${request.info.description}\``)),
+};
+
 let nextId = 1;
 
 /** What `setTimeout` returns inside an actor: enough of Node's Timeout for callers to hold and clear it. */
@@ -31,20 +53,29 @@ export class VirtualTimeout {
   readonly id = nextId++;
   cleared = false;
   fired = false;
+  /** False once `unref()` was called: the real timer it may become does not keep the process alive. */
+  refed = true;
+  /** Set once the timer left the schedule (detached): the real timer now in its place. */
+  real: ReturnType<typeof realSetTimeoutFn> | undefined;
   constructor(
     readonly link: ActorLink,
     readonly request: StepRequest,
   ) {}
   ref(): this {
+    this.refed = true;
+    this.real?.ref();
     return this;
   }
   unref(): this {
+    this.refed = false;
+    this.real?.unref();
     return this;
   }
   hasRef(): boolean {
-    return true;
+    return this.refed;
   }
   refresh(): this {
+    this.real?.refresh();
     return this;
   }
   close(): this {
@@ -59,7 +90,41 @@ export class VirtualTimeout {
 function clearVirtual(t: VirtualTimeout): void {
   if (t.cleared || t.fired) return;
   t.cleared = true;
+  if (t.real !== undefined) return realClearTimeoutFn(t.real);
   t.link.controller?.cancel?.(t.link, t.request);
+}
+
+/** The callback of the virtual timer firing now (a timer started while it runs with the same code re-arms itself). */
+let firing: ((...args: unknown[]) => unknown) | undefined;
+
+function sameCode(a: (...args: unknown[]) => unknown, b: (...args: unknown[]) => unknown): boolean {
+  if (a === b) return true;
+  try {
+    return Function.prototype.toString.call(a) === Function.prototype.toString.call(b);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * True when the code that called the timer function (the first frame outside this file and Node's own modules)
+ * lies under a node_modules folder: a pool's or driver's timer, not the service's. Only those can be timeouts by
+ * their delay: a service's own sleep, however long, is a step in any order (time is not a lock).
+ */
+function startedByLibrary(): boolean {
+  const holder: { stack?: string } = {};
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 12;
+  try {
+    Error.captureStackTrace(holder, startedByLibrary);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+  for (const line of (holder.stack ?? '').split('\n').slice(1)) {
+    if (line.includes(__filename) || /\(node:|at node:|\(<anonymous>\)|at new Promise \(/.test(line)) continue;
+    return /[\\/]node_modules[\\/]/.test(line);
+  }
+  return false;
 }
 
 type TimerFn = (callback: (...args: unknown[]) => unknown, ms?: number, ...args: unknown[]) => unknown;
@@ -67,6 +132,17 @@ type TimerFn = (callback: (...args: unknown[]) => unknown, ms?: number, ...args:
 export interface VirtualTimersOptions {
   /** A real timer an actor cleared: its pending callback will never start (the tracker must forget it). */
   onRealTimerCleared?(asyncId: number): void;
+}
+
+/** The actor whose timers and clock are virtual now, if any. */
+function virtualActor(): ActorLink | undefined {
+  const link = liveActor();
+  return link && link.controller!.virtualTimers ? link : undefined;
+}
+
+/** The schedule's clock, when the code running now is an actor under virtual time. */
+function virtualNow(): number | undefined {
+  return virtualActor()?.controller!.now?.();
 }
 
 /**
@@ -81,14 +157,24 @@ export function installVirtualTimers(global: typeof globalThis, options: Virtual
   const realSleep = tp.setTimeout as (ms?: number, value?: unknown, options?: { signal?: AbortSignal }) => Promise<unknown>;
   const promisifyCustom = Symbol.for('nodejs.util.promisify.custom');
 
-  const virtualActor = (): ActorLink | undefined => {
-    const link = actorStorage.getStore();
-    return link && link.controller?.virtualTimers ? link : undefined;
-  };
-
-  const start = (link: ActorLink, ms: number, fire: () => void): VirtualTimeout => {
+  const start = (link: ActorLink, ms: number, fire: () => void, callback?: (...args: unknown[]) => unknown): VirtualTimeout => {
+    const controller = link.controller!;
     const delay = Number.isFinite(ms) && ms > 0 ? Math.floor(ms) : 0;
+    const now = controller.now?.() ?? 0;
+    const rearms = callback !== undefined && firing !== undefined && sameCode(callback, firing);
+    const timeout = rearms || (delay >= (controller.timeoutFromMs ?? Infinity) && startedByLibrary());
+    const owner = runStorage.getStore();
     let timer: VirtualTimeout;
+    const run = (by: StepController | undefined) => {
+      const outer = firing;
+      firing = callback;
+      try {
+        // The callback runs in the actor that started the timer, like a real one would.
+        runStorage.run(by as StepController, () => actorStorage.run(link, fire));
+      } finally {
+        firing = outer;
+      }
+    };
     const request: StepRequest = {
       info: {
         actor: link.name,
@@ -98,16 +184,29 @@ export function installVirtualTimers(global: typeof globalThis, options: Virtual
         keys: [],
         writes: [],
         ms: delay,
-        description: `timer sleep ${delay}ms`,
+        deadline: now + delay,
+        ...(timeout ? { timeout: true } : {}),
+        description: `timer sleep ${delay}ms${rearms ? ' (re-armed: a timeout)' : timeout ? ' (a timeout)' : ''}`,
       },
       execute: async () => {
         if (timer.cleared) return 'cleared';
         timer.fired = true;
-        // The callback runs in the actor that started the timer, like a real one would.
-        actorStorage.run(link, fire);
+        run(owner);
         return 'fired';
       },
       describeResult: (outcome) => formatOutcome(outcome, (v) => String(v)),
+      detach: () => {
+        if (timer.cleared || timer.fired) return;
+        const left = Math.max(0, now + delay - (controller.now?.() ?? now));
+        timer.real = actorStorage.exit(() =>
+          realSetTimeoutFn(() => {
+            if (timer.cleared) return;
+            timer.fired = true;
+            run(DETACHED);
+          }, left),
+        );
+        if (!timer.refed) timer.real.unref();
+      },
     };
     timer = new VirtualTimeout(link, request);
     void link.issue(request).catch(() => {});
@@ -117,9 +216,14 @@ export function installVirtualTimers(global: typeof globalThis, options: Virtual
   const setTimeoutPatched = function (callback: (...args: unknown[]) => unknown, ms?: number, ...args: unknown[]): unknown {
     const link = virtualActor();
     if (!link || typeof callback !== 'function') return realSetTimeout(callback, ms, ...args);
-    return start(link, Number(ms ?? 0), () => {
-      callback(...args);
-    });
+    return start(
+      link,
+      Number(ms ?? 0),
+      () => {
+        callback(...args);
+      },
+      callback,
+    );
   };
   const clearTimeoutPatched = function (handle: unknown): void {
     if (handle instanceof VirtualTimeout) return clearVirtual(handle);
@@ -147,25 +251,41 @@ export function installVirtualTimers(global: typeof globalThis, options: Virtual
   const realSetInterval = g.setInterval as TimerFn;
   const setIntervalPatched = function (callback: (...args: unknown[]) => unknown, ms?: number, ...args: unknown[]): unknown {
     const link = virtualActor();
-    if (link) {
-      const error = new RaceUninstrumentedIoError(
-        link.name,
-        'started a setInterval timer: an interval never ends, so it cannot be ordered as steps (use setTimeout, which is virtual inside actors)',
-      );
-      (link.controller as { fail?(e: unknown): void } | undefined)?.fail?.(error);
-      throw error;
-    }
-    return realSetInterval(callback, ms, ...args);
+    if (!link || typeof callback !== 'function') return realSetInterval(callback, ms, ...args);
+    // A pool's reaper: never a step (an interval never ends). Real and detached: it is the pool's housekeeping.
+    return actorStorage.exit(() => realSetInterval(() => runStorage.run(DETACHED, () => actorStorage.run(link, () => callback(...args))), ms));
   };
+
+  const RealDate = g.Date as DateConstructor;
+  const VirtualDate = function (this: unknown, ...args: unknown[]): unknown {
+    if (!new.target) {
+      const t = virtualNow();
+      return t === undefined ? RealDate() : new RealDate(t).toString();
+    }
+    if (args.length === 0) {
+      const t = virtualNow();
+      if (t !== undefined) return Reflect.construct(RealDate, [t], new.target);
+    }
+    return Reflect.construct(RealDate, args, new.target);
+  } as unknown as DateConstructor;
+  Object.setPrototypeOf(VirtualDate, RealDate);
+  Object.defineProperties(VirtualDate, {
+    prototype: { value: RealDate.prototype, writable: false },
+    name: { value: 'Date' },
+    length: { value: RealDate.length },
+    now: { value: () => virtualNow() ?? RealDate.now(), writable: true, configurable: true },
+  });
 
   g.setTimeout = setTimeoutPatched;
   g.clearTimeout = clearTimeoutPatched;
   g.setInterval = setIntervalPatched;
+  g.Date = VirtualDate;
   tp.setTimeout = sleepPatched;
   return () => {
     g.setTimeout = realSetTimeout;
     g.clearTimeout = realClearTimeout;
     g.setInterval = realSetInterval;
+    if (g.Date === VirtualDate) g.Date = RealDate;
     tp.setTimeout = realSleep;
   };
 }

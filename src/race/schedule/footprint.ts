@@ -11,6 +11,8 @@
  *   column. Reads commute with reads. Transaction control, locking reads, DDL, statements whose tables are not
  *   found, and multi-table writes are dependent with every SQL step.
  * - Timers: a virtual timer firing is independent of other actors' steps (its callback's I/O are steps of their own).
+ *   A timeout (virtualTime.timeoutFromMs) is dependent with every step: it may fire only when no other step can,
+ *   so any step of another actor can enable it, and firing it can disable the others.
  * - Steps of one actor are always dependent (program order).
  * Redis and the database are separate stores: a Redis step and an SQL step are independent.
  */
@@ -20,7 +22,7 @@ import type { StepInfo } from '../step';
 export type Footprint =
   | { readonly store: 'redis'; readonly global: boolean; readonly reads: readonly string[]; readonly writes: readonly string[] }
   | { readonly store: 'sql'; readonly global: boolean; readonly write: boolean; readonly tables: readonly string[]; readonly row?: RowSelector; readonly sets: readonly string[] }
-  | { readonly store: 'timer' };
+  | { readonly store: 'timer'; readonly timeout: boolean };
 
 /** `WHERE column = <parameter>`: the statement touches only rows whose `column` holds `value`. */
 export interface RowSelector {
@@ -37,7 +39,7 @@ const cache = new WeakMap<StepInfo, Footprint>();
 export function footprintOf(info: StepInfo): Footprint {
   let f = cache.get(info);
   if (!f) {
-    f = info.kind === 'timer' ? { store: 'timer' } : info.kind === 'redis' ? redisFootprint(info) : sqlFootprint(info.sql ?? info.command, info.args);
+    f = info.kind === 'timer' ? { store: 'timer', timeout: info.timeout === true } : info.kind === 'redis' ? redisFootprint(info) : sqlFootprint(info.sql ?? info.command, info.args);
     cache.set(info, f);
   }
   return f;
@@ -127,7 +129,7 @@ const intersects = (a: readonly string[], b: readonly string[]) => a.some((x) =>
 
 /** True when the two steps (of different actors) may not commute. */
 export function dependent(a: Footprint, b: Footprint): boolean {
-  if (a.store === 'timer' || b.store === 'timer') return false;
+  if (a.store === 'timer' || b.store === 'timer') return (a.store === 'timer' && a.timeout) || (b.store === 'timer' && b.timeout);
   if (a.store !== b.store) return false;
   if (a.store === 'redis' && b.store === 'redis') {
     if (a.global || b.global) return true;

@@ -99,11 +99,18 @@ export interface ScheduleOptions {
   readonly stallTimeoutMs: number;
   /** The `redact` rules in effect: what a label, a fault or an error message may show of a step. */
   readonly redactor?: StepRedactor;
+  /** Virtual time: the clock (`Date.now()` inside the actors) when the schedule starts. Default 0. */
+  readonly clockStart?: number;
+  /** Virtual time: timers of at least this delay are timeouts. Default Infinity (none). */
+  readonly timeoutFromMs?: number;
 }
 
 export class ScheduleRun implements StepController {
   readonly virtualTimers = true;
+  readonly timeoutFromMs: number;
   readonly #options: ScheduleOptions;
+  /** The schedule's clock: moves only when a timer fires, to that timer's deadline. */
+  #now: number;
   readonly #links: ActorLink[];
   readonly #state = new Map<ActorLink, ActorState>();
   #pending: Pending[] = [];
@@ -122,8 +129,15 @@ export class ScheduleRun implements StepController {
   constructor(links: readonly ActorLink[], options: ScheduleOptions) {
     this.#links = [...links];
     this.#options = options;
+    this.#now = options.clockStart ?? 0;
+    this.timeoutFromMs = options.timeoutFromMs ?? Infinity;
     this.#faults = new FaultPlan(options.faults);
     for (const link of links) this.#state.set(link, { done: false, outcome: undefined, steps: 0, faulted: false, lastLabel: undefined });
+  }
+
+  /** Virtual time: what `Date.now()` returns inside the actors. */
+  now(): number {
+    return this.#now;
   }
 
   /** The steps executed so far (for a report after a fatal error). */
@@ -183,6 +197,7 @@ export class ScheduleRun implements StepController {
       await this.#settle();
       for (let depth = 0; ; depth++) {
         if (this.#fatal !== undefined) throw this.#fatal;
+        if (this.#links.every((l) => this.#state.get(l)!.done)) this.#detachTimeouts();
         const options = this.#optionsNow();
         if (options.length === 0) {
           const stuck = this.#links.filter((l) => !this.#state.get(l)!.done);
@@ -275,17 +290,33 @@ export class ScheduleRun implements StepController {
     }
   }
 
+  /**
+   * The steps that may go next. Every pending step, except timers that cannot fire yet on the schedule's clock: an
+   * actor's timers fire in the order of their deadlines, and a timeout only when no other step can run.
+   */
   #optionsNow(): Choice[] {
+    // Each actor's next timer: the earliest deadline (then the first issued).
+    let timers: Map<ActorLink, Pending> | undefined;
+    for (const p of this.#pending) {
+      if (p.request.info.kind !== 'timer') continue;
+      timers ??= new Map();
+      const first = timers.get(p.link);
+      if (!first || p.request.info.deadline! < first.request.info.deadline!) timers.set(p.link, p);
+    }
+    const offered = (p: Pending) => p.request.info.kind !== 'timer' || timers!.get(p.link) === p;
+    const idle = timers === undefined || !this.#pending.some((p) => offered(p) && !p.request.info.timeout);
     const out: Choice[] = [];
     for (const link of this.#links) {
       let ordinal = 0;
       for (const p of this.#pending) {
         if (p.link !== link) continue;
+        const position = ordinal++;
+        if (timers !== undefined && (!offered(p) || (p.request.info.timeout && !idle))) continue;
         const info = p.request.info;
         out.push({
           actor: link.name,
           actorIndex: link.index,
-          ordinal: ordinal++,
+          ordinal: position,
           description: this.#options.redactor?.description(info) ?? info.description,
           shape: `${info.kind} ${info.command}`,
           // Only the reduced search reads it: worked out (once per step, footprintOf caches) when first read.
@@ -297,6 +328,17 @@ export class ScheduleRun implements StepController {
       }
     }
     return out;
+  }
+
+  /** Once every actor has finished: the timeouts still pending (a pool's idle timer) leave the schedule. */
+  #detachTimeouts(): void {
+    if (!this.#pending.some((p) => p.request.info.timeout)) return;
+    const keep: Pending[] = [];
+    for (const p of this.#pending) {
+      if (p.request.info.timeout && p.request.detach) p.request.detach();
+      else keep.push(p);
+    }
+    this.#pending = keep;
   }
 
   #take(choice: Choice): Pending {
@@ -326,6 +368,7 @@ export class ScheduleRun implements StepController {
     const state = this.#state.get(link)!;
     const fault = this.#faults.take(request.info);
     if (fault) state.faulted = true;
+    if (request.info.deadline !== undefined && request.info.deadline > this.#now) this.#now = request.info.deadline;
     const record = await runStep(request, {
       index: this.#records.length + 1,
       actorStep: state.steps + 1,
