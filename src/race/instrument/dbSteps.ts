@@ -365,6 +365,24 @@ interface MysqlConnLike {
   release(): void;
 }
 
+/**
+ * How many connections a pool handle may open (node-postgres `max`, default 10; mysql2 `connectionLimit`, default
+ * 10), or undefined for handles that take no connection of the pool for each actor.
+ */
+export function poolCapacity(handle: unknown): number | undefined {
+  const kind = dbHandleKind(handle);
+  if (kind === 'pg-pool') {
+    const options = (handle as { options?: { max?: unknown } }).options;
+    return typeof options?.max === 'number' ? options.max : 10;
+  }
+  if (kind === 'mysql2-pool') {
+    const h = handle as { pool?: { config?: { connectionLimit?: unknown } }; config?: { connectionLimit?: unknown } };
+    const limit = h.config?.connectionLimit ?? h.pool?.config?.connectionLimit;
+    return typeof limit === 'number' ? limit : 10;
+  }
+  return undefined;
+}
+
 function promisePool(base: unknown): { getConnection(): Promise<unknown> } {
   const b = base as { promise?: () => unknown; getConnection(...a: unknown[]): unknown };
   // A callback-style pool has promise(); a promise pool's getConnection returns a promise.
@@ -408,8 +426,9 @@ export const LIBRARY_ORIGINALS = new WeakMap<object, { acquire: AcquireFn; relea
 export const ACTOR_LIBRARY_CONNECTIONS = new WeakSet<object>();
 
 /**
- * An actor's connection for a Knex or Sequelize instance: one raw connection of the library's own pool (a
- * node-postgres Client, a mysql2 connection), taken for the whole race and given back when it ends. The library
+ * An actor's connection for a Knex or Sequelize instance: one raw connection made by the library's own pool factory
+ * (a node-postgres Client, a mysql2 connection) for the whole race, outside the pool, and closed when it ends (where
+ * the pool's factory is unknown: taken from the pool and given back). The library
  * sends each statement with `connection.query(config, callback)` (pg) or mysql2's `query` / `execute` with a
  * callback: the facade makes each one a step. The handle is the instance itself, bound to actors.
  */
@@ -417,7 +436,10 @@ function libraryConnection(base: object, kind: DbHandleKind, link: ActorLink, tx
   const lib = pooledLibrary(base)!;
   const { holder } = lib;
   const originals = LIBRARY_ORIGINALS.get(holder) ?? { acquire: holder[lib.acquire] as AcquireFn, release: holder[lib.release] as ReleaseFn };
-  const raw = lazy(() => originals.acquire.call(holder));
+  // Made by the pool's own factory (the driver's connect, then the user's afterCreate or afterConnect hooks), outside
+  // the pool, so the actors' connections never use up a small pool the service itself still draws from.
+  const factory = poolFactory(holder);
+  const raw = lazy(() => (factory ? factory.create() : originals.acquire.call(holder)));
   const mysql = lib.dialect === 'mysql';
   const conn = mysql ? lazy(async () => ((await raw()) as { promise(): MysqlConnLike }).promise()) : (raw as Lazy<PgClientLike>);
   const facade = mysql ? mysqlFacade(link, tx, conn as Lazy<MysqlConnLike>) : pgFacade(link, conn as Lazy<PgClientLike>, tx);
@@ -437,9 +459,31 @@ function libraryConnection(base: object, kind: DbHandleKind, link: ActorLink, tx
     async close() {
       if (!raw.started) return;
       const c = await raw().catch(() => undefined);
-      if (c) await originals.release.call(holder, c);
+      if (c) await (factory ? factory.destroy(c) : originals.release.call(holder, c));
     },
   };
+}
+
+/**
+ * The library pool's own factory, when it has one we know: tarn's `creator` and `destroyer` (Knex: `client.pool`),
+ * sequelize-pool's `_factory` (Sequelize without replication: `connectionManager.pool`, whose `create` runs the
+ * beforeConnect/afterConnect hooks). Otherwise the actors' connections are taken from the pool itself.
+ */
+function poolFactory(holder: Record<string, unknown>): { create(): Promise<unknown>; destroy(c: unknown): unknown } | undefined {
+  const pool = holder.pool as { creator?: unknown; destroyer?: unknown; _factory?: { create?: unknown; destroy?: unknown } } | undefined;
+  if (!pool) return undefined;
+  if (typeof pool.creator === 'function' && typeof pool.destroyer === 'function') {
+    const creator = pool.creator as () => unknown;
+    const destroyer = pool.destroyer as (c: unknown) => unknown;
+    return { create: async () => creator.call(pool), destroy: (c) => destroyer.call(pool, c) };
+  }
+  const factory = pool._factory;
+  if (factory && typeof factory.create === 'function' && typeof factory.destroy === 'function') {
+    const create = factory.create as () => unknown;
+    const destroy = factory.destroy as (c: unknown) => unknown;
+    return { create: async () => create.call(factory), destroy: (c) => destroy.call(factory, c) };
+  }
+  return undefined;
 }
 
 /** A postgres.js query's text for the label: `$n` for each parameter, `${...}` for a fragment or helper. */

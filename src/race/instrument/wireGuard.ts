@@ -125,7 +125,8 @@ export function uninstrumentedWrite(link: ActorLink, socket: net.Socket, chunk: 
   const decoded = bytes ? decodeRequest(bytes, prepared.get(socket)) : undefined;
   // Only the stores' protocols: a log shipper's, a tracer's or an HTTP client's socket is not the race's business
   // (a connection an actor opens is, whatever it carries: resourceTracker.ts).
-  if (decoded === undefined) return undefined;
+  // Closing a connection (a pool's reaper ending an idle one) changes no data.
+  if (decoded === undefined || decoded.closes) return undefined;
   const remote = socket.remoteAddress;
   const where = remote !== undefined ? `${remote.includes(':') ? `[${remote}]` : remote}:${socket.remotePort}` : 'a Unix socket';
   return new RaceUninstrumentedIoError(
@@ -178,6 +179,8 @@ export interface DecodedRequest {
   readonly protocol: 'Redis' | 'PostgreSQL' | 'MySQL';
   /** `\`DEL user:1\``, `the query \`UPDATE ...\``. */
   readonly what: string;
+  /** The message only ends the session (PostgreSQL Terminate, MySQL COM_QUIT, Redis QUIT). */
+  readonly closes?: boolean;
 }
 
 /**
@@ -233,7 +236,7 @@ function decodeResp(bytes: Buffer): DecodedRequest | undefined {
   if (parts.length === 0) return undefined;
   parts[0] = parts[0]!.toUpperCase();
   if (count > parts.length) parts.push('…');
-  return { protocol: 'Redis', what: `\`${oneLine(parts.join(' '))}\`` };
+  return { protocol: 'Redis', what: `\`${oneLine(parts.join(' '))}\``, ...(count === 1 && parts[0] === 'QUIT' ? { closes: true } : {}) };
 }
 
 /** A PostgreSQL frontend message: Query ('Q'), Parse ('P'), or any other typed message with a sane length. */
@@ -243,6 +246,7 @@ function decodePostgres(bytes: Buffer, statements?: ReadonlyMap<string, string>)
   const length = bytes.readInt32BE(1);
   // A client writes whole messages: the first one lies within the write.
   if (!'QPBEDSHCXFfdc'.includes(type) || length < 4 || length + 1 > bytes.length) return undefined;
+  if (type === 'X' && length === 4) return { protocol: 'PostgreSQL', what: 'a Terminate message', closes: true };
   if (type === 'Q') {
     // Query: the text, NUL-terminated, ends the message.
     if (bytes[length] !== 0) return undefined;
@@ -288,7 +292,7 @@ function decodeMysql(bytes: Buffer): DecodedRequest | undefined {
     case 0x0e:
       return { protocol: 'MySQL', what: 'a COM_PING' };
     case 0x01:
-      return { protocol: 'MySQL', what: 'a COM_QUIT' };
+      return { protocol: 'MySQL', what: 'a COM_QUIT', closes: true };
     default:
       return undefined;
   }

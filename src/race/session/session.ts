@@ -4,7 +4,7 @@
  * actors under a chooser, tidy, check.
  */
 import { assertMatchersAwaitedSince, matchersRunning } from '../../matchers/pending';
-import { CacheConsistencyError, indent } from '../../errors';
+import { CacheConsistencyError, indent, InvalidRaceScenarioError } from '../../errors';
 import { toRedisAdapter } from '../../redis/toRedisAdapter';
 import { captureKeyspace } from '../../keyspace/capture';
 import { printKeyspace } from '../../keyspace/serializer';
@@ -12,7 +12,7 @@ import type { TestDb } from '../../db/embedded';
 import type { Scenario } from '../explore';
 import { ActorLink } from '../instrument/actorLink';
 import { actorDb, actorRedis, closeConnections, tidyConnections } from '../instrument/connections';
-import { dbHandleKind } from '../instrument/dbSteps';
+import { dbHandleKind, poolCapacity } from '../instrument/dbSteps';
 import { ResourceTracker } from '../instrument/resourceTracker';
 import { installVirtualTimers } from '../instrument/virtualTimers';
 import { RaceGuards } from '../instrument/guards';
@@ -39,6 +39,8 @@ export interface Verdict {
   readonly state?: string;
 }
 
+/** Timers of at least this delay started inside actors are timeouts (docs/race.md#time). */
+export const DEFAULT_TIMEOUT_FROM_MS = 5000;
 
 /** Everything one everyInterleaving/replay call holds for its whole run. */
 export class RaceSession {
@@ -53,6 +55,8 @@ export class RaceSession {
   #redisStart!: RedisStart;
   #resetDb: () => Promise<void> = async () => {};
   #writers: KeyWriterRegistry | undefined;
+  /** Every schedule's clock starts here: the same `Date.now()` on every run of the same order. */
+  readonly #clockStart: number;
 
   private constructor(
     readonly scenario: Scenario<object, unknown>,
@@ -62,6 +66,8 @@ export class RaceSession {
     this.names = Object.keys(scenario.actors);
     this.redactor = raceRedactor(scenario.redact);
     this.links = this.names.map((name, i) => new ActorLink(name, i));
+    const start = scenario.virtualTime?.start;
+    this.#clockStart = start === undefined ? Date.now() : typeof start === 'number' ? start : start.getTime();
     this.faults = (scenario.faults ?? []).map((f) => ({ actor: f.actor, at: patternFromArgs([f.at]), nth: f.nth ?? 1, when: f.when ?? 'before', error: f.error }));
   }
 
@@ -73,6 +79,14 @@ export class RaceSession {
     await checkOwned(adapter, redis, scenario.allowFlush);
     session.#redisStart = await RedisStart.capture(adapter, redisScope());
     session.#resetDb = await databaseReset(db, scenario.resetDb, presetReset);
+    const capacity = poolCapacity(db);
+    if (capacity !== undefined && capacity < session.links.length + 1) {
+      throw new InvalidRaceScenarioError(
+        'db',
+        `the pool opens at most ${capacity} connection${capacity === 1 ? '' : 's'}: each of the ${session.links.length} actors takes one for the whole race, ` +
+          `and the reset, setup and check need one more, so they would wait for ever. Give it at least ${session.links.length + 1} (node-postgres: max; mysql2: connectionLimit)`,
+      );
+    }
     try {
       await Promise.all(
         session.links.flatMap((link) => [actorRedis(link, redis).ready(), ...(db !== undefined ? [actorDb(link, db as object).ready()] : [])]),
@@ -113,6 +127,8 @@ export class RaceSession {
       faults: this.faults,
       stallTimeoutMs: this.scenario.stallTimeoutMs ?? 2000,
       redactor: this.redactor,
+      clockStart: this.#clockStart,
+      timeoutFromMs: this.scenario.virtualTime?.timeoutFromMs ?? DEFAULT_TIMEOUT_FROM_MS,
     });
     this.#current = schedule;
     const starts = this.links.map((link) => {
