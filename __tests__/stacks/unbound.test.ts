@@ -96,3 +96,41 @@ describe.each(orms)('$name, never bound by hand', ({ build }) => {
   });
 });
 
+
+describe("Knex on a one-connection pool: the second actor waits for it, under tarn's own acquire timeout", () => {
+  // Each query acquires the pool's only connection: the other actor's acquire waits, with tarn's 60 s timeout
+  // pending. That timer is a timeout under virtual time (docs/race.md#time): it cannot fire while the holder still
+  // has steps to take, so no order sees a KnexTimeoutError; were it an ordinary step, some order would fire it first.
+  let knex: ReturnType<typeof knexFactory>;
+  const errors: string[] = [];
+  beforeAll(async () => {
+    knex = knexFactory({ client: 'pg', connection: database.url, pool: { min: 0, max: 1, acquireTimeoutMillis: 60_000 } });
+    await new KnexUserService(knex, redis).getUser(1);
+    await redis.del('user:1');
+  });
+  afterAll(async () => {
+    await knex.destroy();
+  });
+  const withOutcomes = (service: () => UserService) => {
+    const s = scenario(service);
+    return {
+      ...s,
+      check: async (args: Parameters<NonNullable<typeof s.check>>[0]) => {
+        for (const o of Object.values(args.outcomes)) if (!o.ok) errors.push(String((o as { error: unknown }).error));
+        await s.check!(args);
+      },
+    };
+  };
+
+  it('the classic race is caught, and no order times out', async () => {
+    const e = await caught(everyInterleaving(withOutcomes(() => new KnexUserService(knex, redis))));
+    expect(e.code).toBe('RACE_FAILED');
+    expect(order(e).map((s) => s.toLowerCase())).toEqual(['reader:get', 'reader:select', 'writer:update', 'writer:del', 'reader:set']);
+    expect(errors).toEqual([]);
+  });
+
+  it('the lease + compare-and-set variant passes every interleaving', async () => {
+    await expect(everyInterleaving(withOutcomes(() => new KnexLeasedUserService(knex, redis, fixedToken)))).resolves.toMatchObject({ complete: true });
+    expect(errors).toEqual([]);
+  });
+});

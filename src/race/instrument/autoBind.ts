@@ -1,6 +1,6 @@
 /**
  * Module-level clients bound on first use: while a race runs, the client libraries this package can reach (the
- * copies of ioredis, node-redis, node-postgres and mysql2 that `require` finds from here, which in an application
+ * copies of ioredis, node-redis, node-postgres, mysql2, Knex and Sequelize that `require` finds from here, which in an application
  * are the application's own when they are hoisted, as npm does for one major) have their command entry points
  * hooked on the prototype. The first time an actor calls a client, pool or connection of those classes that is
  * neither an actor's own nor bound, the object is bound with `bindToActors` right there and the call goes on
@@ -12,7 +12,7 @@
  * second major installed beside the hoisted one, a fork such as iovalkey, a driver of its own such as
  * postgres.js) are not bound automatically: the wire guard fails the run when an actor uses one (wireGuard.ts).
  */
-import { isBound } from './bound';
+import { isBound, markBound } from './bound';
 import { bindToActors } from './connections';
 import { nodeRedisSelf } from './redisSteps';
 import { controlledActor } from './wireGuard';
@@ -65,8 +65,16 @@ function loadedLibrary(id: string): unknown {
 }
 
 /** The prototypes and methods to hook, for the libraries that are loaded. */
-function targets(): Array<{ proto: object | undefined; methods: readonly string[]; skip?: (self: unknown) => boolean }> {
-  const out: Array<{ proto: object | undefined; methods: readonly string[]; skip?: (self: unknown) => boolean }> = [];
+interface Target {
+  readonly proto: object | undefined;
+  readonly methods: readonly string[];
+  readonly skip?: (self: unknown) => boolean;
+  /** The object to bind for a call on `self` (default `self`): the library instance that owns this pool. */
+  readonly bindAs?: (self: unknown) => object | undefined;
+}
+
+function targets(): Target[] {
+  const out: Target[] = [];
   // ioredis: a client's own handshake (ready check, CLIENT SETNAME, SELECT) while it connects is not the actor's.
   const connecting = (self: unknown) => (self as { status?: unknown } | null)?.status === 'connect';
   const ioredis = loadedLibrary('ioredis') as { default?: { prototype: object }; Cluster?: { prototype: object } } | undefined;
@@ -85,7 +93,32 @@ function targets(): Array<{ proto: object | undefined; methods: readonly string[
   if (mysql?.PromisePool) out.push({ proto: mysql.PromisePool.prototype, methods: ['query', 'execute', 'getConnection'] });
   const mysqlCallback = loadedLibrary('mysql2') as { Pool?: { prototype: object } } | undefined;
   if (mysqlCallback?.Pool) out.push({ proto: mysqlCallback.Pool.prototype, methods: ['query', 'execute', 'getConnection'] });
+  // Knex and Sequelize take a connection of their own pool for each statement (acquireConnection, getConnection):
+  // bound, each actor is handed its own instead, for the whole race. Unbound, an actor holding the pool's connection
+  // while its step waits for its turn would keep the others waiting for it (docs/race.md#limits).
+  const knex = loadedLibrary('knex') as { Client?: { prototype: object } } | undefined;
+  if (knex?.Client) out.push({ proto: knex.Client.prototype, methods: ['acquireConnection'], bindAs: knexOf });
+  const sequelizeManager = loadedLibrary('sequelize/lib/dialects/abstract/connection-manager') as { ConnectionManager?: { prototype: object } } | undefined;
+  if (loadedLibrary('sequelize') !== undefined && sequelizeManager?.ConnectionManager) {
+    out.push({ proto: sequelizeManager.ConnectionManager.prototype, methods: ['getConnection'], bindAs: (manager) => (manager as { sequelize?: object }).sequelize });
+  }
   return out;
+}
+
+/**
+ * What to bind for a Knex client: the Knex instance is what bindToActors takes, but a client does not know it. A
+ * function standing for it (its `client` and `raw`) is made once per client.
+ */
+const knexInstances = new WeakMap<object, object>();
+function knexOf(client: unknown): object | undefined {
+  if (typeof client !== 'object' || client === null) return undefined;
+  let instance = knexInstances.get(client);
+  if (!instance) {
+    const c = client as { raw?: (...args: unknown[]) => unknown };
+    const standIn = Object.assign((...args: unknown[]) => c.raw?.(...args), { client, raw: (...args: unknown[]) => c.raw?.(...args) });
+    knexInstances.set(client, (instance = standIn));
+  }
+  return instance;
 }
 
 /** Whether a call on `self` made now should bind `self` first. */
@@ -106,7 +139,7 @@ export function installAutoBind(): () => void {
     } catch {
       // A library that cannot be inspected is not hooked: the wire guard still sees what an actor sends through it.
     }
-    for (const { proto, methods, skip } of found) {
+    for (const { proto, methods, skip, bindAs } of found) {
       for (const method of methods) {
         const owner = ownerOf(proto, method);
         if (!owner || typeof owner[method] !== 'function') continue;
@@ -115,8 +148,10 @@ export function installAutoBind(): () => void {
           if (shouldBind(this) && !skip?.(this)) {
             let bound = false;
             try {
-              bindToActors(this as object);
-              bound = true;
+              const target = bindAs ? bindAs(this) : (this as object);
+              if (target !== undefined && !isBound(target)) bindToActors(target);
+              if (target !== undefined && target !== this) markBound(this as object);
+              bound = target !== undefined;
             } catch {
               // Not an object bindToActors takes (a pool connection, a handle of another shape): the wire guard
               // sees what it sends.
