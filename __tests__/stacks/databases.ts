@@ -1,7 +1,8 @@
 /**
  * A real database of the test file's own for the stack tests: PostgreSQL 127.0.0.1:5432 and MariaDB 127.0.0.1:3306
  * (the machine's; in CI the service containers). The name carries the stack and the Jest worker's pid, so parallel
- * workers and other test files never share it; `drop()` removes it.
+ * workers and other test files never share it; `drop()` removes it. Creating one also drops those a killed run left
+ * behind (their pid is no longer running).
  */
 import { Pool } from 'pg';
 import { createPool } from 'mysql2/promise';
@@ -43,6 +44,20 @@ function nameFor(stack: string): string {
   return `jcc_stack_${stack.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${process.pid}`;
 }
 
+/** The stack databases a killed run left: their name's pid is no longer a running process. */
+function leftBehind(names: readonly string[]): string[] {
+  return names.filter((n) => {
+    const pid = Number(/_(\d+)$/.exec(n)?.[1]);
+    if (!Number.isInteger(pid) || pid === process.pid) return false;
+    try {
+      process.kill(pid, 0);
+      return false; // alive: another worker's
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'ESRCH';
+    }
+  });
+}
+
 function withDatabase(url: string, name: string): string {
   const u = new URL(url);
   u.pathname = `/${name}`;
@@ -53,6 +68,8 @@ function withDatabase(url: string, name: string): string {
 export async function postgresDatabase(stack: string): Promise<StackDatabase> {
   const name = nameFor(stack);
   const admin = new Pool({ connectionString: POSTGRES_ADMIN_URL, max: 1 });
+  const existing = await admin.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE 'jcc\\_stack\\_%'`);
+  for (const stale of leftBehind(existing.rows.map((r) => r.datname))) await admin.query(`DROP DATABASE IF EXISTS ${stale} WITH (FORCE)`);
   await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   await admin.query(`CREATE DATABASE ${name}`);
   const url = withDatabase(POSTGRES_ADMIN_URL, name);
@@ -80,6 +97,8 @@ export async function postgresDatabase(stack: string): Promise<StackDatabase> {
 export async function mysqlDatabase(stack: string): Promise<StackDatabase> {
   const name = nameFor(stack);
   const admin = createPool({ uri: MYSQL_ADMIN_URL, connectionLimit: 1 });
+  const [existing] = await admin.query(`SHOW DATABASES LIKE 'jcc\\_stack\\_%'`);
+  for (const stale of leftBehind((existing as Array<Record<string, string>>).map((r) => Object.values(r)[0]!))) await admin.query(`DROP DATABASE IF EXISTS ${stale}`);
   await admin.query(`DROP DATABASE IF EXISTS ${name}`);
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.query(`CREATE TABLE ${name}.users (id int PRIMARY KEY, name varchar(100) NOT NULL, email varchar(200))`);
