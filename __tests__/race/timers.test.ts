@@ -42,7 +42,7 @@ describe('timers inside actors are steps (virtual time)', () => {
 
   describe("a pool's acquire timeout (tarn, Knex's pool): a timer of at least virtualTime.timeoutFromMs started by a library", () => {
     // A one-resource pool: the second actor's acquire waits for the first's release, under tarn's own 60 s timeout.
-    const scenario = (options: { release: boolean; timeoutFromMs?: number }) => {
+    const scenario = (options: { release: boolean; timeoutFromMs?: number; strategy?: 'verify' }) => {
       const outcomes: string[] = [];
       let pool: Pool<object> | undefined;
       const actor = (name: string) => async ({ redis }: { redis: import('ioredis').Redis }) => {
@@ -54,7 +54,7 @@ describe('timers inside actors are steps (virtual time)', () => {
       return {
         outcomes,
         run: everyInterleaving({
-          strategy: { kind: 'exhaustive', reduction: 'none' },
+          strategy: { kind: 'exhaustive', reduction: options.strategy ?? 'none' },
           ...(options.timeoutFromMs !== undefined ? { virtualTime: { timeoutFromMs: options.timeoutFromMs } } : {}),
           actors: { a: actor('a'), b: actor('b') },
           setup: async () => {
@@ -80,6 +80,34 @@ describe('timers inside actors are steps (virtual time)', () => {
       expect(e).toBeInstanceOf(RaceFailureError);
       expect(stuck.outcomes.length).toBeGreaterThan(0);
       for (const o of stuck.outcomes) expect(o.split('/').sort()).toEqual(['TimeoutError', 'ok']);
+    });
+
+    it('the reduced search reaches the same final states as brute force (reduction: verify)', async () => {
+      const verified = scenario({ release: true, strategy: 'verify' });
+      await expect(verified.run).resolves.toMatchObject({ complete: true, verified: { states: expect.any(Number) } });
+      expect(new Set(verified.outcomes)).toEqual(new Set(['ok/ok']));
+    });
+
+    it('two timeouts that can fire at once are explored in both orders by the reduced search (verify)', async () => {
+      // h takes the pool's only resource and keeps it; x and y wait for it; once h is done, both timeouts may fire,
+      // and each waiter then writes k: the last one wins. Were timeouts independent, one order would be skipped.
+      let pool: Pool<object> | undefined;
+      const finals = new Set<string>();
+      const waiter = (name: string) => async ({ redis }: { redis: import('ioredis').Redis }) => {
+        await pool!.acquire().promise.catch(() => undefined);
+        await redis.set('k', name);
+      };
+      const summary = await everyInterleaving({
+        strategy: { kind: 'exhaustive', reduction: 'verify' },
+        actors: { h: async ({ redis }) => void (await pool!.acquire().promise, await redis.get('k')), x: waiter('x'), y: waiter('y') },
+        setup: () => {
+          void pool?.destroy().catch(() => undefined);
+          pool = new Pool({ create: async () => ({}), destroy: () => undefined, min: 0, max: 1, acquireTimeoutMillis: 60_000 });
+        },
+        check: async ({ redis }) => void finals.add(String(await redis.get('k'))),
+      }).finally(() => void pool?.destroy().catch(() => undefined));
+      expect(summary).toMatchObject({ complete: true, verified: { states: 2 } });
+      expect(finals).toEqual(new Set(['x', 'y']));
     });
 
     it('with timeoutFromMs: Infinity it is an ordinary step, and some order fires it before the holder is done', async () => {

@@ -16,6 +16,9 @@
  *
  * Happens-before between steps: two steps of one actor when the second was issued after the first ran (steps an
  * actor has in flight at once are not ordered), and two dependent steps of different actors.
+ *
+ * Timeouts (virtual time: offered only when no other step can run) break the algorithm's assumption that a pending
+ * step stays pending until it runs: every option of a point where timeouts are offered is explored.
  */
 import { dependent } from '../footprint';
 import type { Choice, Chooser, DecisionContext, ScheduleResult } from '../run';
@@ -45,6 +48,8 @@ interface Node {
 
 /** The most orders kept for trace checks per search. */
 export const MAX_SIBLINGS = 64;
+
+const isTimeout = (c: Choice) => c.footprint.store === 'timer' && c.footprint.timeout;
 
 const sameStep = (a: Choice, b: Choice) => a.issued === b.issued && a.actor === b.actor && a.shape === b.shape;
 
@@ -171,7 +176,11 @@ export class DporExplorer implements Explorer {
       this.#analyse();
       throw new ScheduleCut();
     }
-    this.#stack.push({ options, chosen, done: new Set([chosen]), backtrack: new Set([chosen]), sleep });
+    // Timeouts (virtual time) are offered only when nothing else can run, so a step can disable one: the race
+    // analysis, which assumes a pending step stays pending until it runs, cannot reverse them. Where timeouts are
+    // offered, every one of them is explored.
+    const backtrack = options.some(isTimeout) ? new Set(options.map((_, i) => i)) : new Set([chosen]);
+    this.#stack.push({ options, chosen, done: new Set([chosen]), backtrack, sleep });
     return at(options[chosen]!);
   }
 
