@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'tarn';
+import { Pool as SequelizePool } from 'sequelize-pool';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { delay } = require('tarn/dist/utils') as { delay(ms: number): Promise<void> };
 import { everyInterleaving, InvalidRaceScenarioError, RaceActorOutlivedError, RaceFailureError } from '../../src';
@@ -115,6 +116,40 @@ describe('timers inside actors are steps (virtual time)', () => {
       await eager.run.catch(() => undefined);
       expect(eager.outcomes.some((o) => o.includes('TimeoutError'))).toBe(true);
     });
+  });
+
+  it("sequelize-pool (Sequelize's pool) shared by two actors: its acquire timeout never fires early, its reaper re-arms against Date.now() without looping, and it keeps reaping for real after the race", async () => {
+    let pool: SequelizePool<{ id: number }> | undefined;
+    let created = 0;
+    const outcomes: string[] = [];
+    const actor = (name: string) => async ({ redis }: { redis: import('ioredis').Redis }) => {
+      const resource = await pool!.acquire();
+      await redis.get('k');
+      await redis.set('k', name);
+      pool!.release(resource); // schedules the reaper: setTimeout(removeIdle, 1000), re-armed while a resource is idle
+    };
+    const fresh = () =>
+      new SequelizePool({ name: 'test', create: async () => ({ id: ++created }), destroy: async () => undefined, validate: () => true, max: 1, min: 0, acquireTimeoutMillis: 60_000, idleTimeoutMillis: 10_000, reapIntervalMillis: 1000 });
+    const summary = await everyInterleaving({
+      strategy: { kind: 'exhaustive', reduction: 'none' },
+      actors: { a: actor('a'), b: actor('b') },
+      setup: async () => {
+        if (pool) await pool.destroyAllNow();
+        pool = fresh();
+      },
+      check: ({ outcomes: o, steps }) => {
+        outcomes.push(['a', 'b'].map((n) => (o[n]!.ok ? 'ok' : String((o[n] as { error: unknown }).error))).join('/'));
+        // The reaper's first tick is a step of the actor that released last; its re-arm is a timeout, never a step.
+        expect(steps.filter((s) => s.kind === 'timer').length).toBeLessThanOrEqual(2);
+      },
+    });
+    expect(summary.complete).toBe(true);
+    expect(new Set(outcomes)).toEqual(new Set(['ok/ok']));
+    // After the race the reaper runs for real: with real time it removes the idle resource once it is 10 s old, which
+    // this test does not wait for; the pool still works outside actors.
+    const r = await pool!.acquire();
+    pool!.release(r);
+    await pool!.destroyAllNow();
   });
 
   it('Date.now(), new Date() and Date() inside actors read the schedule clock, which moves to each timer as it fires', async () => {

@@ -87,12 +87,21 @@ export class VirtualTimeout {
   }
 }
 
+/** Detached timers not yet fired or cleared: a library may clear them after the race, with the real clearTimeout. */
+const detached = new Set<VirtualTimeout>();
+
 function clearVirtual(t: VirtualTimeout): void {
   if (t.cleared || t.fired) return;
   t.cleared = true;
-  if (t.real !== undefined) return realClearTimeoutFn(t.real);
+  if (t.real !== undefined) {
+    detached.delete(t);
+    return realClearTimeoutFn(t.real);
+  }
   t.link.controller?.cancel?.(t.link, t.request);
 }
+
+/** Marks a clearTimeout of ours, and what it wraps. */
+const WRAPS = Symbol('jest-cache-consistency clearTimeout');
 
 /** The callback of the virtual timer firing now (a timer started while it runs with the same code re-arms itself). */
 let firing: ((...args: unknown[]) => unknown) | undefined;
@@ -152,7 +161,9 @@ function virtualNow(): number | undefined {
 export function installVirtualTimers(global: typeof globalThis, options: VirtualTimersOptions = {}): () => void {
   const g = global as unknown as Record<string, unknown>;
   const realSetTimeout = g.setTimeout as TimerFn;
-  const realClearTimeout = g.clearTimeout as (handle: unknown) => void;
+  // A clearTimeout of ours left in place by an earlier race (it still had detached timers): wrap what it wraps.
+  const installed = g.clearTimeout as ((handle: unknown) => void) & { [WRAPS]?: (handle: unknown) => void };
+  const realClearTimeout = installed[WRAPS] ?? installed;
   const tp = timersPromises as unknown as Record<string, unknown>;
   const realSleep = tp.setTimeout as (ms?: number, value?: unknown, options?: { signal?: AbortSignal }) => Promise<unknown>;
   const promisifyCustom = Symbol.for('nodejs.util.promisify.custom');
@@ -200,11 +211,13 @@ export function installVirtualTimers(global: typeof globalThis, options: Virtual
         const left = Math.max(0, now + delay - (controller.now?.() ?? now));
         timer.real = actorStorage.exit(() =>
           realSetTimeoutFn(() => {
+            detached.delete(timer);
             if (timer.cleared) return;
             timer.fired = true;
             run(DETACHED);
           }, left),
         );
+        detached.add(timer);
         if (!timer.refed) timer.real.unref();
       },
     };
@@ -225,14 +238,14 @@ export function installVirtualTimers(global: typeof globalThis, options: Virtual
       callback,
     );
   };
-  const clearTimeoutPatched = function (handle: unknown): void {
+  const clearTimeoutPatched = Object.assign(function (handle: unknown): void {
     if (handle instanceof VirtualTimeout) return clearVirtual(handle);
     if (handle && typeof handle === 'object') {
       const id = TIMER_ASYNC_ID(handle);
       if (id !== undefined) options.onRealTimerCleared?.(id);
     }
     realClearTimeout(handle);
-  };
+  }, { [WRAPS]: realClearTimeout });
   const sleepPatched = function (ms?: number, value?: unknown, opts?: { signal?: AbortSignal }): Promise<unknown> {
     const link = virtualActor();
     if (!link) return realSleep(ms, value, opts);
@@ -283,7 +296,9 @@ export function installVirtualTimers(global: typeof globalThis, options: Virtual
   tp.setTimeout = sleepPatched;
   return () => {
     g.setTimeout = realSetTimeout;
-    g.clearTimeout = realClearTimeout;
+    // While a detached timer may still be cleared (a pool closed after the race clears its reaper), clearTimeout
+    // stays ours: it passes every other handle through.
+    if (detached.size === 0) g.clearTimeout = realClearTimeout;
     g.setInterval = realSetInterval;
     if (g.Date === VirtualDate) g.Date = RealDate;
     tp.setTimeout = realSleep;
