@@ -26,6 +26,83 @@ describe('timers inside actors are steps (virtual time)', () => {
     expect(seen).toContain(['sleeper: redis SET k before -> OK', 'other: redis GET k -> before', 'sleeper: timer sleep 3600000ms -> fired', 'sleeper: redis SET k after -> OK'].join('\n'));
   });
 
+  describe("a pool's acquire timeout (tarn, Knex's pool): a timer of at least virtualTime.timeoutFromMs started by a library", () => {
+    // A one-resource pool: the second actor's acquire waits for the first's release, under tarn's own 60 s timeout.
+    const scenario = (options: { release: boolean; timeoutFromMs?: number; strategy?: 'verify' }) => {
+      const outcomes: string[] = [];
+      let pool: Pool<object> | undefined;
+      const actor = (name: string) => async ({ redis }: { redis: import('ioredis').Redis }) => {
+        const resource = await pool!.acquire().promise;
+        await redis.get('k');
+        await redis.set('k', name);
+        if (options.release) pool!.release(resource);
+      };
+      return {
+        outcomes,
+        run: everyInterleaving({
+          strategy: { kind: 'exhaustive', reduction: options.strategy ?? 'none' },
+          ...(options.timeoutFromMs !== undefined ? { virtualTime: { timeoutFromMs: options.timeoutFromMs } } : {}),
+          actors: { a: actor('a'), b: actor('b') },
+          setup: async () => {
+            // A pool whose resource was never released would wait for it: let that one go.
+            if (options.release) await pool?.destroy();
+            else void pool?.destroy().catch(() => undefined);
+            pool = new Pool({ create: async () => ({}), destroy: () => undefined, min: 0, max: 1, acquireTimeoutMillis: 60_000 });
+          },
+          check: ({ outcomes: o }) => void outcomes.push(['a', 'b'].map((n) => (o[n]!.ok ? 'ok' : (o[n] as { error: Error }).error.constructor.name)).join('/')),
+        }).finally(() => (options.release ? pool?.destroy() : void pool?.destroy().catch(() => undefined))),
+      };
+    };
+
+    it('never fires while the holder still has steps to take', async () => {
+      const healthy = scenario({ release: true });
+      await healthy.run;
+      expect(new Set(healthy.outcomes)).toEqual(new Set(['ok/ok']));
+    });
+
+    it('fires once nothing else can run (the holder never releases): the waiter gets its TimeoutError, not RACE_ACTOR_STUCK', async () => {
+      const stuck = scenario({ release: false });
+      const e = await stuck.run.catch((err: unknown) => err);
+      expect(e).toBeInstanceOf(RaceFailureError);
+      expect(stuck.outcomes.length).toBeGreaterThan(0);
+      for (const o of stuck.outcomes) expect(o.split('/').sort()).toEqual(['TimeoutError', 'ok']);
+    });
+
+    it('the reduced search reaches the same final states as brute force (reduction: verify)', async () => {
+      const verified = scenario({ release: true, strategy: 'verify' });
+      await expect(verified.run).resolves.toMatchObject({ complete: true, verified: { states: expect.any(Number) } });
+      expect(new Set(verified.outcomes)).toEqual(new Set(['ok/ok']));
+    });
+
+    it('two timeouts that can fire at once are explored in both orders by the reduced search (verify)', async () => {
+      // h takes the pool's only resource and keeps it; x and y wait for it; once h is done, both timeouts may fire,
+      // and each waiter then writes k: the last one wins. Were timeouts independent, one order would be skipped.
+      let pool: Pool<object> | undefined;
+      const finals = new Set<string>();
+      const waiter = (name: string) => async ({ redis }: { redis: import('ioredis').Redis }) => {
+        await pool!.acquire().promise.catch(() => undefined);
+        await redis.set('k', name);
+      };
+      const summary = await everyInterleaving({
+        strategy: { kind: 'exhaustive', reduction: 'verify' },
+        actors: { h: async ({ redis }) => void (await pool!.acquire().promise, await redis.get('k')), x: waiter('x'), y: waiter('y') },
+        setup: () => {
+          void pool?.destroy().catch(() => undefined);
+          pool = new Pool({ create: async () => ({}), destroy: () => undefined, min: 0, max: 1, acquireTimeoutMillis: 60_000 });
+        },
+        check: async ({ redis }) => void finals.add(String(await redis.get('k'))),
+      }).finally(() => void pool?.destroy().catch(() => undefined));
+      expect(summary).toMatchObject({ complete: true, verified: { states: 2 } });
+      expect(finals).toEqual(new Set(['x', 'y']));
+    });
+
+    it('with timeoutFromMs: Infinity it is an ordinary step, and some order fires it before the holder is done', async () => {
+      const eager = scenario({ release: true, timeoutFromMs: Infinity });
+      await eager.run.catch(() => undefined);
+      expect(eager.outcomes.some((o) => o.includes('TimeoutError'))).toBe(true);
+    });
+  });
+
   it("sequelize-pool (Sequelize's pool) shared by two actors: its acquire timeout never fires early, its reaper re-arms against Date.now() without looping, and it keeps reaping for real after the race", async () => {
     let pool: SequelizePool<{ id: number }> | undefined;
     let created = 0;
