@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { createClient } from 'redis';
-import { captureKeyspace, type CaptureKeyspaceOptions, type KeyEntry, type KeyspaceSnapshot } from '../../src';
+import { captureKeyspace, testRedis, type CaptureKeyspaceOptions, type KeyEntry, type KeyspaceSnapshot } from '../../src';
 import { rdbCapture } from '../../src/keyspace/capture';
 import { readRdb, RdbUnsupportedError } from '../../src/keyspace/rdb';
 import { renderTtl } from '../../src/keyspace/ttl';
+import { readState } from '../../src/preset/state';
 import { findFreePort, pingAndIdentify, startRedisServer, type RedisServer } from '../../src/server/redisServer';
 
 /*
@@ -37,7 +38,8 @@ beforeEach(async () => {
   Object.assign(rdbCapture, { minKeys: 0, minShare: 0 });
 });
 
-async function rdbSaves(r: Redis = admin): Promise<number> {
+const rdbSaves = (r: Redis = admin) => savesOf(r);
+async function savesOf(r: Redis): Promise<number> {
   return Number(/rdb_saves:(\d+)/.exec(await r.info('persistence'))![1]);
 }
 
@@ -52,7 +54,8 @@ function printed(snap: KeyspaceSnapshot) {
 }
 
 /** Captures `client`'s keyspace by an RDB snapshot, then the usual way, and checks they agree. */
-async function bothWays(client: unknown, options?: CaptureKeyspaceOptions): Promise<KeyspaceSnapshot> {
+async function bothWays(client: unknown, options?: CaptureKeyspaceOptions, on: { admin: Redis; dir: string } = { admin, dir: server.dir }): Promise<KeyspaceSnapshot> {
+  const rdbSaves = () => savesOf(on.admin);
   const before = await rdbSaves();
   const used = rdbCapture.used;
   const started = Date.now();
@@ -73,7 +76,7 @@ async function bothWays(client: unknown, options?: CaptureKeyspaceOptions): Prom
     expect(e.ttlMs - other!).toBeLessThanOrEqual(elapsed + 1);
   });
   // The file is read, then deleted.
-  expect(readdirSync(server.dir)).toEqual([]);
+  expect(readdirSync(on.dir)).toEqual([]);
   return viaRdb;
 }
 
@@ -177,6 +180,16 @@ it('only the client\'s database, of several (ioredis and node-redis, RESP2 and R
     db3.disconnect();
     await Promise.all([db5.close(), db5resp3.close()]);
   }
+});
+
+it("the preset's own server (started in Jest's process, known to the worker through the preset's state)", async () => {
+  const r = testRedis();
+  await writeStrings(r, 300);
+  await writeEveryType(r);
+  const runId = /run_id:(\w+)/.exec(await r.info('server'))![1];
+  const own = readState()!.ownServers!.find((s) => s.runId === runId)!;
+  expect(own.dir).toMatch(/jcc-redis-/);
+  await bothWays(r, undefined, { admin: r, dir: own.dir });
 });
 
 it('an empty keyspace', async () => {

@@ -387,7 +387,7 @@ async function captureShard(shard: RedisAdapter, p: Plan, sink: Sink): Promise<v
  * and when that database holds at least `minShare` of the server's keys (SAVE writes every database). Below, the
  * SAVE (every key written to a file, the file read) costs more than the pages it saves. (Tests move them.)
  */
-export const rdbCapture = { minKeys: 2000, minShare: 0.5, /** Captures (of one server) read from an RDB snapshot so far. */ used: 0 };
+export const rdbCapture = { minKeys: 1000, minShare: 0.5, /** Captures (of one server) read from an RDB snapshot so far. */ used: 0 };
 
 /** Per own server (run_id): its dir and dbfilename were checked (CONFIG GET), with the result. */
 const checkedDirs = new Map<string, Promise<string | undefined>>();
