@@ -123,6 +123,24 @@ async function writeEveryType(r: Redis): Promise<void> {
   await r.expire('hash:big', 3600);
 }
 
+/** Every encoding of hashes, lists, sets and sorted sets Redis 7.0 writes, with the integer forms listpacks use. */
+async function writeEncodings(r: Redis): Promise<void> {
+  const ints = ['-5', '0', '127', '128', '4095', '-4096', '4096', '5000', '-32768', '70000', '-9000000', '3000000000',
+    '-9223372036854775808', '9223372036854775807', '18446744073709551615', '007', ' 5', '1.5', '-0'];
+  await r.rpush('enc:list:ints', ...ints);
+  await r.rpush('enc:list:long', 'a'.repeat(63), 'b'.repeat(64), 'c'.repeat(4095), 'd'.repeat(4096), 'e'.repeat(20_000), Buffer.from([0xff, 0xfe]));
+  await r.hset('enc:hash:ints', Object.fromEntries(ints.map((v, i) => [v, ints[ints.length - 1 - i]!])));
+  await r.hset('enc:hash:binary', { [Buffer.from([0xc3, 0x28]).toString('latin1')]: 'x' });
+  await r.hset('enc:hash:table', { long: 'v'.repeat(100), [Buffer.from([0xfe]).toString('latin1')]: Buffer.from([0xff]) as unknown as string });
+  await r.sadd('enc:set:int16', 1, -2, 300);
+  await r.sadd('enc:set:int32', 1, 70000, -70000);
+  await r.sadd('enc:set:int64', 1, '9223372036854775807', '-9223372036854775808');
+  await r.sadd('enc:set:big', ...Array.from({ length: 600 }, (_, i) => i * 3));
+  await r.zadd('enc:zset:small', 1.1, 'a', -0, 'negzero', 0, 'zero', '-inf', 'low', '+inf', 'high', 3, 'int', 1e300, 'huge', 5e-324, 'tiny');
+  await r.zadd('enc:zset:big', ...Array.from({ length: 300 }, (_, i) => [i % 7 === 0 ? -i / 3 : i / 7, `m${i}`]).flat(), -0, 'negzero', '-inf', 'low', '+inf', 'high');
+  await r.pexpire('enc:zset:big', 7_200_000);
+}
+
 it('strings with and without TTL, bytes that are not UTF-8, integer-encoded keys and values: the same capture', async () => {
   await writeStrings(admin, 500);
   const snap = await bothWays(admin);
@@ -132,8 +150,30 @@ it('strings with and without TTL, bytes that are not UTF-8, integer-encoded keys
   expect(snap.entries.find((e) => e.key === 'int:6')?.value).toBe('255');
 });
 
+it('hashes, lists, sets and sorted sets in every encoding, read from the file (none read live)', async () => {
+  await writeEncodings(admin);
+  await writeEveryType(admin);
+  // Large list elements in quicklist nodes of their own (PLAIN), as the server stores those over 1 GB.
+  await admin.call('DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '1000');
+  try {
+    await admin.rpush('enc:list:plain', 'small', 'p'.repeat(2000), 'small2', Buffer.concat([Buffer.from([0xff]), Buffer.alloc(1500, 0x61)]));
+  } finally {
+    await admin.call('DEBUG', 'QUICKLIST-PACKED-THRESHOLD', String(1 << 30));
+  }
+  await admin.config('RESETSTAT');
+  const used = rdbCapture.used;
+  await captureKeyspace(admin);
+  expect(rdbCapture.used).toBe(used + 1);
+  // Only the stream was read live (by the read script: MGET, PTTL, TYPE, XLEN, XRANGE); the rest came from the file.
+  const stats = await admin.info('commandstats');
+  expect(stats).not.toMatch(/cmdstat_(hgetall|lrange|smembers|zrange|hscan|sscan|zscan|hlen|llen|scard|zcard|get|scan):/);
+  expect(stats).toMatch(/cmdstat_xrange:calls=1,/);
+  await bothWays(admin);
+});
+
 it('values the server compressed (rdbcompression yes: LZF): the same capture', async () => {
   await writeStrings(admin, 200);
+  await writeEncodings(admin);
   await admin.config('SET', 'rdbcompression', 'yes');
   try {
     const snap = await bothWays(admin);
@@ -331,7 +371,7 @@ it('a server of the library started with its own --dir (args): no SAVE, the usua
 });
 
 describe('readRdb refuses what it does not know (the capture then reads the usual way)', () => {
-  const visitor = { string() {}, other() {} };
+  const visitor = { string() {}, collection() {}, other() {} };
   const header = (version: string) => Buffer.from(`REDIS${version}`, 'latin1');
   it.each([
     ['not an RDB file', Buffer.from('HELLO0010\xff', 'latin1')],
@@ -346,7 +386,7 @@ describe('readRdb refuses what it does not know (the capture then reads the usua
   it('reads a minimal file', () => {
     const seen: string[] = [];
     const file = Buffer.concat([header('0010'), Buffer.from([0xfe, 0x00, 0xfb, 0x01, 0x00, 0x00, 0x01, 0x61, 0xc0, 0x2a, 0xff])]);
-    expect(readRdb(file, 0, { string: (kb, ks, ke, vb, vs, ve) => seen.push(`${kb.toString('latin1', ks, ke)}=${vb.toString('latin1', vs, ve)}`), other() {} })).toEqual({ keys: 1, announced: 1 });
+    expect(readRdb(file, 0, { string: (kb, ks, ke, vb, vs, ve) => seen.push(`${kb.toString('latin1', ks, ke)}=${vb.toString('latin1', vs, ve)}`), collection() {}, other() {} })).toEqual({ keys: 1, announced: 1 });
     expect(seen).toEqual(['a=42']);
   });
 });

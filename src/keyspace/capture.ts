@@ -421,10 +421,11 @@ function rdbPath(shard: RedisAdapter, server: OwnServer): Promise<string | undef
 /**
  * On a redis-server the library started itself (never another), with at least {@link rdbCapture} `minKeys`
  * keys in the client's database: one `SAVE` into the server's private folder, the file read and deleted, and
- * the client's database read from it: string keys whole, with their expiry relative to the server's `TIME` read
- * just before the SAVE (the same PTTL the key would have had then; a key already expired is left out, as PTTL
- * -2 leaves it out); keys of other types by name only, then read as usual ({@link readOthers}: type, PTTL and
- * value live). False, with nothing collected, when it cannot be used (SAVE refused or failing, the file
+ * the client's database read from it: strings, hashes, lists, sets and sorted sets whole, with their expiry
+ * relative to the server's `TIME` read just before the SAVE (the same PTTL the key would have had then; a key
+ * already expired is left out, as PTTL -2 leaves it out); streams and other encodings by name only, then read as
+ * usual ({@link readOthers}: type, PTTL and value live). Collections are built by the same `collect` as the
+ * replies of the usual path, from the same flat lists (HGETALL, LRANGE, SMEMBERS, ZRANGE WITHSCORES). False, with nothing collected, when it cannot be used (SAVE refused or failing, the file
  * missing, anything in it the reader does not know): the capture then reads the keyspace the usual way.
  */
 async function captureFromRdb(shard: RedisAdapter, p: Plan, state: ShardState, sink: Sink, own: NonNullable<ServerFacts['own']>): Promise<boolean> {
@@ -453,6 +454,7 @@ async function captureFromRdb(shard: RedisAdapter, p: Plan, state: ShardState, s
   }
   const entries: KeyEntry[] = [];
   const others: RedisText[] = [];
+  const collections: Array<{ key: RedisText; type: string; pttl: number; flat: Buffer[] }> = [];
   const filter = rdbKeyFilter(p);
   try {
     const read = readRdb(file, own.db, {
@@ -464,6 +466,11 @@ async function captureFromRdb(shard: RedisAdapter, p: Plan, state: ShardState, s
           ttlMs = expireAt - nowMs;
         }
         entries.push({ type: 'string', key: sink.name(rangeText(kb, ks, ke)), ttlMs, value: rangeText(vb, vs, ve) });
+      },
+      collection(kb, ks, ke, type, flat, expireAt) {
+        if (filter && !filter(kb.toString('latin1', ks, ke), kb, ks, ke)) return;
+        if (expireAt !== -1 && expireAt < nowMs) return;
+        collections.push({ key: rangeText(kb, ks, ke), type, pttl: expireAt === -1 ? -1 : expireAt - nowMs, flat });
       },
       other(kb, ks, ke, _type, expireAt) {
         if (filter && !filter(kb.toString('latin1', ks, ke), kb, ks, ke)) return;
@@ -478,6 +485,7 @@ async function captureFromRdb(shard: RedisAdapter, p: Plan, state: ShardState, s
   }
   rdbCapture.used++;
   for (const e of entries) sink.entries.push(e);
+  for (const c of collections) collect(sink, c.key, c.type, c.pttl, c.flat);
   // Other types: read live, by the batch script (or pipelines), in groups like the usual path.
   const groups: Array<Promise<void>> = [];
   for (let i = 0; i < others.length; i += OTHERS_PER_CALL) {

@@ -1,10 +1,11 @@
 /**
  * A reader for the RDB files redis-server writes on `SAVE` (RDB versions 1 to 12: Redis 2.x to 7.4), for the
  * keyspace capture of servers the library started itself (see capture.ts, `captureFromRdb`). It reads the
- * keys of one database: string values whole, and for every other type only the key, its type and its expiry
- * (the capture reads those values live). Anything it does not know for certain (a newer RDB version, a value
- * type or opcode it cannot skip exactly, a module type of the old format) is an `RdbUnsupportedError`: the
- * capture then reads the whole keyspace the usual way. It never guesses.
+ * keys of one database: strings, and hashes, lists, sets and sorted sets in the encodings Redis 7.0 writes, whole;
+ * for every other type or encoding (streams, module types, the ziplists of Redis before 7, the set listpacks of
+ * 7.2) only the key, its type and its expiry (the capture reads those values live). Anything it does not know for
+ * certain (a newer RDB version, a value type or opcode it cannot skip exactly, a corrupt listpack) is an
+ * `RdbUnsupportedError`: the capture then reads the whole keyspace the usual way. It never guesses.
  *
  * Format: "REDIS" + 4 version digits, then opcodes and keys; see redis/src/rdb.h and rdb.c.
  */
@@ -41,7 +42,13 @@ const MAX_VERSION = 12;
  */
 export interface RdbKeyVisitor {
   string(kb: Buffer, ks: number, ke: number, vb: Buffer, vs: number, ve: number, expireAtMs: number): void;
-  /** A key of any other type (its value skipped), with the type's name as TYPE prints it (`module` for any module type). */
+  /**
+   * A hash, list, set or sorted set in an encoding this reader decodes, as the flat reply its full read gives
+   * (HGETALL: field, value, ...; LRANGE; SMEMBERS; ZRANGE WITHSCORES: member, score as text, ...): every element
+   * a Buffer of its own (never a view of the file), in the file's order.
+   */
+  collection(kb: Buffer, ks: number, ke: number, type: 'hash' | 'list' | 'set' | 'zset', flat: Buffer[], expireAtMs: number): void;
+  /** A key of any other type or encoding (its value skipped), with the type's name (`module` for any module type). */
   other(kb: Buffer, ks: number, ke: number, type: string, expireAtMs: number): void;
 }
 
@@ -133,8 +140,13 @@ export function readRdb(buf: Buffer, db: number, visit: RdbKeyVisitor): RdbReadR
     } else {
       const name = TYPE_NAMES[type];
       if (name === undefined) throw new RdbUnsupportedError(`value type ${type}`);
-      r.skipValue(type);
-      visit.other(kb, ks, ke, name, expireAt);
+      const flat = r.collection(type);
+      if (flat) {
+        visit.collection(kb, ks, ke, name as 'hash' | 'list' | 'set' | 'zset', flat, expireAt);
+      } else {
+        r.skipValue(type);
+        visit.other(kb, ks, ke, name, expireAt);
+      }
     }
     keys++;
     expireAt = -1;
@@ -264,6 +276,74 @@ class Reader {
       }
       default:
         throw new RdbUnsupportedError(`string encoding ${encoding}`);
+    }
+  }
+
+  /** The last string read, as a Buffer of its own. */
+  private ownString(): Buffer {
+    this.string();
+    return this.sBuf === this.buf ? Buffer.from(this.buf.subarray(this.sStart, this.sEnd)) : this.sBuf;
+  }
+
+  /**
+   * The value of a hash, list, set or sorted set, flat (see RdbKeyVisitor.collection), for the encodings Redis
+   * 7.0 writes: hash (4) and its listpack (16), set (2) and intset (11), sorted set with binary scores (5) and
+   * its listpack (17), quicklist of listpacks (18). Undefined, nothing read, for any other type or encoding.
+   */
+  collection(type: number): Buffer[] | undefined {
+    switch (type) {
+      case 2: {
+        const n = this.length();
+        const out: Buffer[] = new Array(n);
+        for (let i = 0; i < n; i++) out[i] = this.ownString();
+        return out;
+      }
+      case 4: {
+        const n = this.length() * 2;
+        const out: Buffer[] = new Array(n);
+        for (let i = 0; i < n; i++) out[i] = this.ownString();
+        return out;
+      }
+      case 5: {
+        const n = this.length();
+        const out: Buffer[] = [];
+        for (let i = 0; i < n; i++) {
+          out.push(this.ownString());
+          this.need(8);
+          out.push(Buffer.from(scoreText(this.buf.readDoubleLE(this.pos)), 'latin1'));
+          this.pos += 8;
+        }
+        return out;
+      }
+      case 11: {
+        this.string();
+        return intsetItems(this.sBuf, this.sStart, this.sEnd);
+      }
+      case 16:
+      case 17: {
+        this.string();
+        const out: Buffer[] = [];
+        listpackItems(this.sBuf, this.sStart, this.sEnd, out);
+        return out;
+      }
+      case 18: {
+        const nodes = this.length();
+        const out: Buffer[] = [];
+        for (let i = 0; i < nodes; i++) {
+          const container = this.length();
+          if (container === 1) {
+            out.push(this.ownString()); // PLAIN: one large element
+          } else if (container === 2) {
+            this.string();
+            listpackItems(this.sBuf, this.sStart, this.sEnd, out); // PACKED: a listpack
+          } else {
+            throw new RdbUnsupportedError(`quicklist container ${container}`);
+          }
+        }
+        return out;
+      }
+      default:
+        return undefined;
     }
   }
 
@@ -451,4 +531,97 @@ export function lzfDecompress(buf: Buffer, start: number, end: number, outLen: n
   }
   if (op !== outLen) throw new RdbUnsupportedError('corrupt LZF data');
   return out;
+}
+
+/**
+ * A score as ZRANGE WITHSCORES prints it, as far as the capture reads it back (Number of the text): `inf` and
+ * `-inf`, `-0` for negative zero, else the shortest text that reads back as the same double.
+ */
+function scoreText(d: number): string {
+  if (d === Infinity) return 'inf';
+  if (d === -Infinity) return '-inf';
+  if (Number.isNaN(d)) throw new RdbUnsupportedError('a NaN score');
+  return Object.is(d, -0) ? '-0' : String(d);
+}
+
+/** The members of an intset (encoding 2, 4 or 8 bytes, then the count, then the sorted integers, little-endian). */
+function intsetItems(b: Buffer, s: number, e: number): Buffer[] {
+  if (e - s < 8) throw new RdbUnsupportedError('corrupt intset');
+  const width = b.readUInt32LE(s);
+  const n = b.readUInt32LE(s + 4);
+  if ((width !== 2 && width !== 4 && width !== 8) || 8 + n * width !== e - s) throw new RdbUnsupportedError('corrupt intset');
+  const out: Buffer[] = new Array(n);
+  for (let i = 0, p = s + 8; i < n; i++, p += width) {
+    const v = width === 2 ? b.readInt16LE(p) : width === 4 ? b.readInt32LE(p) : b.readBigInt64LE(p);
+    out[i] = Buffer.from(String(v), 'latin1');
+  }
+  return out;
+}
+
+/**
+ * The elements of a listpack (listpack.c: a 6-byte header, entries each followed by its back-length, 0xFF), each
+ * as a Buffer of its own: strings as they are, integers as their decimal text (as the server replies them).
+ */
+function listpackItems(b: Buffer, s: number, e: number, out: Buffer[]): void {
+  if (e - s < 7 || b.readUInt32LE(s) !== e - s || b[e - 1] !== 0xff) throw new RdbUnsupportedError('corrupt listpack');
+  const count = b.readUInt16LE(s + 4);
+  const first = out.length;
+  let p = s + 6;
+  const end = e - 1;
+  while (p < end) {
+    const c = b[p]!;
+    let len: number; // the entry's length without its back-length
+    if (c < 0x80) {
+      out.push(Buffer.from(String(c), 'latin1')); // 7-bit unsigned integer
+      len = 1;
+    } else if (c < 0xc0) {
+      const n = c & 0x3f; // string, 6-bit length
+      if (p + 1 + n > end) throw new RdbUnsupportedError('corrupt listpack');
+      out.push(Buffer.from(b.subarray(p + 1, p + 1 + n)));
+      len = 1 + n;
+    } else if (c < 0xe0) {
+      let v = ((c & 0x1f) << 8) | b[p + 1]!; // 13-bit signed integer
+      if (v >= 1 << 12) v -= 1 << 13;
+      out.push(Buffer.from(String(v), 'latin1'));
+      len = 2;
+    } else if (c < 0xf0) {
+      const n = ((c & 0x0f) << 8) | b[p + 1]!; // string, 12-bit length
+      if (p + 2 + n > end) throw new RdbUnsupportedError('corrupt listpack');
+      out.push(Buffer.from(b.subarray(p + 2, p + 2 + n)));
+      len = 2 + n;
+    } else {
+      let v: number | bigint;
+      switch (c) {
+        case 0xf0: {
+          const n = b.readUInt32LE(p + 1); // string, 32-bit length
+          if (p + 5 + n > end) throw new RdbUnsupportedError('corrupt listpack');
+          out.push(Buffer.from(b.subarray(p + 5, p + 5 + n)));
+          len = 5 + n;
+          break;
+        }
+        case 0xf1:
+          v = b.readInt16LE(p + 1);
+          len = 3;
+          break;
+        case 0xf2:
+          v = b.readIntLE(p + 1, 3);
+          len = 4;
+          break;
+        case 0xf3:
+          v = b.readInt32LE(p + 1);
+          len = 5;
+          break;
+        case 0xf4:
+          v = b.readBigInt64LE(p + 1);
+          len = 9;
+          break;
+        default:
+          throw new RdbUnsupportedError(`listpack entry 0x${c.toString(16)}`);
+      }
+      if (c !== 0xf0) out.push(Buffer.from(String(v!), 'latin1'));
+    }
+    // The back-length (lpEncodeBacklen): 7 bits per byte, with these exact bounds.
+    p += len + (len <= 127 ? 1 : len < 16383 ? 2 : len < 2097151 ? 3 : len < 268435455 ? 4 : 5);
+  }
+  if (p !== end || (count !== 0xffff && out.length - first !== count)) throw new RdbUnsupportedError('corrupt listpack');
 }
