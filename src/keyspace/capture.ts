@@ -411,7 +411,10 @@ function rdbPath(shard: RedisAdapter, server: OwnServer): Promise<string | undef
         const name = value(file);
         return value(dir) === server.dir && name !== '' && !name.includes('/') ? join(server.dir, name) : undefined;
       },
-      () => undefined,
+      () => {
+        checkedDirs.delete(server.runId); // the connection failed: ask again next time
+        return undefined;
+      },
     );
     checkedDirs.set(server.runId, checked);
   }
@@ -447,7 +450,7 @@ async function captureFromRdb(shard: RedisAdapter, p: Plan, state: ShardState, s
     await unlink(path).catch(() => undefined);
   } catch (err) {
     if (isConnectionError(err)) throw err;
-    return false; // a reply that was not an error reply: not ours to judge here; the usual path will tell
+    return false; // the file missing (another process's capture deleted it) or unreadable: the usual path
   } finally {
     saving.delete(runId);
     release();
