@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile, unlink } from 'node:fs/promises';
+import { readFile, statfs, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidKeyspaceOptionError, KeyspaceReadError, NotARedisClientError } from '../errors';
 import { toError, type RedisAdapter, type RedisArg, type RedisCommand, type RedisReply, type TextReply } from '../redis/adapter';
@@ -321,20 +321,24 @@ async function hasVolatileKeys(shard: RedisAdapter): Promise<boolean> {
 interface ServerFacts {
   /** Some key has a TTL (INFO keyspace `expires`); true when that cannot be asked. */
   volatile: boolean;
-  /** A server the library started: where its SAVE writes, the client's database and its size. */
-  own?: { server: OwnServer; db: number; dbKeys: number; totalKeys: number };
+  /**
+   * A server the library started: where its SAVE writes, the client's database, its keys and the server's, and
+   * the memory its data takes (INFO memory `used_memory_dataset`: more than the file SAVE writes).
+   */
+  own?: { server: OwnServer; db: number; dbKeys: number; totalKeys: number; datasetBytes: number };
 }
 
 /**
  * INFO keyspace (does any key have a TTL?); and where some server may be the library's own (started by
- * startRedisServer, here or by the preset), also INFO server (its run_id) and CLIENT INFO (the client's database),
- * in the same round trip. Nothing else is ever sent to a server the library did not start.
+ * startRedisServer, here or by the preset), also INFO server (its run_id), INFO memory (its data's size) and
+ * CLIENT INFO (the client's database), in the same round trip. Nothing else is ever sent to a server the library
+ * did not start.
  */
 async function serverFacts(shard: RedisAdapter): Promise<ServerFacts> {
   if (!shard.multiKey || !mayHaveOwnServers()) return { volatile: await hasVolatileKeys(shard) };
   let replies: Array<RedisReply | Error>;
   try {
-    replies = await shard.batch([['INFO', 'keyspace'], ['INFO', 'server'], ['CLIENT', 'INFO']]);
+    replies = await shard.batch([['INFO', 'keyspace'], ['INFO', 'server'], ['CLIENT', 'INFO'], ['INFO', 'memory']]);
   } catch {
     return { volatile: true };
   }
@@ -350,7 +354,8 @@ async function serverFacts(shard: RedisAdapter): Promise<ServerFacts> {
     totalKeys += Number(m[2]);
     if (m[1] === db) dbKeys = Number(m[2]);
   }
-  return { volatile, own: { server, db: Number(db), dbKeys, totalKeys } };
+  const datasetBytes = Number(/used_memory_dataset:(\d+)/.exec(textOf(replies[3]))?.[1] ?? NaN);
+  return { volatile, own: { server, db: Number(db), dbKeys, totalKeys, datasetBytes } };
 }
 
 async function captureShard(shard: RedisAdapter, p: Plan, sink: Sink): Promise<void> {
@@ -388,6 +393,9 @@ async function captureShard(shard: RedisAdapter, p: Plan, sink: Sink): Promise<v
  * SAVE (every key written to a file, the file read) costs more than the pages it saves. (Tests move them.)
  */
 export const rdbCapture = { minKeys: 1000, minShare: 0.5, /** Captures (of one server) read from an RDB snapshot so far. */ used: 0 };
+
+/** Free space left beside the file a SAVE would write. */
+const RDB_SPARE_BYTES = 64 * 1024 ** 2;
 
 /** Per own server (run_id): its dir and dbfilename were checked (CONFIG GET), with the result. */
 const checkedDirs = new Map<string, Promise<string | undefined>>();
@@ -435,6 +443,13 @@ async function captureFromRdb(shard: RedisAdapter, p: Plan, state: ShardState, s
   if (own.dbKeys < rdbCapture.minKeys || own.dbKeys < own.totalKeys * rdbCapture.minShare) return false;
   const path = await rdbPath(shard, own.server);
   if (!path) return false;
+  // Room for the file (in /dev/shm, memory that other programs, PostgreSQL among them, also use): twice the data.
+  try {
+    const fs = await statfs(own.server.dir);
+    if (!(fs.bavail * fs.bsize >= 2 * own.datasetBytes + RDB_SPARE_BYTES)) return false;
+  } catch {
+    return false;
+  }
   // One capture at a time per server in this process, from SAVE until the file is read (it is then deleted).
   const runId = own.server.runId;
   while (saving.has(runId)) await saving.get(runId);

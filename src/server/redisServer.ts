@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, realpathSync, rmSync, statfsSync, statSync } from 'node:fs';
 import { createServer, connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,7 +57,7 @@ export interface RedisServer {
   /** The server's `run_id` (INFO server), which tells it from any other server. */
   readonly runId: string;
   /**
-   * Its working folder (`--dir`), private to it and removed when it exits: in /dev/shm where there is one (a
+   * Its working folder (`--dir`), private to it and removed when it exits: in /dev/shm when it has 1 GiB free (a
    * keyspace capture's SAVE then costs no disk write), else in the OS's temporary folder.
    */
   readonly dir: string;
@@ -140,14 +140,21 @@ function track(child: ChildProcess, dir: string): void {
 
 let dirBase: string | undefined;
 
-/** Where servers' private folders go: /dev/shm when it is a writable folder (Linux), else the temporary folder. */
+/** Free space /dev/shm must have for servers' folders to go there (Docker's default /dev/shm is only 64 MB). */
+const MIN_SHM_FREE_BYTES = 1024 ** 3;
+
+/**
+ * Where servers' private folders go: /dev/shm when it is a writable folder with at least 1 GiB free (Linux; a
+ * file there costs memory, not a disk write), else the temporary folder.
+ */
 function privateDirBase(): string {
   if (dirBase === undefined) {
     dirBase = tmpdir();
     try {
       if (statSync('/dev/shm').isDirectory()) {
         accessSync('/dev/shm', constants.W_OK);
-        dirBase = '/dev/shm';
+        const fs = statfsSync('/dev/shm');
+        if (fs.bavail * fs.bsize >= MIN_SHM_FREE_BYTES) dirBase = '/dev/shm';
       }
     } catch {
       /* no /dev/shm */
