@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 /*
  * bench/keyspace: captureKeyspace against the blocking baseline, `KEYS *` + MGET, measured in the same run on the
- * same redis-server. Without TTLs the capture reads SCAN pages + one MGET per page; once some key has a TTL, one Lua
- * script call per page (SCAN, MGET and every key's PTTL on the server).
+ * same redis-server. The server is one the library started (startRedisServer), so the capture reads an RDB
+ * snapshot: one SAVE into the server's private folder, the file read and parsed here (docs/keyspace-snapshots.md#speed).
+ * `captureNoRdb` is the same capture with that path off, as on a server of yours: without TTLs SCAN pages + one MGET
+ * per page; once some key has a TTL, one Lua script call per page (SCAN, MGET and every key's PTTL on the server).
  *
  *   npm run build && node bench/keyspace.js [--runs 11] [--strings 100000] [--mixed 20000]
  *
@@ -32,6 +34,7 @@ const CHUNK = 1000;
 
 const { captureKeyspace, findRedisServerBinary } = requireBuilt();
 const { startRedisServer } = require(`${REPO}/dist/server/redisServer`);
+const { rdbCapture } = require(`${REPO}/dist/keyspace/capture`);
 
 function chunks(list, size) {
   const out = [];
@@ -67,6 +70,17 @@ async function loadMixed(r, n) {
       if (i % 10 === 0) p.expire(Object.values({ 0: `s:${i}`, 1: `h:${i}`, 2: `l:${i}`, 3: `set:${i}`, 4: `z:${i}`, 5: `x:${i}` })[i % 6], 600);
     }
     await p.exec();
+  }
+}
+
+/** captureKeyspace without the RDB snapshot path (what it does on a server the library did not start). */
+async function captureNoRdb(r) {
+  const minKeys = rdbCapture.minKeys;
+  rdbCapture.minKeys = Infinity;
+  try {
+    return (await captureKeyspace(r)).entries.length;
+  } finally {
+    rdbCapture.minKeys = minKeys;
   }
 }
 
@@ -217,16 +231,20 @@ async function main() {
     console.log(`redis-server ${binary.path} on port ${server.port}; node ${process.version}; load average ${fmt(load, 2)} on ${require('os').cpus().length} CPUs`);
     const results = [];
     await loadStrings(r, STRINGS, false);
-    results.push(['strings, no TTL', await compare('string keys, no TTL', r, STRINGS, [keysMgetStrings, keysMgetBuffers])]);
+    results.push(['strings, no TTL', await compare('string keys, no TTL', r, STRINGS, [keysMgetStrings, keysMgetBuffers, captureNoRdb])]);
     await r.flushall();
     await loadStrings(r, STRINGS, true);
-    results.push(['strings, 10% TTL', await compare('string keys, every 10th with a TTL', r, STRINGS, [keysMgetStrings, keysMgetBuffers, keysMgetPttl])]);
+    results.push(['strings, 10% TTL', await compare('string keys, every 10th with a TTL', r, STRINGS, [keysMgetStrings, keysMgetBuffers, keysMgetPttl, captureNoRdb])]);
     await r.flushall();
     await loadMixed(r, MIXED);
-    await compare('mixed keys (string, hash, list, set, zset, stream; every 10th with a TTL)', r, MIXED, [keysTypeRead]);
+    await compare('mixed keys (string, hash, list, set, zset, stream; every 10th with a TTL)', r, MIXED, [keysTypeRead, captureNoRdb]);
     console.log('\nstring target: captureKeyspace ≤ 1.20x KEYS * + MGET');
     for (const [label, ratios] of results) {
       for (const [name, ratio] of Object.entries(ratios)) {
+        if (name === 'captureNoRdb') {
+          console.log(`  ${label.padEnd(17)} vs ${name.padEnd(16)} ${fmt(ratio, 2)}x  (the same capture without the RDB snapshot)`);
+          continue;
+        }
         const same = label.includes('TTL') && !label.includes('no TTL') && name !== 'keysMgetPttl' ? ' (baseline reads no TTLs)' : '';
         console.log(`  ${label.padEnd(17)} vs ${name.padEnd(16)} ${fmt(ratio, 2)}x  ${ratio <= 1.2 ? 'met' : 'NOT met'}${same}`);
       }

@@ -1,9 +1,13 @@
 import { createHash } from 'node:crypto';
+import { readFile, statfs, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import { InvalidKeyspaceOptionError, KeyspaceReadError, NotARedisClientError } from '../errors';
 import { toError, type RedisAdapter, type RedisArg, type RedisCommand, type RedisReply, type TextReply } from '../redis/adapter';
 import { findUnknownKey, optionKeys } from '../optionKeys';
 import { toRedisAdapter } from '../redis/toRedisAdapter';
-import { escapeGlob, keyFilter, type KeyMatcher } from './glob';
+import { escapeGlob, globToRegExp, keyFilter, type KeyMatcher } from './glob';
+import { mayHaveOwnServers, ownServer, type OwnServer } from '../server/ownServers';
+import { readRdb, RdbUnsupportedError } from './rdb';
 import { presetRedactRules } from '../preset/state';
 import { compileRedactRules, redactEntry, type RedactRule } from './redact';
 import { isUtf8 } from 'node:buffer';
@@ -313,8 +317,51 @@ async function hasVolatileKeys(shard: RedisAdapter): Promise<boolean> {
   }
 }
 
+/** What a capture learns of a server before reading it. */
+interface ServerFacts {
+  /** Some key has a TTL (INFO keyspace `expires`); true when that cannot be asked. */
+  volatile: boolean;
+  /**
+   * A server the library started: where its SAVE writes, the client's database, its keys and the server's, and
+   * the memory its data takes (INFO memory `used_memory_dataset`: more than the file SAVE writes).
+   */
+  own?: { server: OwnServer; db: number; dbKeys: number; totalKeys: number; datasetBytes: number };
+}
+
+/**
+ * INFO keyspace (does any key have a TTL?); and where some server may be the library's own (started by
+ * startRedisServer, here or by the preset), also INFO server (its run_id), INFO memory (its data's size) and
+ * CLIENT INFO (the client's database), in the same round trip. Nothing else is ever sent to a server the library
+ * did not start.
+ */
+async function serverFacts(shard: RedisAdapter): Promise<ServerFacts> {
+  if (!shard.multiKey || !mayHaveOwnServers()) return { volatile: await hasVolatileKeys(shard) };
+  let replies: Array<RedisReply | Error>;
+  try {
+    replies = await shard.batch([['INFO', 'keyspace'], ['INFO', 'server'], ['CLIENT', 'INFO'], ['INFO', 'memory']]);
+  } catch {
+    return { volatile: true };
+  }
+  const keyspace = replies[0] instanceof Error ? undefined : textOf(replies[0]);
+  const volatile = keyspace === undefined || [...keyspace.matchAll(/expires=(\d+)/g)].some((m) => Number(m[1]) > 0);
+  const runId = /run_id:([0-9a-f]+)/.exec(textOf(replies[1]))?.[1];
+  const db = /(?:^| )db=(\d+)/.exec(textOf(replies[2]))?.[1];
+  const server = runId ? ownServer(runId) : undefined;
+  if (!server || db === undefined || keyspace === undefined) return { volatile };
+  let dbKeys = 0;
+  let totalKeys = 0;
+  for (const m of keyspace.matchAll(/^db(\d+):keys=(\d+)/gm)) {
+    totalKeys += Number(m[2]);
+    if (m[1] === db) dbKeys = Number(m[2]);
+  }
+  const datasetBytes = Number(/used_memory_dataset:(\d+)/.exec(textOf(replies[3]))?.[1] ?? NaN);
+  return { volatile, own: { server, db: Number(db), dbKeys, totalKeys, datasetBytes } };
+}
+
 async function captureShard(shard: RedisAdapter, p: Plan, sink: Sink): Promise<void> {
-  const state: ShardState = { multiKey: shard.multiKey, script: shard.multiKey, volatile: await hasVolatileKeys(shard) };
+  const facts = await serverFacts(shard);
+  const state: ShardState = { multiKey: shard.multiKey, script: shard.multiKey, volatile: facts.volatile };
+  if (facts.own && (await captureFromRdb(shard, p, state, sink, facts.own))) return;
   const inflight: Array<Promise<void>> = [];
   let failure: unknown;
   const note = (err: unknown) => {
@@ -338,6 +385,148 @@ async function captureShard(shard: RedisAdapter, p: Plan, sink: Sink): Promise<v
   if (failure !== undefined) {
     throw failure instanceof KeyspaceReadError || isConnectionError(failure) ? failure : new KeyspaceReadError(undefined, failure);
   }
+}
+
+/**
+ * When a capture on the library's own server reads an RDB snapshot: from `minKeys` keys in the client's database,
+ * and when that database holds at least `minShare` of the server's keys (SAVE writes every database). Below, the
+ * SAVE (every key written to a file, the file read) costs more than the pages it saves. (Tests move them.)
+ */
+export const rdbCapture = { minKeys: 1000, minShare: 0.5, /** Captures (of one server) read from an RDB snapshot so far. */ used: 0 };
+
+/** Free space left beside the file a SAVE would write. */
+const RDB_SPARE_BYTES = 64 * 1024 ** 2;
+
+/** Per own server (run_id): its dir and dbfilename were checked (CONFIG GET), with the result. */
+const checkedDirs = new Map<string, Promise<string | undefined>>();
+/** Per own server: the capture that is between its SAVE and the end of its read of the file. */
+const saving = new Map<string, Promise<void>>();
+
+/**
+ * The file SAVE writes on one of the library's own servers, when it is in the folder the library gave it
+ * (a `--dir` or `--dbfilename` of the user's, in `args`, would have moved it: no RDB snapshot then).
+ */
+function rdbPath(shard: RedisAdapter, server: OwnServer): Promise<string | undefined> {
+  let checked = checkedDirs.get(server.runId);
+  if (!checked) {
+    checked = shard.batch([['CONFIG', 'GET', 'dir'], ['CONFIG', 'GET', 'dbfilename']]).then(
+      ([dir, file]) => {
+        const value = (reply: unknown) => {
+          // RESP2: [name, value]; RESP3: a map, which clients hand over as a Map or an object.
+          const v = Array.isArray(reply) ? (reply.length === 2 ? reply[1] : undefined) : reply instanceof Map ? [...reply.values()][0] : reply && typeof reply === 'object' && !Buffer.isBuffer(reply) ? Object.values(reply)[0] : undefined;
+          return Buffer.isBuffer(v) ? v.toString('utf8') : typeof v === 'string' ? v : '';
+        };
+        const name = value(file);
+        return value(dir) === server.dir && name !== '' && !name.includes('/') ? join(server.dir, name) : undefined;
+      },
+      () => {
+        checkedDirs.delete(server.runId); // the connection failed: ask again next time
+        return undefined;
+      },
+    );
+    checkedDirs.set(server.runId, checked);
+  }
+  return checked;
+}
+
+/**
+ * On a redis-server the library started itself (never another), with at least {@link rdbCapture} `minKeys`
+ * keys in the client's database: one `SAVE` into the server's private folder, the file read and deleted, and
+ * the client's database read from it: strings, hashes, lists, sets and sorted sets whole, with their expiry
+ * relative to the server's `TIME` read just before the SAVE (the same PTTL the key would have had then; a key
+ * already expired is left out, as PTTL -2 leaves it out); streams and other encodings by name only, then read as
+ * usual ({@link readOthers}: type, PTTL and value live). Collections are built by the same `collect` as the
+ * replies of the usual path, from the same flat lists (HGETALL, LRANGE, SMEMBERS, ZRANGE WITHSCORES). False, with nothing collected, when it cannot be used (SAVE refused or failing, the file
+ * missing, anything in it the reader does not know): the capture then reads the keyspace the usual way.
+ */
+async function captureFromRdb(shard: RedisAdapter, p: Plan, state: ShardState, sink: Sink, own: NonNullable<ServerFacts['own']>): Promise<boolean> {
+  if (own.dbKeys < rdbCapture.minKeys || own.dbKeys < own.totalKeys * rdbCapture.minShare) return false;
+  const path = await rdbPath(shard, own.server);
+  if (!path) return false;
+  // Room for the file (in /dev/shm, memory that other programs, PostgreSQL among them, also use): twice the data.
+  try {
+    const fs = await statfs(own.server.dir);
+    if (!(fs.bavail * fs.bsize >= 2 * own.datasetBytes + RDB_SPARE_BYTES)) return false;
+  } catch {
+    return false;
+  }
+  // One capture at a time per server in this process, from SAVE until the file is read (it is then deleted).
+  const runId = own.server.runId;
+  while (saving.has(runId)) await saving.get(runId);
+  let release!: () => void;
+  saving.set(runId, new Promise<void>((resolve) => (release = resolve)));
+  let file: Buffer;
+  let nowMs: number;
+  try {
+    const [time, saved] = await shard.batch([['TIME'], ['SAVE']]);
+    if (saved instanceof Error || !Array.isArray(time) || time.length !== 2) return false;
+    nowMs = Number(textOf(time[0])) * 1000 + Math.floor(Number(textOf(time[1])) / 1000);
+    file = await readFile(path);
+    await unlink(path).catch(() => undefined);
+  } catch (err) {
+    if (isConnectionError(err)) throw err;
+    return false; // the file missing (another process's capture deleted it) or unreadable: the usual path
+  } finally {
+    saving.delete(runId);
+    release();
+  }
+  const entries: KeyEntry[] = [];
+  const others: RedisText[] = [];
+  const collections: Array<{ key: RedisText; type: string; pttl: number; flat: Buffer[] }> = [];
+  const filter = rdbKeyFilter(p);
+  try {
+    const read = readRdb(file, own.db, {
+      string(kb, ks, ke, vb, vs, ve, expireAt) {
+        if (filter && !filter(kb.toString('latin1', ks, ke), kb, ks, ke)) return;
+        let ttlMs: number | null = null;
+        if (expireAt !== -1) {
+          if (expireAt < nowMs) return; // expired: PTTL would say -2
+          ttlMs = expireAt - nowMs;
+        }
+        entries.push({ type: 'string', key: sink.name(rangeText(kb, ks, ke)), ttlMs, value: rangeText(vb, vs, ve) });
+      },
+      collection(kb, ks, ke, type, flat, expireAt) {
+        if (filter && !filter(kb.toString('latin1', ks, ke), kb, ks, ke)) return;
+        if (expireAt !== -1 && expireAt < nowMs) return;
+        collections.push({ key: rangeText(kb, ks, ke), type, pttl: expireAt === -1 ? -1 : expireAt - nowMs, flat });
+      },
+      other(kb, ks, ke, _type, expireAt) {
+        if (filter && !filter(kb.toString('latin1', ks, ke), kb, ks, ke)) return;
+        if (expireAt !== -1 && expireAt < nowMs) return;
+        others.push(rangeText(kb, ks, ke));
+      },
+    });
+    if (read.announced !== undefined && read.announced !== read.keys) throw new RdbUnsupportedError(`${read.keys} keys read, ${read.announced} announced`);
+  } catch (err) {
+    if (err instanceof RdbUnsupportedError || err instanceof RangeError) return false;
+    throw err;
+  }
+  rdbCapture.used++;
+  for (const e of entries) sink.entries.push(e);
+  for (const c of collections) collect(sink, c.key, c.type, c.pttl, c.flat);
+  // Other types: read live, by the batch script (or pipelines), in groups like the usual path.
+  const groups: Array<Promise<void>> = [];
+  for (let i = 0; i < others.length; i += OTHERS_PER_CALL) {
+    groups.push(readOthers(shard, others.slice(i, i + OTHERS_PER_CALL), p, state, sink));
+  }
+  await Promise.all(groups);
+  return true;
+}
+
+/** The key filter of the usual path (SCAN MATCH, the client's prefix, match/exclude globs) over a key's bytes. */
+function rdbKeyFilter(p: Plan): ((latin1: string, b: Buffer, s: number, e: number) => boolean) | undefined {
+  const server = p.serverMatch === undefined ? undefined : globToRegExp(p.serverMatch);
+  const rest = p.filter;
+  if (!server && !rest) return undefined;
+  return (latin1, b, s, e) => (!server || server.test(latin1)) && (!rest || rest(b.subarray(s, e)));
+}
+
+/** Bytes [s, e) of b as RedisText: a string when valid UTF-8, else a copy of the bytes (never a view of the file). */
+function rangeText(b: Buffer, s: number, e: number): RedisText {
+  const text = b.toString('utf8', s, e);
+  if (!text.includes('\uFFFD')) return text;
+  const bytes = b.subarray(s, e);
+  return isUtf8(bytes) ? text : Buffer.from(bytes);
 }
 
 /**

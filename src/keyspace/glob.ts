@@ -15,11 +15,11 @@ function hex(ch: string): string {
   return `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`;
 }
 
-/** Compiles a Redis glob to an anchored RegExp over Latin-1 text (one char per byte). */
-export function globToRegExp(pattern: string): RegExp {
-  const cached = cache.get(pattern);
+/** Compiles a Redis glob (text, or bytes) to an anchored RegExp over Latin-1 text (one char per byte). */
+export function globToRegExp(pattern: string | Buffer): RegExp {
+  const p = Buffer.isBuffer(pattern) ? pattern.toString('latin1') : Buffer.from(pattern, 'utf8').toString('latin1');
+  const cached = cache.get(p);
   if (cached) return cached;
-  const p = Buffer.from(pattern, 'utf8').toString('latin1');
   let out = '^';
   for (let i = 0; i < p.length; i++) {
     const ch = p[i]!;
@@ -63,7 +63,7 @@ export function globToRegExp(pattern: string): RegExp {
   }
   out += '$';
   const re = new RegExp(out);
-  cache.set(pattern, re);
+  cache.set(p, re);
   return re;
 }
 

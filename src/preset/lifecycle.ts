@@ -49,7 +49,10 @@ async function startOwnServers(options: ResolvedOptions, count: number, watchdog
           unixSocket: (n) => join(configDir, `${n}.sock`),
           onSpawn: (pid) => watchdog.watch(pid),
           onExit: (pid) => watchdog.unwatch(pid),
-          onNode: (node) => servers.push(node),
+          onNode: (node) => {
+            servers.push(node);
+            watchdog.removeOnExit(node.dir);
+          },
         });
         return;
       }
@@ -63,6 +66,7 @@ async function startOwnServers(options: ResolvedOptions, count: number, watchdog
         onExit: (pid) => watchdog.unwatch(pid),
       });
       servers[i] = server;
+      watchdog.removeOnExit(server.dir);
     }),
   );
   // A process that exits without running globalTeardown still takes its servers along.
@@ -97,6 +101,7 @@ async function startOwnServers(options: ResolvedOptions, count: number, watchdog
         replicas: c.replicas.length,
       })),
     }),
+    ownServers: servers.filter(Boolean).map((s) => ({ runId: s.runId, dir: s.dir })),
     watchdogPid: watchdog.pid,
     stop,
   };

@@ -24,6 +24,11 @@ export interface PresetState {
   clusters?: Array<{ masters: Array<{ host: string; port: number; socket: string }>; replicas: number }>;
   /** A real database per worker (`database.kind` 'postgres' or 'mysql'): URLs, names and the reset plan. */
   database?: RealDatabaseState;
+  /**
+   * The redis-servers the library started for this run (none on an external server): their run_id and private
+   * folder. A keyspace capture on one of them may read an RDB snapshot (src/server/ownServers.ts).
+   */
+  ownServers?: Array<{ runId: string; dir: string }>;
   /** The watchdog process that kills the servers if this Jest process dies without its teardown. */
   watchdogPid: number;
   options: ResolvedOptions;

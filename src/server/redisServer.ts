@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, realpathSync, rmSync, statfsSync, statSync } from 'node:fs';
 import { createServer, connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { registerOwnServer, unregisterOwnServer } from './ownServers';
 import { RedisServerStartError } from '../errors';
 import { findUnknownKey, optionKeys } from '../optionKeys';
 
@@ -52,6 +54,13 @@ export interface RedisServer {
   /** The cluster bus port, when started with `cluster`. */
   readonly busPort: number | undefined;
   readonly binary: string;
+  /** The server's `run_id` (INFO server), which tells it from any other server. */
+  readonly runId: string;
+  /**
+   * Its working folder (`--dir`), private to it and removed when it exits: in /dev/shm when it has 1 GiB free (a
+   * keyspace capture's SAVE then costs no disk write), else in the OS's temporary folder.
+   */
+  readonly dir: string;
   /** Resolves once the process has exited. */
   stop(): Promise<void>;
 }
@@ -95,26 +104,63 @@ function defaultUserPassword(args: readonly string[]): string | undefined {
  * with it: a script or globalSetup of yours that crashes leaves no redis-server behind. SIGKILL runs no code;
  * the preset adds a watchdog process for that.
  */
-const live = new Set<ChildProcess>();
+const live = new Map<ChildProcess, string>();
 let exitHookInstalled = false;
 
 function killLiveServers(): void {
-  for (const child of live) {
+  for (const [child, dir] of live) {
     try {
       child.kill('SIGKILL');
     } catch {
       /* already gone */
     }
+    removeDir(dir);
   }
 }
 
-function track(child: ChildProcess): void {
+function removeDir(dir: string): void {
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } catch {
+    /* best effort */
+  }
+}
+
+function track(child: ChildProcess, dir: string): void {
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     process.once('exit', killLiveServers);
   }
-  live.add(child);
-  child.once('exit', () => live.delete(child));
+  live.set(child, dir);
+  child.once('exit', () => {
+    live.delete(child);
+    removeDir(dir);
+  });
+}
+
+let dirBase: string | undefined;
+
+/** Free space /dev/shm must have for servers' folders to go there (Docker's default /dev/shm is only 64 MB). */
+const MIN_SHM_FREE_BYTES = 1024 ** 3;
+
+/**
+ * Where servers' private folders go: /dev/shm when it is a writable folder with at least 1 GiB free (Linux; a
+ * file there costs memory, not a disk write), else the temporary folder.
+ */
+function privateDirBase(): string {
+  if (dirBase === undefined) {
+    dirBase = tmpdir();
+    try {
+      if (statSync('/dev/shm').isDirectory()) {
+        accessSync('/dev/shm', constants.W_OK);
+        const fs = statfsSync('/dev/shm');
+        if (fs.bavail * fs.bsize >= MIN_SHM_FREE_BYTES) dirBase = '/dev/shm';
+      }
+    } catch {
+      /* no /dev/shm */
+    }
+  }
+  return dirBase;
 }
 
 /** A port that was free a moment ago. Racy across processes by nature; startRedisServer retries. */
@@ -176,7 +222,7 @@ export async function startRedisServer(options: StartRedisServerOptions): Promis
   throw new RedisServerStartError(options.binary, [], `no free port after ${attempts} attempts`, String(last));
 }
 
-function serverArgs(port: number, extra: readonly string[], unixSocket: string | undefined): string[] {
+function serverArgs(port: number, extra: readonly string[], unixSocket: string | undefined, dir: string): string[] {
   return [
     ...(unixSocket ? ['--unixsocket', unixSocket, '--unixsocketperm', '700'] : []),
     '--port', String(port),
@@ -185,7 +231,10 @@ function serverArgs(port: number, extra: readonly string[], unixSocket: string |
     '--appendonly', 'no',
     '--daemonize', 'no',
     '--protected-mode', 'yes',
-    '--dir', tmpdir(),
+    '--dir', dir,
+    // Only a keyspace capture's SAVE writes a file here (read at once, then deleted): the fastest file to write.
+    '--rdbcompression', 'no',
+    '--rdbchecksum', 'no',
     '--loglevel', 'warning',
     '--logfile', '',
     ...extra,
@@ -204,9 +253,17 @@ function clusterArgs(port: number, busPort: number, configDir: string): string[]
 
 async function startOnPort(options: StartRedisServerOptions, port: number, busPort?: number): Promise<RedisServer> {
   const extra = options.cluster && busPort ? [...clusterArgs(port, busPort, options.cluster.configDir), ...(options.args ?? [])] : options.args ?? [];
-  const args = serverArgs(port, extra, options.unixSocket);
-  const child = spawn(options.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  track(child);
+  // Its real path: what the server reports (CONFIG GET dir) once it has chdir'ed there.
+  const dir = realpathSync(mkdtempSync(join(privateDirBase(), 'jcc-redis-')));
+  const args = serverArgs(port, extra, options.unixSocket, dir);
+  let child: ChildProcess;
+  try {
+    child = spawn(options.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    removeDir(dir);
+    throw err;
+  }
+  track(child, dir);
   if (child.pid !== undefined) {
     const pid = child.pid;
     options.onSpawn?.(pid);
@@ -239,6 +296,7 @@ async function startOnPort(options: StartRedisServerOptions, port: number, busPo
     throw new RedisServerStartError(options.binary, args, reason, output);
   };
 
+  let runId = '';
   // Wait for the real signal: a PING answered by this very process. Between refused connections we wait
   // for whichever comes first: the process exiting, or 1 ms (Node's shortest timer). A server is usually up
   // within ~8 ms and a refused connect costs ~0.1 ms: a longer or growing pause only notices it later
@@ -250,13 +308,16 @@ async function startOnPort(options: StartRedisServerOptions, port: number, busPo
       return fail(error ? error.message : `process exited (code ${code}, signal ${signal}) before answering PING`);
     }
     if (Date.now() > deadline) return fail(`no PING reply within ${timeoutMs} ms`);
-    const reply = await pingAndIdentify(port).catch(() => undefined);
+    const reply = await identify(port).catch(() => undefined);
     if (reply !== undefined) {
-      if (reply === child.pid) break;
+      if (reply.pid === child.pid) {
+        runId = reply.runId;
+        break;
+      }
       // Another process answers on this port: ours cannot bind it and will exit. Wait for that, then retry.
       await exitedOrElapsed(exited, Math.max(0, deadline - Date.now()));
-      if (!stopped) return fail(`port ${port} is answered by another redis-server (pid ${reply})`);
-      throw new PortTakenError(`port ${port} taken by pid ${reply}`);
+      if (!stopped) return fail(`port ${port} is answered by another redis-server (pid ${reply.pid})`);
+      throw new PortTakenError(`port ${port} taken by pid ${reply.pid}`);
     }
     await exitedOrElapsed(exited, 1);
   }
@@ -270,6 +331,11 @@ async function startOnPort(options: StartRedisServerOptions, port: number, busPo
   proc.unref();
   (proc.stdout as Socket).unref?.();
   (proc.stderr as Socket).unref?.();
+  // A keyspace capture may SAVE into its private folder (never on a server the library did not start).
+  if (runId) {
+    registerOwnServer({ runId, dir });
+    child.once('exit', () => unregisterOwnServer(runId));
+  }
 
   return {
     pid: child.pid!,
@@ -279,6 +345,8 @@ async function startOnPort(options: StartRedisServerOptions, port: number, busPo
     socket: options.unixSocket,
     busPort,
     binary: options.binary,
+    runId,
+    dir,
     async stop() {
       if (stopped) return;
       // Hold the event loop while waiting: an unref'd child alone would let Node exit mid-await.
@@ -299,14 +367,19 @@ async function exitedOrElapsed(exited: Promise<unknown>, ms: number): Promise<vo
 }
 
 /** PING, then INFO server; resolves with the process_id of whoever answered. Rejects on connection errors. */
-export function pingAndIdentify(port: number, host = HOST): Promise<number> {
+export async function pingAndIdentify(port: number, host = HOST): Promise<number> {
+  return (await identify(port, host)).pid;
+}
+
+/** PING, then INFO server: the process_id and run_id of whoever answered. Rejects on connection errors. */
+function identify(port: number, host = HOST): Promise<{ pid: number; runId: string }> {
   return new Promise((resolveId, reject) => {
     const sock = connect({ port, host });
     let buf = '';
-    const done = (err?: Error, pid?: number) => {
+    const done = (err?: Error, id?: { pid: number; runId: string }) => {
       sock.destroy();
       if (err) reject(err);
-      else resolveId(pid!);
+      else resolveId(id!);
     };
     sock.setTimeout(2000, () => done(new Error('timeout')));
     sock.once('error', (e) => done(e));
@@ -317,8 +390,13 @@ export function pingAndIdentify(port: number, host = HOST): Promise<number> {
         if (buf.length >= 7) done(new Error(`unexpected reply ${JSON.stringify(buf.slice(0, 40))}`));
         return;
       }
-      const m = /process_id:(\d+)\r\n/.exec(buf);
-      if (m) done(undefined, Number(m[1]));
+      // The whole INFO reply: a bulk string ending in CRLF after its announced length.
+      const header = /^\+PONG\r\n\$(\d+)\r\n/.exec(buf);
+      if (!header || Buffer.byteLength(buf, 'latin1') < header[0].length + Number(header[1]) + 2) return;
+      const pid = /process_id:(\d+)\r\n/.exec(buf);
+      const runId = /run_id:([0-9a-f]+)\r\n/.exec(buf);
+      if (pid) done(undefined, { pid: Number(pid[1]), runId: runId?.[1] ?? '' });
+      else done(new Error('INFO server without process_id'));
     });
     sock.once('connect', () => sock.write('PING\r\nINFO server\r\n'));
   });
