@@ -88,7 +88,8 @@ interface ActorState {
   outcome: ActorOutcome | undefined;
   steps: number;
   faulted: boolean;
-  lastLabel: string | undefined;
+  /** The actor's last executed step (its label is worked out only for a report). */
+  last: StepRecord | undefined;
 }
 
 const turn = () => new Promise<void>((resolve) => realSetImmediate(resolve));
@@ -123,7 +124,7 @@ export class ScheduleRun implements StepController {
     this.#links = [...links];
     this.#options = options;
     this.#faults = new FaultPlan(options.faults);
-    for (const link of links) this.#state.set(link, { done: false, outcome: undefined, steps: 0, faulted: false, lastLabel: undefined });
+    for (const link of links) this.#state.set(link, { done: false, outcome: undefined, steps: 0, faulted: false, last: undefined });
   }
 
   /** The steps executed so far (for a report after a fatal error). */
@@ -192,7 +193,7 @@ export class ScheduleRun implements StepController {
               stuck
                 .map((l) => {
                   const s = this.#state.get(l)!;
-                  return s.lastLabel ? `  ${l.name}: its last step was ${s.lastLabel}` : `  ${l.name}: it ran no step at all`;
+                  return s.last ? `  ${l.name}: its last step was ${s.last.index} \`${s.last.label}\`` : `  ${l.name}: it ran no step at all`;
                 })
                 .join('\n'),
             );
@@ -208,10 +209,17 @@ export class ScheduleRun implements StepController {
         await this.#grant(pending);
         await this.#settle();
       }
+      const outcomes: Record<string, ActorOutcome> = {};
+      for (const l of this.#links) {
+        const outcome = this.#state.get(l)!.outcome!;
+        // An own property whatever the name (an actor may be called `__proto__`), as Object.fromEntries makes it.
+        if (l.name === '__proto__') Object.defineProperty(outcomes, l.name, { value: outcome, enumerable: true, writable: true, configurable: true });
+        else outcomes[l.name] = outcome;
+      }
       return {
         records: this.#records,
         choices: this.#choices,
-        outcomes: Object.fromEntries(this.#links.map((l) => [l.name, this.#state.get(l)!.outcome!])),
+        outcomes,
         backgroundErrors: this.#background,
         switches: this.#switches,
         preemptions: this.#preemptions,
@@ -282,11 +290,15 @@ export class ScheduleRun implements StepController {
       for (const p of this.#pending) {
         if (p.link !== link) continue;
         const info = p.request.info;
+        const redactor = this.#options.redactor;
         out.push({
           actor: link.name,
           actorIndex: link.index,
           ordinal: ordinal++,
-          description: this.#options.redactor?.description(info) ?? info.description,
+          // Read only for a report (a replay that diverges): worked out when read.
+          get description() {
+            return redactor?.description(info) ?? info.description;
+          },
           shape: `${info.kind} ${info.command}`,
           // Only the reduced search reads it: worked out (once per step, footprintOf caches) when first read.
           get footprint() {
@@ -336,7 +348,7 @@ export class ScheduleRun implements StepController {
     });
     state.steps++;
     this.#records.push(record);
-    state.lastLabel = `${record.index} \`${record.label}\``;
+    state.last = record;
     if (record.kind === 'timer' && !record.outcome.ok) this.#background.push({ actor: link.name, error: record.outcome.error, step: record.label });
     try {
       p.resolve(deliverStep(request, record));
