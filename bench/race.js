@@ -13,7 +13,7 @@
 //  (e) the wire guard's cost per step: the seed scenario with and without it, alternating blocks   target: <= 1.2x
 //  (a) and (b) run brute force (reduction 'none'): they measure the cost per schedule, which the reduction does
 //      not change.
-// Usage: npm run build && node bench/race.js [--runs N]
+// Usage: npm run build && node bench/race.js [--runs N] [--only a,b,...]   (--only: the parts to run; default all)
 'use strict';
 const path = require('path');
 const { setTimeout: sleep } = require('timers/promises');
@@ -23,6 +23,10 @@ const { UserCache, LeaseUserCache, consistent } = require('./raceService');
 const { orders, runOrder } = require('./handEnumerator');
 
 const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 30;
+const onlyAt = process.argv.indexOf('--only');
+const parts = onlyAt >= 0 ? new Set((process.argv[onlyAt + 1] ?? '').split(',').map((p) => p.trim())) : undefined;
+/** Whether part `p` ('a' to 'e') runs. */
+const part = (p) => parts === undefined || parts.has(p);
 const { startRedisServer, findRedisServerBinary, everyInterleaving, RaceFailureError } = requireBuilt();
 const { createEmbeddedDb } = require(path.join(REPO, 'dist', 'db', 'embedded'));
 let fc;
@@ -45,6 +49,7 @@ async function main() {
   const base = { redis, db, allowFlush: true, setup: ({ db: d }) => d.query(`INSERT INTO users (id, name) VALUES (1, 'Tom')`) };
   const reader = ({ redis: r, db: d }) => new UserCache(d, r).getUser(1);
   const writer = (name) => ({ redis: r, db: d }) => new UserCache(d, r).updateUser(1, name);
+  const own = { reader: redis.duplicate(), writer: redis.duplicate() };
   try {
     // the seed scenario, with a check that counts inconsistent schedules instead of failing
     let inconsistent = 0;
@@ -54,7 +59,6 @@ async function main() {
     const brute = { kind: 'exhaustive', reduction: 'none' };
     const seedScenario = { ...base, actors: { reader, writer: writer('Jerry') }, check: countingCheck, strategy: brute };
     // ---------------------------------------------------------------- (b) vs a hand-written gate enumerator
-    const own = { reader: redis.duplicate(), writer: redis.duplicate() };
     const clients = { reader: { redis: own.reader, db }, writer: { redis: own.writer, db } };
     const hand = async () => {
       let bad = 0;
@@ -83,19 +87,21 @@ async function main() {
       await redis.flushall();
       start.restore();
     };
-    let t = now();
-    const handCold = await hand();
-    const handColdMs = ms(t);
-    const handTimes = [];
-    const ourTimes = [];
-    for (let i = 0; i < runs; i++) {
+    let t;
+    if (part('b')) {
       t = now();
-      await hand();
-      handTimes.push(ms(t));
-      await fresh();
-      t = now();
-      await ours();
-      ourTimes.push(ms(t));
+      const handCold = await hand();
+      const handColdMs = ms(t);
+      const handTimes = [];
+      const ourTimes = [];
+      for (let i = 0; i < runs; i++) {
+        t = now();
+        await hand();
+        handTimes.push(ms(t));
+        await fresh();
+        t = now();
+        await ours();
+        ourTimes.push(ms(t));
     }
     const handMed = median(handTimes);
     const ourMed = median(ourTimes);
@@ -104,6 +110,7 @@ async function main() {
     await fresh();
     console.log(`    everyInterleaving: median ${fmt(ourMed, 2)} ms per 10 orders (${fmt(ourMed / 10, 2)} ms/order), ${await ours()} of 10 inconsistent`);
     console.log(`    ratio: ${fmt(ourMed / handMed, 2)}x (target <= 1.5x)`);
+    }
 
     // ---------------------------------------------------------------- (a) schedules per second
     // Against its floor: the seed scenario's steps as bare round trips, plus the reset, setup and check, with no
@@ -134,9 +141,10 @@ async function main() {
       for (let i = 0; i < runs * 10; i++) await floorOnce();
       return (runs * 10) / (ms(t0) / 1000);
     };
-    for (let i = 0; i < 5; i++) {
-      await oursBlock(); // warm-up
-      await floorBlock();
+    if (part('a')) {
+      for (let i = 0; i < 5; i++) {
+        await oursBlock(); // warm-up
+        await floorBlock();
     }
     const oursRates = [];
     const floorRates = [];
@@ -157,68 +165,72 @@ async function main() {
     console.log(`    seed scenario (10 orders, brute force), after a warm-up, median of 5 blocks of ${runs * 10} schedules: ${fmt(seedRate, 0)} schedules/s (target >= 600)`);
     console.log(`    its floor (the same 5 steps as bare round trips + reset + setup + check, no scheduler), alternating blocks: ${fmt(floorRate, 0)}/s; ratio ${fmt(floorRate / seedRate, 2)}x`);
     console.log(`    1 reader + 2 writers: ${s210.schedules} orders (${inconsistent} inconsistent) in ${fmt(s210.schedules / rate210 * 1000, 0)} ms: ${fmt(rate210, 0)} schedules/s`);
+    }
 
-    // ---------------------------------------------------------------- (d) the reduction
-    console.log('\n(d) partial-order reduction: brute force vs reduced (the default), same scenarios, same run');
-    const compare = async (label, scenario) => {
-      const out = {};
-      for (const [name, strategy] of [['brute force', brute], ['reduced', { kind: 'exhaustive' }]]) {
-        inconsistent = 0;
-        await fresh();
+    if (part('d')) {
+      // ---------------------------------------------------------------- (d) the reduction
+      console.log('\n(d) partial-order reduction: brute force vs reduced (the default), same scenarios, same run');
+      const compare = async (label, scenario) => {
+        const out = {};
+        for (const [name, strategy] of [['brute force', brute], ['reduced', { kind: 'exhaustive' }]]) {
+          inconsistent = 0;
+          await fresh();
+          const t0 = now();
+          const summary = await everyInterleaving({ ...scenario, check: countingCheck, strategy });
+          out[name] = { ms: ms(t0), summary, inconsistent };
+        }
+        const b = out['brute force'];
+        const r = out.reduced;
+        console.log(`    ${label}`);
+        console.log(`      brute force: ${b.summary.schedules} schedules, ${fmt(b.ms, 0)} ms, ${b.inconsistent} inconsistent`);
+        console.log(`      reduced:     ${r.summary.schedules} schedules (${r.summary.classes} classes), ${fmt(r.ms, 0)} ms, ${r.inconsistent} inconsistent`);
+        console.log(`      ${fmt(b.summary.schedules / r.summary.schedules, 1)}x fewer schedules, ${fmt(b.ms / r.ms, 1)}x less time`);
+        return { b, r };
+      };
+      await compare('seed scenario (reader 3 steps, writer 2)', { ...base, actors: { reader, writer: writer('Jerry') } });
+      await compare('1 reader + 2 writers (3 + 2 + 2 steps)', { ...base, actors: { reader, writer1: writer('Jerry'), writer2: writer('Spike') } });
+      const leaseBase = {
+        ...base,
+        setup: async ({ db: d }) => {
+          await d.query(`INSERT INTO users (id, name, email) VALUES (1, 'Tom', 'tom@x'), (2, 'Ann', 'ann@x')`);
+        },
+      };
+      const lease = await compare('three actors, lease fill + multi-key invalidation (reader 4 steps, writers 4 + 3)', {
+        ...leaseBase,
+        actors: {
+          reader: ({ redis: r, db: d }) => new LeaseUserCache(d, r, 'reader').getUser(1),
+          writer1: ({ redis: r, db: d }) => new LeaseUserCache(d, r, 'w1').updateUser(1, 'Jerry', ['user:email:tom@x']),
+          writer2: ({ redis: r, db: d }) => new LeaseUserCache(d, r, 'w2').updateUser(2, 'Spike', []),
+        },
+      });
+      const fewer = lease.b.summary.schedules / lease.r.summary.schedules;
+      console.log(`    three-actor targets: >= 30x fewer schedules: ${fmt(fewer, 1)}x ${fewer >= 30 ? 'met' : 'MISSED'}; under 3 s: ${fmt(lease.r.ms / 1000, 2)} s ${lease.r.ms < 3000 ? 'met' : 'MISSED'}`);
+    }
+
+    if (part('e')) {
+      // ---------------------------------------------------------------- (e) the wire guard's cost per step
+      // Every run is guarded (a socket write or pg-mem statement inside an actor that is not a granted step fails
+      // it). Against today's wrappers alone: the same seed scenario with the guard switched off for the bench (the
+      // session looks installWireGuard/guardEmbeddedDb up on the module at each call), alternating blocks.
+      const wire = require(path.join(REPO, 'dist', 'race', 'instrument', 'wireGuard'));
+      const guarded = { installWireGuard: wire.installWireGuard, guardEmbeddedDb: wire.guardEmbeddedDb };
+      const setGuard = (on) => {
+        wire.installWireGuard = on ? guarded.installWireGuard : () => () => {};
+        wire.guardEmbeddedDb = on ? guarded.guardEmbeddedDb : () => () => {};
+      };
+      const stepBlock = async (on) => {
+        setGuard(on);
+        let steps = 0;
         const t0 = now();
-        const summary = await everyInterleaving({ ...scenario, check: countingCheck, strategy });
-        out[name] = { ms: ms(t0), summary, inconsistent };
-      }
-      const b = out['brute force'];
-      const r = out.reduced;
-      console.log(`    ${label}`);
-      console.log(`      brute force: ${b.summary.schedules} schedules, ${fmt(b.ms, 0)} ms, ${b.inconsistent} inconsistent`);
-      console.log(`      reduced:     ${r.summary.schedules} schedules (${r.summary.classes} classes), ${fmt(r.ms, 0)} ms, ${r.inconsistent} inconsistent`);
-      console.log(`      ${fmt(b.summary.schedules / r.summary.schedules, 1)}x fewer schedules, ${fmt(b.ms / r.ms, 1)}x less time`);
-      return { b, r };
-    };
-    await compare('seed scenario (reader 3 steps, writer 2)', { ...base, actors: { reader, writer: writer('Jerry') } });
-    await compare('1 reader + 2 writers (3 + 2 + 2 steps)', { ...base, actors: { reader, writer1: writer('Jerry'), writer2: writer('Spike') } });
-    const leaseBase = {
-      ...base,
-      setup: async ({ db: d }) => {
-        await d.query(`INSERT INTO users (id, name, email) VALUES (1, 'Tom', 'tom@x'), (2, 'Ann', 'ann@x')`);
-      },
-    };
-    const lease = await compare('three actors, lease fill + multi-key invalidation (reader 4 steps, writers 4 + 3)', {
-      ...leaseBase,
-      actors: {
-        reader: ({ redis: r, db: d }) => new LeaseUserCache(d, r, 'reader').getUser(1),
-        writer1: ({ redis: r, db: d }) => new LeaseUserCache(d, r, 'w1').updateUser(1, 'Jerry', ['user:email:tom@x']),
-        writer2: ({ redis: r, db: d }) => new LeaseUserCache(d, r, 'w2').updateUser(2, 'Spike', []),
-      },
-    });
-    const fewer = lease.b.summary.schedules / lease.r.summary.schedules;
-    console.log(`    three-actor targets: >= 30x fewer schedules: ${fmt(fewer, 1)}x ${fewer >= 30 ? 'met' : 'MISSED'}; under 3 s: ${fmt(lease.r.ms / 1000, 2)} s ${lease.r.ms < 3000 ? 'met' : 'MISSED'}`);
-
-    // ---------------------------------------------------------------- (e) the wire guard's cost per step
-    // Every run is guarded (a socket write or pg-mem statement inside an actor that is not a granted step fails
-    // it). Against today's wrappers alone: the same seed scenario with the guard switched off for the bench (the
-    // session looks installWireGuard/guardEmbeddedDb up on the module at each call), alternating blocks.
-    const wire = require(path.join(REPO, 'dist', 'race', 'instrument', 'wireGuard'));
-    const guarded = { installWireGuard: wire.installWireGuard, guardEmbeddedDb: wire.guardEmbeddedDb };
-    const setGuard = (on) => {
-      wire.installWireGuard = on ? guarded.installWireGuard : () => () => {};
-      wire.guardEmbeddedDb = on ? guarded.guardEmbeddedDb : () => () => {};
-    };
-    const stepBlock = async (on) => {
-      setGuard(on);
-      let steps = 0;
-      const t0 = now();
-      for (let i = 0; i < runs; i++) {
-        await fresh();
-        steps += (await everyInterleaving(seedScenario)).schedules * 5;
-      }
-      return (ms(t0) * 1000) / steps;
-    };
-    for (let i = 0; i < 3; i++) {
-      await stepBlock(true);
-      await stepBlock(false);
+        for (let i = 0; i < runs; i++) {
+          await fresh();
+          steps += (await everyInterleaving(seedScenario)).schedules * 5;
+        }
+        return (ms(t0) * 1000) / steps;
+      };
+      for (let i = 0; i < 3; i++) {
+        await stepBlock(true);
+        await stepBlock(false);
     }
     const onCosts = [];
     const offCosts = [];
@@ -238,22 +250,24 @@ async function main() {
     console.log('\n(e) cost per step of the wire guard (seed scenario, brute force, 5 steps per schedule, whole schedule included)');
     console.log(`    wrappers only: ${fmt(bareUs, 1)} us/step; wrappers + wire guard: ${fmt(guardedUs, 1)} us/step`);
     console.log(`    ratio: ${fmt(guardedUs / bareUs, 3)}x (target <= 1.2x)`);
+    }
 
-    // ---------------------------------------------------------------- (c) detection vs fast-check
-    const seeds = Array.from({ length: 30 }, (_, i) => i + 1);
-    const detectScenario = {
-      ...base,
-      actors: { reader, writer: writer('Jerry') },
-      check: async ({ redis: r, db: d }) => {
-        if (!(await consistent(r, d))) throw new Error('user:1 is stale');
-      },
-    };
-    const oursFound = [];
-    for (const _ of seeds) {
-      await fresh();
-      t = now();
-      const e = await everyInterleaving(detectScenario).catch((err) => err);
-      oursFound.push({ found: e instanceof RaceFailureError, ms: ms(t), schedules: e.schedules });
+    if (part('c')) {
+      // ---------------------------------------------------------------- (c) detection vs fast-check
+      const seeds = Array.from({ length: 30 }, (_, i) => i + 1);
+      const detectScenario = {
+        ...base,
+        actors: { reader, writer: writer('Jerry') },
+        check: async ({ redis: r, db: d }) => {
+          if (!(await consistent(r, d))) throw new Error('user:1 is stale');
+        },
+      };
+      const oursFound = [];
+      for (const _ of seeds) {
+        await fresh();
+        t = now();
+        const e = await everyInterleaving(detectScenario).catch((err) => err);
+        oursFound.push({ found: e instanceof RaceFailureError, ms: ms(t), schedules: e.schedules });
     }
     console.log('\n(c) detection over 30 runs / seeds (time to detect includes, for everyInterleaving, shrinking and the report)');
     const okOurs = oursFound.filter((r) => r.found);
@@ -307,8 +321,9 @@ async function main() {
     }
     const best = ['timer-act', 'literal'].map((v) => summary[v]).find((f) => f.length > 0);
     if (best) console.log(`    time to detect: fast-check's best ${fmt(median(best.map((r) => r.ms)), 1)} ms / everyInterleaving ${fmt(median(okOurs.map((r) => r.ms)), 1)} ms = ${fmt(median(best.map((r) => r.ms)) / median(okOurs.map((r) => r.ms)), 1)}x (target >= 5x)`);
-    await Promise.all([own.reader.quit(), own.writer.quit()]);
+    }
   } finally {
+    await Promise.all([own.reader.quit(), own.writer.quit()]);
     await redis.quit();
     await db.pool.end();
     await server.stop();

@@ -6,7 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import { newDb, type IMemoryDb } from 'pg-mem';
-import { createPgMemAdapter } from '../../src/db/pgMemPool';
+import { createPgMemAdapter, statementText, TAKES_STATEMENTS } from '../../src/db/pgMemPool';
 
 interface Pg {
   query(sql: unknown, values?: unknown, callback?: unknown): Promise<{ rows: unknown[]; rowCount: number | null; command?: string }>;
@@ -132,6 +132,23 @@ it("hands interceptors and query listeners the SQL text, as pg-mem's adapter doe
   expect((await pool.query('SELECT id FROM users WHERE id = $1', [42])).rows).toEqual([{ intercepted: true }]);
   await pool.query('SELECT id FROM users WHERE id = $1', [1]);
   expect(seen).toEqual(["SELECT id FROM users WHERE id = '1';"]);
+});
+
+it('keeps parsed statements for a query listener marked TAKES_STATEMENTS, which can ask for the text pg-mem would have had', async () => {
+  const mem = database();
+  const seen: unknown[] = [];
+  mem.on('query', Object.assign((q: unknown) => seen.push(q), { [TAKES_STATEMENTS]: true }));
+  const { Pool } = createPgMemAdapter<Pg>(mem);
+  const pool = new Pool();
+  expect((await pool.query('SELECT name FROM users WHERE id = $1', [1])).rows).toEqual([{ name: 'Tom' }]);
+  expect(seen).toHaveLength(1);
+  expect(typeof seen[0]).toBe('object');
+  expect(statementText(seen[0])).toBe("SELECT name FROM users WHERE id = '1';");
+  // Without parameters the statement takes pg-mem's own path: the listener gets the text.
+  await pool.query('SELECT name FROM users WHERE id = 2');
+  expect(seen[1]).toBe('SELECT name FROM users WHERE id = 2;');
+  expect(statementText('SELECT 1')).toBeUndefined();
+  expect(statementText({})).toBeUndefined();
 });
 
 it('resolves later, never in the same tick (as pg-mem does), and works through connect()', async () => {

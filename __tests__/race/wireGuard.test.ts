@@ -14,6 +14,7 @@ import { createCache } from 'cache-manager';
 import { Keyv } from 'keyv';
 import { everyInterleaving, race, RaceUninstrumentedIoError, redisUrl, testDb, type TestDb } from '../../src';
 import { decodeRequest } from '../../src/race/instrument/wireGuard';
+import { createPgMemAdapter } from '../../src/db/pgMemPool';
 
 const RUNS = 20;
 
@@ -171,6 +172,22 @@ describe('database pools the race does not control', () => {
     expect(passed).toBe(0);
     expect([...messages]).toEqual([
       expect.stringMatching(/^\[RACE_UNINSTRUMENTED_IO\] Actor "reader" ran `SELECT name FROM users WHERE id = 1;?` on the embedded pg-mem database through a handle the race does not control/),
+    ]);
+  });
+
+  it("a pool of the library's own pg-mem adapter on the preset's database (not bound), with parameters: every run fails naming the statement", async () => {
+    // It runs parsed statements (no SQL text) while only the race's guard listens: the guard still sees each one.
+    const { Pool: MemPool } = createPgMemAdapter<{ query(sql: string, params: unknown[]): Promise<{ rows: Array<{ name: string }> }> }>(testDb().mem);
+    const pool = new MemPool();
+    const reader: Actor = async ({ redis }) => {
+      const { rows } = await pool.query('SELECT name FROM users WHERE id = $1', [1]);
+      await (redis as { set(k: string, v: string): Promise<unknown> }).set('user:1', rows[0]?.name ?? '');
+    };
+    const writer: Actor = async ({ redis }) => (redis as { del(k: string): Promise<unknown> }).del('user:1');
+    const { passed, messages } = await everyRunFails(reader, writer);
+    expect(passed).toBe(0);
+    expect([...messages]).toEqual([
+      expect.stringMatching(/^\[RACE_UNINSTRUMENTED_IO\] Actor "reader" ran `SELECT name FROM users WHERE id = '1';` on the embedded pg-mem database through a handle the race does not control/),
     ]);
   });
 });

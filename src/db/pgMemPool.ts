@@ -15,8 +15,9 @@ import type { IMemoryDb } from 'pg-mem';
  * no parameters, several statements in one text, statements other than SELECT/INSERT/UPDATE/DELETE/WITH/
  * VALUES (DDL), text with `$n` in a comment or string literal (pg-mem's adapter replaces those too), text
  * that does not parse, query config objects with `types` or `rowMode`, the callback form, a database with
- * query interceptors or `query` event handlers (they receive the SQL text), a database of another copy of
- * pg-mem. A statement that fails is run again on pg-mem's own path, so the error is pg-mem's own, naming the
+ * query interceptors or `query` event handlers (they receive the SQL text; a handler marked
+ * {@link TAKES_STATEMENTS}, the race's guard of the embedded database, takes the syntax tree and asks
+ * {@link statementText} for the text), a database of another copy of pg-mem. A statement that fails is run again on pg-mem's own path, so the error is pg-mem's own, naming the
  * failed SQL (a failed DML statement changed nothing: pg-mem rolls it back).
  */
 
@@ -116,13 +117,42 @@ function fromOurPgMem(mem: IMemoryDb): boolean {
   return Object.getPrototypeOf(mem) === ourPrototype;
 }
 
+/**
+ * Marks a pg-mem `query` event handler that takes a statement's syntax tree in place of its text, and asks
+ * {@link statementText} for the text where it needs it (the race's guard of the embedded database, which only
+ * reads it for an error message): while no other handler listens, calls keep the parsed-statement path.
+ */
+export const TAKES_STATEMENTS = Symbol.for('jest-cache-consistency.pgMem.takesStatements');
+
+/** For each statement run on the parsed path: the SQL text pg-mem's own path would have run (worked out when asked). */
+const statementTexts = new WeakMap<object, () => string>();
+
+/**
+ * The SQL text of a statement that a pg-mem `query` event carries as a syntax tree (this module ran it on the
+ * parsed path): the text pg-mem's adapter would have run and the event carried, its parameters written in and a
+ * `;` appended. Undefined for a tree this module did not run.
+ */
+export function statementText(statement: unknown): string | undefined {
+  return statement !== null && typeof statement === 'object' ? statementTexts.get(statement)?.() : undefined;
+}
+
+/** Listeners of `event` that read the SQL text (all but those marked TAKES_STATEMENTS). */
+function textListeners(listeners: unknown): number {
+  if (listeners instanceof Set || Array.isArray(listeners)) {
+    let n = 0;
+    for (const h of listeners) if (!(typeof h === 'function' && (h as { [TAKES_STATEMENTS]?: unknown })[TAKES_STATEMENTS] === true)) n++;
+    return n;
+  }
+  return sizeOf(listeners);
+}
+
 /** Whether calls on `mem` may skip the SQL text: nobody intercepts or listens to query texts. */
 function textUnobserved(mem: IMemoryDb): boolean {
   // pg-mem internals, checked defensively: anything unexpected takes pg-mem's own path.
   const interceptors = (mem.public as unknown as { interceptors?: unknown }).interceptors;
   const handlers = (mem as unknown as { handlers?: unknown }).handlers;
   if (!(interceptors instanceof Set) || interceptors.size > 0 || !(handlers instanceof Map)) return false;
-  return !['query', 'query-failed'].some((event) => sizeOf((handlers as Map<string, unknown>).get(event)) > 0);
+  return textListeners((handlers as Map<string, unknown>).get('query')) === 0 && sizeOf((handlers as Map<string, unknown>).get('query-failed')) === 0;
 }
 
 /**
@@ -160,8 +190,8 @@ export function createPgMemAdapter<P = unknown>(mem: IMemoryDb): { Pool: new () 
     return entry;
   };
 
-  /** The statement to run in place of the SQL text, or undefined for pg-mem's own path. */
-  const bound = (query: unknown, valuesOrCallback: unknown, callback: unknown): Ast | undefined => {
+  /** The statement to run in place of the SQL text and its parameters, or undefined for pg-mem's own path. */
+  const bound = (query: unknown, valuesOrCallback: unknown, callback: unknown): { statement: Ast; values: unknown[] } | undefined => {
     if (callback !== undefined || typeof valuesOrCallback === 'function') return undefined;
     let sql: unknown = query;
     let values: unknown = valuesOrCallback;
@@ -180,13 +210,18 @@ export function createPgMemAdapter<P = unknown>(mem: IMemoryDb): { Pool: new () 
       if (!literal) return undefined;
       literals.push(literal);
     }
-    return substitute(entry.ast, literals);
+    return { statement: substitute(entry.ast, literals), values };
   };
 
   class PgMemPool extends MemPg {
     override query(query: unknown, valuesOrCallback?: unknown, callback?: unknown): unknown {
-      const statement = bound(query, valuesOrCallback, callback);
-      if (statement === undefined) return super.query(query, valuesOrCallback, callback);
+      const fast = bound(query, valuesOrCallback, callback);
+      if (fast === undefined) return super.query(query, valuesOrCallback, callback);
+      const { statement, values } = fast;
+      // A tree with placeholders is a fresh copy for this call; one without is shared, and its text the same on every call.
+      if (statement !== null && typeof statement === 'object') {
+        statementTexts.set(statement, () => `${(this as unknown as { adaptQuery(q: unknown, v: unknown): { text: string } }).adaptQuery(query, values).text};`);
+      }
       let result: unknown;
       try {
         result = this.adaptResults(query, (mem.public as unknown as { query(ast: Ast): unknown }).query(statement));

@@ -207,9 +207,12 @@ async function explore(scenario: Scenario<object, unknown>, explorer: Explorer, 
     try {
       // A schedule abandoned by an error may have left a transaction open (its locks would block the reset).
       await session.tidyAll();
-      await session.restoreStart();
     } finally {
-      await session.close();
+      // The starting state put back and the actors' connections closed, together (neither waits for the other).
+      // As when closing came after: closing's error, else the reset's, is the one thrown.
+      const [restored, closed] = await Promise.allSettled([session.restoreStart(), session.close()]);
+      if (closed.status === 'rejected') throw closed.reason;
+      if (restored.status === 'rejected') throw restored.reason;
     }
   }
 }

@@ -121,7 +121,8 @@ const granted = new WeakSet<object>();
 export function instrumentIoredis(
   client: object,
   route: () => { link: ActorLink; target: object } | undefined,
-  ready?: () => Promise<void>,
+  /** What a step waits for before it is sent (the connection opening); undefined once there is nothing to wait for. */
+  ready?: () => Promise<void> | undefined,
   onCommand?: (name: string) => void,
 ): void {
   const c = client as IoredisLike;
@@ -153,14 +154,18 @@ export function instrumentIoredis(
         };
       });
     };
+    const send = () => {
+      wrapRaw();
+      granted.add(command);
+      void sendCommand.call(client as IoredisLike, command).catch(() => {});
+      return raw;
+    };
     const request: StepRequest = {
       info: redisStepInfo(to.link.name, command.name, command.args),
-      execute: async () => {
-        if (ready) await ready();
-        wrapRaw();
-        granted.add(command);
-        void sendCommand.call(client as IoredisLike, command).catch(() => {});
-        return raw;
+      // Sent at once when the connection is open (no turn of the microtask queue per step).
+      execute: () => {
+        const opening = ready?.();
+        return opening ? opening.then(send) : send();
       },
       describeResult: describeReply,
       deliver: () => command.promise,
@@ -328,8 +333,12 @@ export function openActorRedis(base: object, link: ActorLink): ActorRedisConnect
     markBound(io);
     io.on('error', () => {});
     let connecting: Promise<void> | undefined;
-    const ready = () => (connecting ??= housekeep(() => io.connect()));
-    instrumentIoredis(io, route, ready, onCommand);
+    let connected = false;
+    const ready = () =>
+      (connecting ??= housekeep(() => io.connect()).then(() => {
+        connected = true;
+      }));
+    instrumentIoredis(io, route, () => (connected ? undefined : ready()), onCommand);
     return {
       kind,
       client: io,

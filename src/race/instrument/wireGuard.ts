@@ -17,6 +17,7 @@
  * process' stdin). Writes outside actors (the test's own code, the race's reset and check) pass untouched.
  */
 import net = require('node:net');
+import { statementText, TAKES_STATEMENTS } from '../../db/pgMemPool';
 import { RaceUninstrumentedIoError } from '../../errors';
 import { actorStorage, type ActorLink } from './actorLink';
 import { isHousekeeping } from './redisSteps';
@@ -148,14 +149,20 @@ interface MemDb {
 export function guardEmbeddedDb(mem: unknown): () => void {
   const db = mem as Partial<MemDb> | undefined;
   if (!db || typeof db.on !== 'function') return () => {};
-  const subscription = db.on('query', (query) => {
-    const link = controlledActor();
-    if (link === undefined) return;
-    const sql = typeof query === 'string' ? query : '<a prepared statement>';
-    link.controller!.fail?.(
-      new RaceUninstrumentedIoError(link.name, `ran \`${oneLine(sql)}\` on the embedded pg-mem database through a handle the race does not control (a pool, client or adapter that is neither the actor's own nor bound with bindToActors)`),
-    );
-  });
+  // Marked: the embedded pool keeps running parsed statements (no SQL text) while only this handler listens; the
+  // text is asked for when a message needs it.
+  const handler = Object.assign(
+    (query: unknown) => {
+      const link = controlledActor();
+      if (link === undefined) return;
+      const sql = typeof query === 'string' ? query : (statementText(query) ?? '<a prepared statement>');
+      link.controller!.fail?.(
+        new RaceUninstrumentedIoError(link.name, `ran \`${oneLine(sql)}\` on the embedded pg-mem database through a handle the race does not control (a pool, client or adapter that is neither the actor's own nor bound with bindToActors)`),
+      );
+    },
+    { [TAKES_STATEMENTS]: true },
+  );
+  const subscription = db.on('query', handler);
   return () => subscription.unsubscribe();
 }
 

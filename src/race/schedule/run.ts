@@ -88,7 +88,8 @@ interface ActorState {
   outcome: ActorOutcome | undefined;
   steps: number;
   faulted: boolean;
-  lastLabel: string | undefined;
+  /** The actor's last executed step (its label is worked out only for a report). */
+  last: StepRecord | undefined;
 }
 
 const turn = () => new Promise<void>((resolve) => realSetImmediate(resolve));
@@ -132,7 +133,7 @@ export class ScheduleRun implements StepController {
     this.#now = options.clockStart ?? 0;
     this.timeoutFromMs = options.timeoutFromMs ?? Infinity;
     this.#faults = new FaultPlan(options.faults);
-    for (const link of links) this.#state.set(link, { done: false, outcome: undefined, steps: 0, faulted: false, lastLabel: undefined });
+    for (const link of links) this.#state.set(link, { done: false, outcome: undefined, steps: 0, faulted: false, last: undefined });
   }
 
   /** Virtual time: what `Date.now()` returns inside the actors. */
@@ -207,7 +208,7 @@ export class ScheduleRun implements StepController {
               stuck
                 .map((l) => {
                   const s = this.#state.get(l)!;
-                  return s.lastLabel ? `  ${l.name}: its last step was ${s.lastLabel}` : `  ${l.name}: it ran no step at all`;
+                  return s.last ? `  ${l.name}: its last step was ${s.last.index} \`${s.last.label}\`` : `  ${l.name}: it ran no step at all`;
                 })
                 .join('\n'),
             );
@@ -223,10 +224,17 @@ export class ScheduleRun implements StepController {
         await this.#grant(pending);
         await this.#settle();
       }
+      const outcomes: Record<string, ActorOutcome> = {};
+      for (const l of this.#links) {
+        const outcome = this.#state.get(l)!.outcome!;
+        // An own property whatever the name (an actor may be called `__proto__`), as Object.fromEntries makes it.
+        if (l.name === '__proto__') Object.defineProperty(outcomes, l.name, { value: outcome, enumerable: true, writable: true, configurable: true });
+        else outcomes[l.name] = outcome;
+      }
       return {
         records: this.#records,
         choices: this.#choices,
-        outcomes: Object.fromEntries(this.#links.map((l) => [l.name, this.#state.get(l)!.outcome!])),
+        outcomes,
         backgroundErrors: this.#background,
         switches: this.#switches,
         preemptions: this.#preemptions,
@@ -313,11 +321,15 @@ export class ScheduleRun implements StepController {
         const position = ordinal++;
         if (timers !== undefined && (!offered(p) || (p.request.info.timeout && !idle))) continue;
         const info = p.request.info;
+        const redactor = this.#options.redactor;
         out.push({
           actor: link.name,
           actorIndex: link.index,
           ordinal: position,
-          description: this.#options.redactor?.description(info) ?? info.description,
+          // Read only for a report (a replay that diverges): worked out when read.
+          get description() {
+            return redactor?.description(info) ?? info.description;
+          },
           shape: `${info.kind} ${info.command}`,
           // Only the reduced search reads it: worked out (once per step, footprintOf caches) when first read.
           get footprint() {
@@ -379,7 +391,7 @@ export class ScheduleRun implements StepController {
     });
     state.steps++;
     this.#records.push(record);
-    state.lastLabel = `${record.index} \`${record.label}\``;
+    state.last = record;
     if (record.kind === 'timer' && !record.outcome.ok) this.#background.push({ actor: link.name, error: record.outcome.error, step: record.label });
     try {
       p.resolve(deliverStep(request, record));

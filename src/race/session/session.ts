@@ -77,7 +77,10 @@ export class RaceSession {
     const adapter = toRedisAdapter(redis)!;
     await adapter.ready();
     await checkOwned(adapter, redis, scenario.allowFlush);
-    session.#redisStart = await RedisStart.capture(adapter, redisScope());
+    // The keyspace is read while the actors' connections open (a round trip saved per call); those open only once
+    // the database's reset is known to be possible.
+    const capturing = RedisStart.capture(adapter, redisScope());
+    capturing.catch(() => {}); // awaited below, unless the database's reset throws first
     session.#resetDb = await databaseReset(db, scenario.resetDb, presetReset);
     const capacity = poolCapacity(db);
     if (capacity !== undefined && capacity < session.links.length + 1) {
@@ -87,14 +90,15 @@ export class RaceSession {
           `and the reset, setup and check need one more, so they would wait for ever. Give it at least ${session.links.length + 1} (node-postgres: max; mysql2: connectionLimit)`,
       );
     }
-    try {
-      await Promise.all(
-        session.links.flatMap((link) => [actorRedis(link, redis).ready(), ...(db !== undefined ? [actorDb(link, db as object).ready()] : [])]),
-      );
-    } catch (e) {
+    const [captured, opened] = await Promise.allSettled([
+      capturing,
+      Promise.all(session.links.flatMap((link) => [actorRedis(link, redis).ready(), ...(db !== undefined ? [actorDb(link, db as object).ready()] : [])])),
+    ]);
+    if (captured.status === 'rejected' || opened.status === 'rejected') {
       await session.close();
-      throw e;
+      throw captured.status === 'rejected' ? captured.reason : (opened as PromiseRejectedResult).reason;
     }
+    session.#redisStart = captured.value;
     try {
       session.tracker.watch(session.links);
       // Observed only while a schedule's actors run (run() resumes it).
@@ -194,7 +198,10 @@ export class RaceSession {
       checkError,
       unprovoked,
       writers,
-      token: encodeToken(result.choices),
+      // Read for a report or a reduction check only.
+      get token() {
+        return encodeToken(result.choices);
+      },
       ...(state !== undefined ? { state } : {}),
     };
   }

@@ -9,7 +9,8 @@ export function explorationOrder(options: readonly Choice[], previous: string | 
   return [...idx.filter((i) => options[i]!.actor === previous), ...idx.filter((i) => options[i]!.actor !== previous)];
 }
 
-const signature = (o: Choice) => `${o.actorIndex}~${o.ordinal} ${o.shape}`;
+/** Same actor, position, kind and command (compared field by field: this runs for every option of every step). */
+const same = (a: Choice, b: Choice) => a.actorIndex === b.actorIndex && a.ordinal === b.ordinal && a.shape === b.shape;
 const shown = (list: readonly Choice[]) => list.map((o) => `${o.actor}: ${o.shape}`).join(' | ');
 
 /**
@@ -17,7 +18,7 @@ const shown = (list: readonly Choice[]) => list.map((o) => `${o.actor}: ${o.shap
  * arguments may differ (a random lease token). Throws RACE_NONDETERMINISTIC otherwise.
  */
 export function assertSameDecision(depth: number, before: readonly Choice[], now: readonly Choice[]): void {
-  if (before.length !== now.length || before.some((o, i) => signature(o) !== signature(now[i]!))) {
+  if (before.length !== now.length || before.some((o, i) => !same(o, now[i]!))) {
     throw new NondeterministicScenarioError(depth + 1, shown(before), shown(now));
   }
 }
