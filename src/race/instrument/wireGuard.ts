@@ -49,30 +49,41 @@ function check(socket: net.Socket, chunk: unknown): void {
   if (isPgParse(chunk)) notePrepared(socket, chunk);
   const link = controlledActor();
   if (link === undefined) return;
-  const error = uninstrumentedWrite(link, socket, chunk);
-  if (error) link.controller!.fail?.(error, answered(socket));
+  const found = uninstrumentedWrite(link, socket, chunk);
+  if (found) link.controller!.fail?.(found.error, answered(socket, found.protocol));
 }
 
 /** Sockets whose answer a failed run already waits for. */
 const awaited = new WeakMap<net.Socket, Promise<void>>();
 
+/** A PostgreSQL ReadyForQuery message (`Z`, length 5, the transaction status) ending a chunk: the answer is whole. */
+function endsWithReadyForQuery(chunk: unknown): boolean {
+  if (!Buffer.isBuffer(chunk) || chunk.length < 6) return false;
+  const at = chunk.length - 6;
+  return chunk[at] === 0x5a && chunk.readInt32BE(at + 1) === 5 && [0x49, 0x54, 0x45].includes(chunk[at + 5]!);
+}
+
 /**
- * Settles when `socket` next receives data (the answer to what was just written) or closes; at once when it is
- * closed already or nothing reads it (a listener of ours would switch it to flowing and lose its data).
+ * Settles when `socket` has received the answer to what was just written (PostgreSQL: up to its ReadyForQuery, which
+ * may come chunks after the first; otherwise the next chunk) or closes; at once when it is closed already or nothing
+ * reads it (a listener of ours would switch it to flowing and lose its data).
  */
-function answered(socket: net.Socket): Promise<void> {
+function answered(socket: net.Socket, protocol: DecodedRequest['protocol']): Promise<void> {
   if (socket.destroyed || socket.listenerCount('data') === 0) return Promise.resolve();
   let waiting = awaited.get(socket);
   if (!waiting) {
     waiting = new Promise<void>((resolve) => {
-      const done = () => {
-        socket.off('data', done);
-        socket.off('close', done);
+      const finish = () => {
+        socket.off('data', onData);
+        socket.off('close', finish);
         awaited.delete(socket);
         resolve();
       };
-      socket.on('data', done);
-      socket.on('close', done);
+      const onData = (chunk: unknown) => {
+        if (protocol !== 'PostgreSQL' || endsWithReadyForQuery(chunk)) finish();
+      };
+      socket.on('data', onData);
+      socket.on('close', finish);
     });
     awaited.set(socket, waiting);
   }
@@ -120,7 +131,7 @@ export function installWireGuard(): () => void {
 }
 
 /** The error for `link` writing `chunk` on `socket`, or undefined when the write is not the race's business. */
-export function uninstrumentedWrite(link: ActorLink, socket: net.Socket, chunk: unknown): RaceUninstrumentedIoError | undefined {
+export function uninstrumentedWrite(link: ActorLink, socket: net.Socket, chunk: unknown): { error: RaceUninstrumentedIoError; protocol: DecodedRequest['protocol'] } | undefined {
   if ((socket as { _isStdio?: boolean })._isStdio) return undefined;
   const bytes = toBytes(chunk);
   const decoded = bytes ? decodeRequest(bytes, prepared.get(socket)) : undefined;
@@ -130,10 +141,11 @@ export function uninstrumentedWrite(link: ActorLink, socket: net.Socket, chunk: 
   if (decoded === undefined || decoded.closes) return undefined;
   const remote = socket.remoteAddress;
   const where = remote !== undefined ? `${remote.includes(':') ? `[${remote}]` : remote}:${socket.remotePort}` : 'a Unix socket';
-  return new RaceUninstrumentedIoError(
+  const error = new RaceUninstrumentedIoError(
     link.name,
     `sent ${decoded.what} to the ${decoded.protocol} server at ${where} over a connection the race does not control (a client, pool or library that is neither the actor's own nor bound with bindToActors)`,
   );
+  return { error, protocol: decoded.protocol };
 }
 
 /* ------------------------------------------------------------------------------------------------ pg-mem */
