@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'tarn';
 import { Pool as SequelizePool } from 'sequelize-pool';
+import { retryAsPromised } from 'retry-as-promised';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { delay } = require('tarn/dist/utils') as { delay(ms: number): Promise<void> };
 import { everyInterleaving, InvalidRaceScenarioError, RaceActorOutlivedError, RaceFailureError } from '../../src';
@@ -24,6 +25,29 @@ describe('timers inside actors are steps (virtual time)', () => {
     expect(summary.schedules).toBe(4);
     expect(seen[0]).toBe(['sleeper: redis SET k before -> OK', 'sleeper: timer sleep 3600000ms -> fired', 'sleeper: redis SET k after -> OK', 'other: redis GET k -> after'].join('\n'));
     expect(seen).toContain(['sleeper: redis SET k before -> OK', 'other: redis GET k -> before', 'sleeper: timer sleep 3600000ms -> fired', 'sleeper: redis SET k after -> OK'].join('\n'));
+  });
+
+  it("another library's long timer (a retry library's 6 s backoff) stays an ordinary step: only drivers, pools and ORMs have timeouts", async () => {
+    // The retry waits 6 s before trying again: in some order the other actor's SET comes only after the retry.
+    const outcomes = new Set<string>();
+    await everyInterleaving({
+      strategy: { kind: 'exhaustive', reduction: 'none' },
+      actors: {
+        poller: async ({ redis }) =>
+          retryAsPromised(
+            async () => {
+              if ((await redis.get('go')) === null) throw new Error('not yet');
+            },
+            { max: 2, backoffBase: 6000, backoffExponent: 1 },
+          ).then(
+            () => 'ok',
+            () => 'gave up',
+          ),
+        starter: async ({ redis }) => redis.set('go', '1'),
+      },
+      check: ({ outcomes: o }) => void outcomes.add(String((o.poller as { value: unknown }).value)),
+    });
+    expect(outcomes).toEqual(new Set(['ok', 'gave up']));
   });
 
   describe("a pool's acquire timeout (tarn, Knex's pool): a timer of at least virtualTime.timeoutFromMs started by a library", () => {

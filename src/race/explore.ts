@@ -100,7 +100,8 @@ export interface Scenario<R extends object = Redis, D = TestDb> {
 /** Time inside the actors of everyInterleaving and replay (docs/race.md#time). */
 export interface VirtualTimeOptions {
   /**
-   * Timers started inside an actor with at least this delay (ms) are timeouts (a pool's acquire or idle timeout):
+   * Timers a database driver, pool or ORM starts inside an actor with at least this delay (ms) are timeouts (a pool's
+   * acquire or idle timeout; docs/race.md#time lists the libraries):
    * they fire only when no other step can run, and become real timers once every actor has finished. Shorter
    * timers are steps in any order against the other actors' steps. Default 5000; `Infinity`: no timer is a timeout.
    */

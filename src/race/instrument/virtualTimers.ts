@@ -7,10 +7,10 @@
  *   delete") costs no real time, and every order of it against the other actors' steps is explored: time is not a
  *   lock.
  * - An actor's own timers fire in the order of their deadlines.
- * - A timer of at least `timeoutFromMs` started by library code (under node_modules: a pool's acquire timeout, an
- *   idle timer), and a timer that re-arms itself from its own callback (a pool's reaper), is a *timeout*: it fires
- *   only when no other step can run, as a real timeout fires only when what it guards has not happened. The
- *   service's own timers, however long, are ordinary steps. Once every actor has finished, the timeouts still
+ * - A timer of at least `timeoutFromMs` started by a database driver, pool or ORM (INFRASTRUCTURE_PACKAGES: a pool's
+ *   acquire timeout, an idle timer), and a timer that re-arms itself from its own callback (a pool's reaper), is a
+ *   *timeout*: it fires only when no other step can run, as a real timeout fires only when what it guards has not
+ *   happened. The service's own timers, and other libraries', however long, are ordinary steps. Once every actor has finished, the timeouts still
  *   pending leave the schedule: they become real timers (detached), and their callbacks run as the pool's own
  *   housekeeping, outside the race.
  * - `setInterval` starts a real, detached interval (a pool's reaper): it is never a step.
@@ -116,24 +116,43 @@ function sameCode(a: (...args: unknown[]) => unknown, b: (...args: unknown[]) =>
 }
 
 /**
- * True when the code that called the timer function (the first frame outside this file and Node's own modules)
- * lies under a node_modules folder: a pool's or driver's timer, not the service's. Only those can be timeouts by
- * their delay: a service's own sleep, however long, is a step in any order (time is not a lock).
+ * Database drivers, their pools and the ORMs on them: libraries whose own timers are timeouts and housekeeping
+ * (acquire, connect and idle timeouts, reapers), never a service's logic. Other libraries' timers (a sleep helper
+ * such as `delay`, a retry library, a cache library's grace period or lock wait) may be exactly the service's logic
+ * (a "delayed double delete" written with `await delay(5000)`): they stay ordinary steps, however long.
  */
-function startedByLibrary(): boolean {
+export const INFRASTRUCTURE_PACKAGES: ReadonlySet<string> = new Set([
+  'tarn', 'generic-pool', 'sequelize-pool', 'pg-pool', 'pg', 'mysql2', 'mysql', 'mariadb', 'postgres', 'knex', 'sequelize', 'typeorm', 'kysely',
+  'drizzle-orm', 'ioredis', 'iovalkey', 'redis', '@redis/client', '@prisma/client', '@prisma/adapter-pg', '@mikro-orm/core', '@mikro-orm/knex',
+  '@mikro-orm/postgresql', '@mikro-orm/mysql', '@mikro-orm/mariadb',
+]);
+
+/**
+ * The package whose code called the timer function: the first frame outside this file and Node's own modules, when
+ * it lies under a node_modules folder (the innermost one, so pnpm's `.pnpm/<name>@<version>/node_modules/<name>`
+ * gives the package's own name).
+ */
+function callingPackage(): string | undefined {
   const holder: { stack?: string } = {};
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 12;
   try {
-    Error.captureStackTrace(holder, startedByLibrary);
+    Error.captureStackTrace(holder, callingPackage);
   } finally {
     Error.stackTraceLimit = limit;
   }
   for (const line of (holder.stack ?? '').split('\n').slice(1)) {
     if (line.includes(__filename) || /\(node:|at node:|\(<anonymous>\)|at new Promise \(/.test(line)) continue;
-    return /[\\/]node_modules[\\/]/.test(line);
+    const names = [...line.matchAll(/[\\/]node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/]+)/g)];
+    return names.length > 0 ? names[names.length - 1]![1]!.replace('\\', '/') : undefined;
   }
-  return false;
+  return undefined;
+}
+
+/** True when the timer was started by a driver, pool or ORM (INFRASTRUCTURE_PACKAGES): only those can be timeouts by their delay. */
+function startedByInfrastructure(): boolean {
+  const name = callingPackage();
+  return name !== undefined && INFRASTRUCTURE_PACKAGES.has(name);
 }
 
 type TimerFn = (callback: (...args: unknown[]) => unknown, ms?: number, ...args: unknown[]) => unknown;
@@ -173,7 +192,7 @@ export function installVirtualTimers(global: typeof globalThis, options: Virtual
     const delay = Number.isFinite(ms) && ms > 0 ? Math.floor(ms) : 0;
     const now = controller.now?.() ?? 0;
     const rearms = callback !== undefined && firing !== undefined && sameCode(callback, firing);
-    const timeout = rearms || (delay >= (controller.timeoutFromMs ?? Infinity) && startedByLibrary());
+    const timeout = rearms || (delay >= (controller.timeoutFromMs ?? Infinity) && startedByInfrastructure());
     const owner = runStorage.getStore();
     let timer: VirtualTimeout;
     const run = (by: StepController | undefined) => {
