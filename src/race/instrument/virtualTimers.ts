@@ -7,10 +7,11 @@
  *   delete") costs no real time, and every order of it against the other actors' steps is explored: time is not a
  *   lock.
  * - An actor's own timers fire in the order of their deadlines.
- * - A timer of at least `timeoutFromMs` started by a database driver, pool or ORM (INFRASTRUCTURE_PACKAGES: a pool's
- *   acquire timeout, an idle timer), and a timer that re-arms itself from its own callback (a pool's reaper), is a
- *   *timeout*: it fires only when no other step can run, as a real timeout fires only when what it guards has not
- *   happened. The service's own timers, and other libraries', however long, are ordinary steps. Once every actor has finished, the timeouts still
+ * - A timer a database driver, pool or ORM starts (INFRASTRUCTURE_PACKAGES) with a delay of at least `timeoutFromMs`
+ *   (a pool's acquire timeout, an idle timer), or from the callback of a timer with the same code (a pool's reaper
+ *   re-arming itself), is a *timeout*: it fires only when no other step can run, as a real timeout fires only when
+ *   what it guards has not happened. The service's own timers, and other libraries', are ordinary steps, however long
+ *   and even when they re-arm themselves. A pending timeout never holds back an ordinary timer of the same actor. Once every actor has finished, the timeouts still
  *   pending leave the schedule: they become real timers (detached), and their callbacks run as the pool's own
  *   housekeeping, outside the race.
  * - `setInterval` starts a real, detached interval (a pool's reaper): it is never a step.
@@ -109,7 +110,9 @@ let firing: ((...args: unknown[]) => unknown) | undefined;
 function sameCode(a: (...args: unknown[]) => unknown, b: (...args: unknown[]) => unknown): boolean {
   if (a === b) return true;
   try {
-    return Function.prototype.toString.call(a) === Function.prototype.toString.call(b);
+    const text = Function.prototype.toString.call(a);
+    // Bound and native functions all read `function () { [native code] }`: only the same function is the same code.
+    return !text.includes('[native code]') && text === Function.prototype.toString.call(b);
   } catch {
     return false;
   }
@@ -191,8 +194,10 @@ export function installVirtualTimers(global: typeof globalThis, options: Virtual
     const controller = link.controller!;
     const delay = Number.isFinite(ms) && ms > 0 ? Math.floor(ms) : 0;
     const now = controller.now?.() ?? 0;
-    const rearms = callback !== undefined && firing !== undefined && sameCode(callback, firing);
-    const timeout = rearms || (delay >= (controller.timeoutFromMs ?? Infinity) && startedByInfrastructure());
+    // Only a driver's, pool's or ORM's own timers can be timeouts: a service's re-arming drain or long sleep is its logic.
+    const rearming = callback !== undefined && firing !== undefined && sameCode(callback, firing);
+    const timeout = (rearming || delay >= (controller.timeoutFromMs ?? Infinity)) && startedByInfrastructure();
+    const rearms = timeout && rearming;
     const owner = runStorage.getStore();
     let timer: VirtualTimeout;
     const run = (by: StepController | undefined) => {

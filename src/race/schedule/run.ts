@@ -303,15 +303,23 @@ export class ScheduleRun implements StepController {
    * actor's timers fire in the order of their deadlines, and a timeout only when no other step can run.
    */
   #optionsNow(): Choice[] {
-    // Each actor's next timer: the earliest deadline (then the first issued).
-    let timers: Map<ActorLink, Pending> | undefined;
+    // Each actor's next ordinary timer and next timeout: the earliest deadline (then the first issued). The two kinds
+    // are ordered apart: a pending timeout never holds back an ordinary timer of the same actor.
+    let timers: Map<ActorLink, { ordinary?: Pending; timeout?: Pending }> | undefined;
     for (const p of this.#pending) {
       if (p.request.info.kind !== 'timer') continue;
       timers ??= new Map();
-      const first = timers.get(p.link);
-      if (!first || p.request.info.deadline! < first.request.info.deadline!) timers.set(p.link, p);
+      let next = timers.get(p.link);
+      if (!next) timers.set(p.link, (next = {}));
+      const kind = p.request.info.timeout ? 'timeout' : 'ordinary';
+      const first = next[kind];
+      if (!first || p.request.info.deadline! < first.request.info.deadline!) next[kind] = p;
     }
-    const offered = (p: Pending) => p.request.info.kind !== 'timer' || timers!.get(p.link) === p;
+    const offered = (p: Pending) => {
+      if (p.request.info.kind !== 'timer') return true;
+      const next = timers!.get(p.link)!;
+      return p.request.info.timeout ? next.timeout === p : next.ordinary === p;
+    };
     const idle = timers === undefined || !this.#pending.some((p) => offered(p) && !p.request.info.timeout);
     const out: Choice[] = [];
     for (const link of this.#links) {
