@@ -282,6 +282,27 @@ describe('timers inside actors are steps (virtual time)', () => {
     expect(Date.now()).toBeGreaterThanOrEqual(before);
   });
 
+  it("the scenario's setup and check run on the schedule's clock too: a timestamp written in setup is never in the actors' future", async () => {
+    const ages = new Set<string>();
+    const ends = new Set<number>();
+    await everyInterleaving({
+      strategy: { kind: 'exhaustive', reduction: 'none' },
+      virtualTime: { start: 1_000_000 },
+      setup: async ({ redis }) => void (await redis.set('stamp', String(Date.now()))),
+      actors: {
+        a: async ({ redis }) => {
+          const stamp = Number(await redis.get('stamp'));
+          await sleep(250);
+          ages.add(`${Date.now() - stamp}`);
+        },
+        b: async ({ redis }) => redis.set('other', '1'),
+      },
+      check: () => void ends.add(Date.now()),
+    });
+    expect(ages).toEqual(new Set(['250']));
+    expect(ends).toEqual(new Set([1_000_250]));
+  });
+
   it("an actor's own timers fire in the order of their deadlines", async () => {
     const seen: string[] = [];
     const summary = await everyInterleaving({

@@ -15,7 +15,7 @@
  *   pending leave the schedule: they become real timers (detached), and their callbacks run as the pool's own
  *   housekeeping, outside the race.
  * - `setInterval` starts a real, detached interval (a pool's reaper): it is never a step.
- * - `Date.now()`, `new Date()` and `Date()` read the schedule's clock.
+ * - `Date.now()`, `new Date()` and `Date()` read the schedule's clock, in the scenario's setup and check too.
  * A detached callback runs in its actor's context but not under any schedule: a step it issues is refused
  * (RACE_ACTOR_OUTLIVED), what it writes to a store over a connection the race does not control fails the run that
  * is in charge (the wire guard), its `Date.now()` and timers are real.
@@ -23,6 +23,7 @@
  * Outside actors, and in `race()` (manual gates), timers and dates are real and untouched.
  */
 import timersPromises = require('node:timers/promises');
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { setTimeout as realSetTimeoutFn, clearTimeout as realClearTimeoutFn } from 'node:timers';
 import { RaceActorOutlivedError } from '../../errors';
 import { actorStorage, liveActor, runStorage, type ActorLink, type StepController } from './actorLink';
@@ -171,9 +172,19 @@ function virtualActor(): ActorLink | undefined {
   return link && link.controller!.virtualTimers ? link : undefined;
 }
 
-/** The schedule's clock, when the code running now is an actor under virtual time. */
+/** The schedule's clock for a scenario's setup and check (they run outside the actors, on the same clock). */
+const scenarioClock = new AsyncLocalStorage<() => number>();
+
+/** Runs `fn` (a scenario's setup or check) with `Date` reading `now()`: the same clock as the schedule's actors. */
+export function onScheduleClock<T>(now: () => number, fn: () => T): T {
+  return scenarioClock.run(now, fn);
+}
+
+/** The schedule's clock, when the code running now is an actor under virtual time (or a setup or check). */
 function virtualNow(): number | undefined {
-  return virtualActor()?.controller!.now?.();
+  const link = virtualActor();
+  if (link) return link.controller!.now?.();
+  return scenarioClock.getStore()?.();
 }
 
 /**

@@ -14,7 +14,7 @@ import { ActorLink } from '../instrument/actorLink';
 import { actorDb, actorRedis, closeConnections, tidyConnections } from '../instrument/connections';
 import { dbHandleKind, poolCapacity } from '../instrument/dbSteps';
 import { ResourceTracker } from '../instrument/resourceTracker';
-import { installVirtualTimers } from '../instrument/virtualTimers';
+import { installVirtualTimers, onScheduleClock } from '../instrument/virtualTimers';
 import { RaceGuards } from '../instrument/guards';
 import { KeyWriterRegistry } from '../report/keyWriters';
 import { raceRedactor, type StepRedactor } from '../report/redactSteps';
@@ -121,7 +121,11 @@ export class RaceSession {
     await this.#redisStart.restore();
     await this.#resetDb();
     this.#guards?.followEmbedded();
-    await this.scenario.setup?.({ redis: this.redis, db: this.db });
+    const clockStart = this.#clockStart;
+    await onScheduleClock(
+      () => clockStart,
+      () => this.scenario.setup?.({ redis: this.redis, db: this.db }),
+    );
     // Checked here too: a matcher the setup left running would otherwise often finish before the check.
     await assertMatchersAwaitedSince(matchersBefore, "the scenario's setup");
     this.tracker.clear();
@@ -168,16 +172,21 @@ export class RaceSession {
     writers.activate();
     let checkError: unknown;
     const names = this.names;
+    const clockEnd = schedule.now();
     try {
-      await this.scenario.check?.({
-        redis: this.redis,
-        db: this.db,
-        outcomes: result.outcomes,
-        steps: result.records,
-        get timeline() {
-          return formatTimeline(names, result.records);
-        },
-      });
+      await onScheduleClock(
+        () => clockEnd,
+        () =>
+          this.scenario.check?.({
+            redis: this.redis,
+            db: this.db,
+            outcomes: result.outcomes,
+            steps: result.records,
+            get timeline() {
+              return formatTimeline(names, result.records);
+            },
+          }),
+      );
     } catch (error) {
       checkError = error ?? new Error('the check threw undefined');
     }
