@@ -282,9 +282,10 @@ describe('timers inside actors are steps (virtual time)', () => {
     expect(Date.now()).toBeGreaterThanOrEqual(before);
   });
 
-  it("the scenario's setup and check run on the schedule's clock too: a timestamp written in setup is never in the actors' future", async () => {
+  it("the scenario's setup runs on the schedule's clock too (its start): a timestamp written in setup is never in the actors' future", async () => {
     const ages = new Set<string>();
-    const ends = new Set<number>();
+    let checkedAt = 0;
+    const before = Date.now();
     await everyInterleaving({
       strategy: { kind: 'exhaustive', reduction: 'none' },
       virtualTime: { start: 1_000_000 },
@@ -297,10 +298,10 @@ describe('timers inside actors are steps (virtual time)', () => {
         },
         b: async ({ redis }) => redis.set('other', '1'),
       },
-      check: () => void ends.add(Date.now()),
+      check: () => void (checkedAt = Date.now()),
     });
     expect(ages).toEqual(new Set(['250']));
-    expect(ends).toEqual(new Set([1_000_250]));
+    expect(checkedAt).toBeGreaterThanOrEqual(before); // the check runs on real time: it may wait with a deadline of its own
   });
 
   it("an actor's own timers fire in the order of their deadlines", async () => {

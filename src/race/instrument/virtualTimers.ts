@@ -15,7 +15,7 @@
  *   pending leave the schedule: they become real timers (detached), and their callbacks run as the pool's own
  *   housekeeping, outside the race.
  * - `setInterval` starts a real, detached interval (a pool's reaper): it is never a step.
- * - `Date.now()`, `new Date()` and `Date()` read the schedule's clock, in the scenario's setup and check too.
+ * - `Date.now()`, `new Date()` and `Date()` read the schedule's clock, in the scenario's setup too (not its check).
  * A detached callback runs in its actor's context but not under any schedule: a step it issues is refused
  * (RACE_ACTOR_OUTLIVED), what it writes to a store over a connection the race does not control fails the run that
  * is in charge (the wire guard), its `Date.now()` and timers are real.
@@ -172,15 +172,15 @@ function virtualActor(): ActorLink | undefined {
   return link && link.controller!.virtualTimers ? link : undefined;
 }
 
-/** The schedule's clock for a scenario's setup and check (they run outside the actors, on the same clock). */
+/** The schedule's clock for a scenario's setup (it runs outside the actors, on the same clock). */
 const scenarioClock = new AsyncLocalStorage<() => number>();
 
-/** Runs `fn` (a scenario's setup or check) with `Date` reading `now()`: the same clock as the schedule's actors. */
+/** Runs `fn` (a scenario's setup) with `Date` reading `now()`: the same clock as the schedule's actors. */
 export function onScheduleClock<T>(now: () => number, fn: () => T): T {
   return scenarioClock.run(now, fn);
 }
 
-/** The schedule's clock, when the code running now is an actor under virtual time (or a setup or check). */
+/** The schedule's clock, when the code running now is an actor under virtual time (or a setup). */
 function virtualNow(): number | undefined {
   const link = virtualActor();
   if (link) return link.controller!.now?.();
