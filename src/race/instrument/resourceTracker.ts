@@ -15,7 +15,7 @@
  * every promise's garbage collection).
  */
 import { createHook, type AsyncHook } from 'node:async_hooks';
-import { actorStorage, runStorage, type ActorLink } from './actorLink';
+import { liveActor, type ActorLink } from './actorLink';
 
 /**
  * Requests that complete once, by themselves, and call back into JavaScript when they do (so their `before`
@@ -59,12 +59,9 @@ export class ResourceTracker {
     this.#hook = createHook({
       init: (asyncId, type) => {
         if (type === 'PROMISE') return;
-        const actor = actorStorage.getStore();
+        // Not code a finished schedule left behind, nor a detached timer's callback (a pool's housekeeping).
+        const actor = liveActor();
         if (!actor || !this.#actors.has(actor)) return;
-        // Code a finished schedule left behind, or a detached timer's callback (a pool's housekeeping): not this
-        // schedule's actor at work.
-        const owner = runStorage.getStore();
-        if (owner !== undefined && owner !== actor.controller) return;
         if (ONE_SHOT.has(type)) this.#live.set(asyncId, { actor, type });
         else if (CONNECTIONS.has(type)) this.connections.push({ actor, type });
       },

@@ -321,6 +321,7 @@ export class ScheduleRun implements StepController {
       return p.request.info.timeout ? next.timeout === p : next.ordinary === p;
     };
     const idle = timers === undefined || !this.#pending.some((p) => offered(p) && !p.request.info.timeout);
+    const redactor = this.#options.redactor;
     const out: Choice[] = [];
     for (const link of this.#links) {
       let ordinal = 0;
@@ -329,7 +330,6 @@ export class ScheduleRun implements StepController {
         const position = ordinal++;
         if (timers !== undefined && (!offered(p) || (p.request.info.timeout && !idle))) continue;
         const info = p.request.info;
-        const redactor = this.#options.redactor;
         out.push({
           actor: link.name,
           actorIndex: link.index,
